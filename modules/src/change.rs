@@ -1,0 +1,119 @@
+//! What a module found ([`Plan`], a list of [`Change`]s) and what it reports ([`Outcome`]).
+//! `--check` prints a plan, `--diff` renders it, a real run applies exactly it; a task is
+//! *changed* exactly when its plan is not empty.
+
+use crate::{Map, Value};
+
+/// A before/after pair of texts, rendered as a unified diff by `--diff`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TextDiff {
+    /// Label of the old side (usually the path on the host).
+    pub before_header: String,
+    /// Label of the new side (the path, or the source file/template).
+    pub after_header: String,
+    /// Old contents.
+    pub before: String,
+    /// New contents.
+    pub after: String,
+}
+
+/// One difference between the host and the wanted state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    /// What differs, e.g. `content`, `mode`, `state`, `package:nginx`, `port:80/tcp`.
+    pub field: String,
+    /// The value on the host now (`null` when absent).
+    pub before: Value,
+    /// The wanted value.
+    pub after: Value,
+    /// Text contents, for file-like changes.
+    pub text: Option<TextDiff>,
+}
+
+impl Change {
+    /// A change of a simple value.
+    pub fn new(
+        field: impl Into<String>,
+        before: impl Into<Value>,
+        after: impl Into<Value>,
+    ) -> Self {
+        Change {
+            field: field.into(),
+            before: before.into(),
+            after: after.into(),
+            text: None,
+        }
+    }
+
+    /// Attaches text contents for `--diff`.
+    pub fn with_text(mut self, text: TextDiff) -> Self {
+        self.text = Some(text);
+        self
+    }
+}
+
+/// The result of querying a host: what must change, plus values known from the query
+/// (returned as they are when nothing changes or in check mode).
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    /// The differences, in the order `apply` will fix them. Empty means "ok, nothing to do".
+    pub changes: Vec<Change>,
+    /// Return values known after the query (e.g. `checksum`, `path`, `state`).
+    pub values: Map,
+    /// Set by modules that always act (command, shell, raw...): the plan is "run it" and is not a
+    /// comparison of states. Such a plan is skipped in check mode, as Ansible does.
+    pub always_acts: bool,
+    /// A message for an `ok` result, e.g. why nothing was done (`creates` exists).
+    pub msg: Option<String>,
+}
+
+impl Plan {
+    /// A plan with nothing to do.
+    pub fn unchanged(values: Map) -> Self {
+        Plan {
+            values,
+            ..Default::default()
+        }
+    }
+
+    /// True when the host already matches.
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty() && !self.always_acts
+    }
+}
+
+/// What a task reports for one host, before the engine adds its own keys.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    /// Whether the host was (or in check mode would be) changed.
+    pub changed: bool,
+    /// Whether the module failed.
+    pub failed: bool,
+    /// Whether the module skipped itself (e.g. command in check mode).
+    pub skipped: bool,
+    /// Human-readable message (`msg`).
+    pub msg: Option<String>,
+    /// Module return values with Ansible's keys (`rc`, `stdout`, `dest`, `checksum`...).
+    pub values: Map,
+    /// Before/after pairs for `--diff`.
+    pub diffs: Vec<Change>,
+}
+
+impl Outcome {
+    /// A successful result with values.
+    pub fn ok(values: Map) -> Self {
+        Outcome {
+            values,
+            ..Default::default()
+        }
+    }
+
+    /// A failed result with a message.
+    pub fn failed(msg: impl Into<String>) -> Self {
+        Outcome {
+            failed: true,
+            msg: Some(msg.into()),
+            ..Default::default()
+        }
+    }
+}

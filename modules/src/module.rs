@@ -1,0 +1,51 @@
+//! The [`Module`] trait every built-in implements, and the [`Context`] a module is called with.
+
+use async_trait::async_trait;
+
+use crate::{Args, Controller, Host, HostError, ModuleSpec, Outcome, Plan};
+
+/// Everything a module may use while it runs for one host.
+pub struct Context<'a> {
+    /// The managed host, with the task's become settings bound in.
+    pub host: &'a dyn Host,
+    /// The controller side: playbook files, templates, variables.
+    pub controller: &'a dyn Controller,
+    /// `--check` / `check_mode: true`: `apply` will not be called.
+    pub check_mode: bool,
+    /// `--diff` / `diff: true`: fill in before/after texts.
+    pub diff: bool,
+}
+
+/// Why a module could not produce a result. Argument errors and host errors; a module that ran and
+/// found a problem returns `Ok(Outcome::failed(..))` instead.
+#[derive(Debug, thiserror::Error)]
+pub enum ModuleError {
+    /// The task's arguments are invalid.
+    #[error("{0}")]
+    Args(String),
+    /// The host could not be talked to.
+    #[error(transparent)]
+    Host(#[from] HostError),
+    /// The host answered something the module cannot understand.
+    #[error("{0}")]
+    Protocol(String),
+}
+
+/// A module: queries the host, plans the changes, applies exactly them.
+#[async_trait]
+pub trait Module: Send + Sync {
+    /// Name, arguments, return values and docs.
+    fn spec(&self) -> &'static ModuleSpec;
+
+    /// Queries the host (one round trip whenever possible) and returns what must change.
+    async fn plan(&self, args: &Args, ctx: &Context<'_>) -> Result<Plan, ModuleError>;
+
+    /// Applies exactly `plan` (never called when the plan is empty or in check mode) and reports
+    /// the result.
+    async fn apply(
+        &self,
+        args: &Args,
+        plan: Plan,
+        ctx: &Context<'_>,
+    ) -> Result<Outcome, ModuleError>;
+}

@@ -1,0 +1,17 @@
+//! The one place where module names (short and fully qualified) map to modules. Nothing else in
+//! rplay matches on a module name.
+
+use crate::Module;
+
+/// Every built-in module.
+pub fn all() -> Vec<&'static dyn Module> {
+    vec![]
+}
+
+/// Finds a module by short name (`copy`) or FQCN (`ansible.builtin.copy`, `ansible.posix.firewalld`).
+pub fn find(name: &str) -> Option<&'static dyn Module> {
+    all().into_iter().find(|m| {
+        let spec = m.spec();
+        spec.name == name || spec.fqcn.contains(&name)
+    })
+}

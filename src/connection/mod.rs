@@ -1,0 +1,3 @@
+//! Connections to managed hosts. Each implements the modules' [`rplay_modules::Host`] trait.
+
+pub mod local;
