@@ -17,4 +17,6 @@
 //! Modules live in the `rplay-modules` crate (`modules/`), which knows nothing of this one.
 
 pub mod connection;
+pub mod diag;
 pub mod lab;
+pub mod yaml;
