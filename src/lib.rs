@@ -16,6 +16,7 @@
 //!
 //! Modules live in the `rplay-modules` crate (`modules/`), which knows nothing of this one.
 
+pub mod config;
 pub mod connection;
 pub mod diag;
 pub mod lab;
