@@ -19,5 +19,7 @@
 pub mod config;
 pub mod connection;
 pub mod diag;
+pub mod inventory;
 pub mod lab;
+pub mod vars;
 pub mod yaml;
