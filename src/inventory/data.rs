@@ -6,7 +6,6 @@
 //! (patterns, variables, `rinventory`) goes through the queries.
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
 
 use indexmap::{IndexMap, IndexSet};
 use serde_json::{Map, Value};
@@ -43,7 +42,7 @@ pub struct Host {
     /// Groups the host was placed in directly.
     pub groups: IndexSet<String>,
     /// The first source that defined the host (`inventory_file`), when it is a file.
-    pub source: Option<PathBuf>,
+    pub source: Option<String>,
 }
 
 /// Groups and hosts as loaded so far.
@@ -52,7 +51,7 @@ pub struct InventoryData {
     pub(crate) groups: IndexMap<String, Group>,
     pub(crate) hosts: IndexMap<String, Host>,
     /// The source being loaded (recorded as the host's `inventory_file`).
-    pub(crate) current_source: Option<PathBuf>,
+    pub(crate) current_source: Option<String>,
     pub(crate) hash_behaviour: HashBehaviour,
 }
 
