@@ -13,6 +13,7 @@
 
 mod data;
 mod ini;
+mod listing;
 mod literal;
 mod pattern;
 mod range;
@@ -29,6 +30,7 @@ use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
 pub use data::{Group, Host};
+pub use listing::{python_json, python_repr, python_str, ListOptions};
 pub use pattern::LOCALHOST_NAMES;
 pub use vars_dirs::VaultDecrypt;
 
@@ -72,7 +74,6 @@ pub const INTERNAL_VARS: &[&str] = &[
     "playbook_dir",
     "play_hosts",
     "role_names",
-    "ungrouped",
 ];
 
 /// A loaded inventory.
@@ -628,7 +629,8 @@ mod tests {
         let pb = dir.path().join("pb");
         write(&pb, "group_vars/all.yml", "pb_all: 1\nsrc: pb_all\n");
         let source = inv.join("hosts.ini").to_string_lossy().to_string();
-        let inventory = Inventory::load(std::slice::from_ref(&source), &Settings::default()).unwrap();
+        let inventory =
+            Inventory::load(std::slice::from_ref(&source), &Settings::default()).unwrap();
         let vars = inventory.host_vars("h1", None).unwrap();
         assert_eq!(vars["src"], json!("gv_web"));
         assert_eq!(vars["sib"], json!("zeta"));
