@@ -19,3 +19,4 @@
 pub mod connection;
 pub mod lab;
 pub mod secret;
+pub mod vault;
