@@ -344,7 +344,20 @@ fn down_locked(lab: &LabPaths, log: &dyn Fn(&str)) -> Result<()> {
         return Ok(());
     }
     log(&format!("stopping lab {:?}", lab.name));
-    let inodes: HashSet<u64> = netns.iter().filter_map(|n| namespace::inode(n)).collect();
+    // Holding the namespaces open keeps their inode numbers from being reused by namespaces
+    // created meanwhile (by another lab's `up`), whose processes we must not kill.
+    let pinned: Vec<std::fs::File> = netns
+        .iter()
+        .filter_map(|n| std::fs::File::open(namespace::netns_path(n)).ok())
+        .collect();
+    let inodes: HashSet<u64> = pinned
+        .iter()
+        .filter_map(|f| {
+            f.metadata()
+                .ok()
+                .map(|m| std::os::unix::fs::MetadataExt::ino(&m))
+        })
+        .collect();
     // Recorded pids still running our programs (a pid may have been reused after a crash).
     let recorded: Vec<u32> = state
         .iter()
@@ -374,6 +387,7 @@ fn down_locked(lab: &LabPaths, log: &dyn Fn(&str)) -> Result<()> {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+    drop(pinned);
     for m in namespace::mounts_under(&lab.dir) {
         let _ = system::run(
             std::process::Command::new("umount").arg("-l").arg(&m),
@@ -383,10 +397,7 @@ fn down_locked(lab: &LabPaths, log: &dyn Fn(&str)) -> Result<()> {
     for n in &netns {
         namespace::del(n);
     }
-    if lab.dir.exists() {
-        std::fs::remove_dir_all(&lab.dir).map_err(io_err(&lab.dir))?;
-    }
-    Ok(())
+    system::remove_tree(&lab.dir, "hosts")
 }
 
 /// One host's line in `rlab status`.

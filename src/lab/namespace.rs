@@ -35,19 +35,20 @@ pub fn add(name: &str) -> Result<()> {
     Ok(())
 }
 
-/// Deletes namespace `name`; a missing one is fine.
+/// Deletes namespace `name` (what `ip netns del` does: detach the bind mount that keeps it,
+/// remove the file); a missing one is fine.
 pub fn del(name: &str) {
-    if netns_path(name).exists() {
-        let _ = run(
-            Command::new("ip").args(["netns", "del", name]),
-            "ip netns del",
-        );
-        if netns_path(name).exists() {
-            let path = netns_path(name);
-            let _ = run(Command::new("umount").arg("-l").arg(&path), "umount netns");
-            let _ = std::fs::remove_file(&path);
+    let path = netns_path(name);
+    if !path.exists() {
+        return;
+    }
+    if let Ok(c) = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()) {
+        // SAFETY: umount2 with a valid C string; failure (not mounted) is harmless here.
+        unsafe {
+            libc::umount2(c.as_ptr(), libc::MNT_DETACH);
         }
     }
+    let _ = std::fs::remove_file(&path);
 }
 
 /// Names of existing namespaces starting with `prefix`.
@@ -62,11 +63,6 @@ pub fn list(prefix: &str) -> Vec<String> {
         .collect();
     names.sort();
     names
-}
-
-/// Inode identifying namespace `name`, if it exists.
-pub fn inode(name: &str) -> Option<u64> {
-    std::fs::metadata(netns_path(name)).ok().map(|m| m.ino())
 }
 
 /// Pids of live processes whose network namespace is one of `inodes`.
