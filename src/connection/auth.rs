@@ -34,11 +34,19 @@ fn methods_text(m: &MethodSet) -> String {
 }
 
 /// Authenticates `handle` as `spec.user`.
-pub(crate) async fn authenticate(handle: &mut Handle<ClientHandler>, spec: &ConnectionSpec) -> Result<(), ConnectError> {
+pub(crate) async fn authenticate(
+    handle: &mut Handle<ClientHandler>,
+    spec: &ConnectionSpec,
+) -> Result<(), ConnectError> {
     let user = spec.user.clone();
     let mut remaining = String::from("publickey,password");
     let mut notes: Vec<String> = Vec::new();
-    let rsa_hash = handle.best_supported_rsa_hash().await.ok().flatten().flatten();
+    let rsa_hash = handle
+        .best_supported_rsa_hash()
+        .await
+        .ok()
+        .flatten()
+        .flatten();
 
     let files: Vec<&Path> = spec
         .identity_files
@@ -51,8 +59,8 @@ pub(crate) async fn authenticate(handle: &mut Handle<ClientHandler>, spec: &Conn
     let mut tried: Vec<PublicKey> = Vec::new();
     if spec.pubkey_auth {
         // 1. ssh-agent.
-        if std::env::var_os("SSH_AUTH_SOCK").is_some() {
-            match AgentClient::connect_env().await {
+        if let Some(sock) = &spec.identity_agent {
+            match AgentClient::connect_uds(sock).await {
                 Ok(mut agent) => {
                     let identities = agent.request_identities().await.unwrap_or_default();
                     for id in identities {
@@ -67,13 +75,24 @@ pub(crate) async fn authenticate(handle: &mut Handle<ClientHandler>, spec: &Conn
                         if !wanted {
                             continue;
                         }
-                        let hash = if key.algorithm().is_rsa() { rsa_hash } else { None };
+                        let hash = if key.algorithm().is_rsa() {
+                            rsa_hash
+                        } else {
+                            None
+                        };
                         match handle
-                            .authenticate_publickey_with(user.clone(), key.clone(), hash, &mut agent)
+                            .authenticate_publickey_with(
+                                user.clone(),
+                                key.clone(),
+                                hash,
+                                &mut agent,
+                            )
                             .await
                         {
                             Ok(r) if r.success() => return Ok(()),
-                            Ok(russh::client::AuthResult::Failure { remaining_methods, .. }) => {
+                            Ok(russh::client::AuthResult::Failure {
+                                remaining_methods, ..
+                            }) => {
                                 remaining = methods_text(&remaining_methods);
                             }
                             Ok(_) => {}
@@ -82,7 +101,7 @@ pub(crate) async fn authenticate(handle: &mut Handle<ClientHandler>, spec: &Conn
                         tried.push(key);
                     }
                 }
-                Err(e) => notes.push(format!("cannot use ssh-agent: {e}")),
+                Err(e) => notes.push(format!("cannot use ssh-agent at {}: {e}", sock.display())),
             }
         }
         // 2. Key files.
@@ -118,13 +137,22 @@ pub(crate) async fn authenticate(handle: &mut Handle<ClientHandler>, spec: &Conn
                     continue;
                 }
             };
-            let hash = if key.algorithm().is_rsa() { rsa_hash } else { None };
+            let hash = if key.algorithm().is_rsa() {
+                rsa_hash
+            } else {
+                None
+            };
             match handle
-                .authenticate_publickey(user.clone(), PrivateKeyWithHashAlg::new(Arc::new(key), hash))
+                .authenticate_publickey(
+                    user.clone(),
+                    PrivateKeyWithHashAlg::new(Arc::new(key), hash),
+                )
                 .await
             {
                 Ok(r) if r.success() => return Ok(()),
-                Ok(russh::client::AuthResult::Failure { remaining_methods, .. }) => {
+                Ok(russh::client::AuthResult::Failure {
+                    remaining_methods, ..
+                }) => {
                     remaining = methods_text(&remaining_methods);
                 }
                 Ok(_) => {}
@@ -139,7 +167,9 @@ pub(crate) async fn authenticate(handle: &mut Handle<ClientHandler>, spec: &Conn
             .await
         {
             Ok(r) if r.success() => return Ok(()),
-            Ok(russh::client::AuthResult::Failure { remaining_methods, .. }) => {
+            Ok(russh::client::AuthResult::Failure {
+                remaining_methods, ..
+            }) => {
                 remaining = methods_text(&remaining_methods);
             }
             Ok(_) => {}
@@ -157,9 +187,13 @@ pub(crate) async fn authenticate(handle: &mut Handle<ClientHandler>, spec: &Conn
                             .iter()
                             .map(|_| password.expose().to_string())
                             .collect();
-                        reply = handle.authenticate_keyboard_interactive_respond(answers).await;
+                        reply = handle
+                            .authenticate_keyboard_interactive_respond(answers)
+                            .await;
                     }
-                    Ok(KeyboardInteractiveAuthResponse::Failure { remaining_methods, .. }) => {
+                    Ok(KeyboardInteractiveAuthResponse::Failure {
+                        remaining_methods, ..
+                    }) => {
                         remaining = methods_text(&remaining_methods);
                         break;
                     }

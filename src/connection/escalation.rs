@@ -101,7 +101,7 @@ pub(crate) async fn await_ready(
         match ev {
             Event::Stdout(d) => out.push_str(&String::from_utf8_lossy(&d)),
             Event::Stderr(d) => err.push_str(&String::from_utf8_lossy(&d)),
-            Event::Exit(_) | Event::Closed => {
+            Event::Exit | Event::Closed => {
                 return Err(ConnectError::Become(explain_failure(method, &err, &out)));
             }
         }
@@ -178,7 +178,7 @@ mod tests {
         BecomeSpec {
             method,
             user: "www-data".into(),
-            password: password.map(Secret::new),
+            password: password.map(|p| Secret::new(p.to_string())),
             exe: None,
             flags: None,
         }
@@ -201,8 +201,14 @@ mod tests {
         assert!(su_prompted("Password: "));
         assert!(su_prompted("motd\nPasswort:"));
         assert!(!su_prompted("Password: \nsomething else"));
-        assert_eq!(explain_failure("sudo", "sudo: a password is required\n", ""), "Missing sudo password");
-        assert_eq!(explain_failure("su", "su: Authentication failure", ""), "Incorrect su password");
+        assert_eq!(
+            explain_failure("sudo", "sudo: a password is required\n", ""),
+            "Missing sudo password"
+        );
+        assert_eq!(
+            explain_failure("su", "su: Authentication failure", ""),
+            "Incorrect su password"
+        );
         assert!(explain_failure("sudo", "ops is not in the sudoers file.", "").contains("sudoers"));
     }
 }

@@ -30,7 +30,10 @@ mod tests {
     #[test]
     fn soft_limit_reaches_hard_limit() {
         let soft = super::raise_fd_limit().unwrap();
-        let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        let mut lim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
         // SAFETY: as above.
         assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) }, 0);
         assert_eq!(soft, lim.rlim_cur as u64);

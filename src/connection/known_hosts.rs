@@ -222,8 +222,14 @@ mod tests {
         let (_d, files) = file_with(&format!(
             "# comment\n[127.0.0.1]:2201 ssh-ed25519 {ED1}\nother,web ssh-ed25519 {ED2}\n"
         ));
-        assert_eq!(check(&files, "127.0.0.1", 2201, &key(ED1)), HostKeyStatus::Known);
-        assert_eq!(check(&files, "127.0.0.1", 22, &key(ED1)), HostKeyStatus::Unknown);
+        assert_eq!(
+            check(&files, "127.0.0.1", 2201, &key(ED1)),
+            HostKeyStatus::Known
+        );
+        assert_eq!(
+            check(&files, "127.0.0.1", 22, &key(ED1)),
+            HostKeyStatus::Unknown
+        );
         assert_eq!(check(&files, "web", 22, &key(ED2)), HostKeyStatus::Known);
         match check(&files, "127.0.0.1", 2201, &key(ED2)) {
             HostKeyStatus::Changed { recorded } => {
@@ -240,11 +246,24 @@ mod tests {
         let salt = b"0123456789abcdefghij";
         let b64 = base64::engine::general_purpose::STANDARD;
         let hash = hmac_sha1(salt, b"[10.1.2.3]:2222");
-        let line = format!("|1|{}|{} ssh-ed25519 {ED1}\n@revoked * ssh-ed25519 {ED2}\n", b64.encode(salt), b64.encode(hash));
+        let line = format!(
+            "|1|{}|{} ssh-ed25519 {ED1}\n@revoked * ssh-ed25519 {ED2}\n",
+            b64.encode(salt),
+            b64.encode(hash)
+        );
         let (_d, files) = file_with(&line);
-        assert_eq!(check(&files, "10.1.2.3", 2222, &key(ED1)), HostKeyStatus::Known);
-        assert_eq!(check(&files, "10.1.2.4", 2222, &key(ED1)), HostKeyStatus::Unknown);
-        assert!(matches!(check(&files, "any", 22, &key(ED2)), HostKeyStatus::Revoked { .. }));
+        assert_eq!(
+            check(&files, "10.1.2.3", 2222, &key(ED1)),
+            HostKeyStatus::Known
+        );
+        assert_eq!(
+            check(&files, "10.1.2.4", 2222, &key(ED1)),
+            HostKeyStatus::Unknown
+        );
+        assert!(matches!(
+            check(&files, "any", 22, &key(ED2)),
+            HostKeyStatus::Revoked { .. }
+        ));
     }
 
     #[test]
@@ -252,7 +271,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("sub/known_hosts");
         record(&p, "h", 2200, &key(ED1)).unwrap();
-        assert_eq!(check(&[p.clone()], "h", 2200, &key(ED1)), HostKeyStatus::Known);
-        assert_eq!(recorded_algorithms(&[p], "h", 2200), vec![Algorithm::Ed25519]);
+        assert_eq!(
+            check(&[p.clone()], "h", 2200, &key(ED1)),
+            HostKeyStatus::Known
+        );
+        assert_eq!(
+            recorded_algorithms(&[p], "h", 2200),
+            vec![Algorithm::Ed25519]
+        );
     }
 }

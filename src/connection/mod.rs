@@ -62,6 +62,6 @@ pub use local::LocalHost;
 pub use pool::Pool;
 pub use shell_host::ShellHost;
 pub use spec::{
-    BecomeKeywords, BecomeMethod, BecomeSpec, ConnectOptions, ConnectionSpec, HostKeyPolicy, JumpHost,
-    PassphrasePrompt, Transport,
+    BecomeKeywords, BecomeMethod, BecomeSpec, ConnectOptions, ConnectionSpec, HostKeyPolicy,
+    JumpHost, PassphrasePrompt, Transport,
 };

@@ -29,9 +29,22 @@ fn pool_key(spec: &ConnectionSpec) -> String {
             let jumps: Vec<String> = spec
                 .proxy_jump
                 .iter()
-                .map(|j| format!("{}@{}:{}", j.user.as_deref().unwrap_or(""), j.host, j.port.unwrap_or(22)))
+                .map(|j| {
+                    format!(
+                        "{}@{}:{}",
+                        j.user.as_deref().unwrap_or(""),
+                        j.host,
+                        j.port.unwrap_or(22)
+                    )
+                })
                 .collect();
-            format!("ssh:{}@{}:{} via {}", spec.user, spec.address, spec.port, jumps.join(","))
+            format!(
+                "ssh:{}@{}:{} via {}",
+                spec.user,
+                spec.address,
+                spec.port,
+                jumps.join(",")
+            )
         }
     }
 }
@@ -45,7 +58,11 @@ impl Pool {
     /// A handle on `spec`'s host that runs everything as `become_` (or the login user). Opens the
     /// connection on first use; fails with `HostError::Unreachable` when the host cannot be
     /// reached.
-    pub async fn host(&self, spec: &ConnectionSpec, become_: Option<&BecomeSpec>) -> Result<Arc<dyn Host>, HostError> {
+    pub async fn host(
+        &self,
+        spec: &ConnectionSpec,
+        become_: Option<&BecomeSpec>,
+    ) -> Result<Arc<dyn Host>, HostError> {
         if spec.transport == Transport::Local && become_.is_none() {
             return Ok(Arc::new(LocalHost::new(spec.inventory_name.clone())));
         }
@@ -62,9 +79,16 @@ impl Pool {
             _ => {
                 let link = match spec.transport {
                     Transport::Local => Link::Local,
-                    Transport::Ssh => Link::Ssh(SshConnection::open(spec).await.map_err(|e| e.into_host_error())?),
+                    Transport::Ssh => Link::Ssh(
+                        SshConnection::open(spec)
+                            .await
+                            .map_err(|e| e.into_host_error())?,
+                    ),
                 };
-                let c = Arc::new(HostConnection::new(link, spec.timeout.max(std::time::Duration::from_secs(12))));
+                let c = Arc::new(HostConnection::new(
+                    link,
+                    spec.timeout.max(std::time::Duration::from_secs(12)),
+                ));
                 *guard = Some(c.clone());
                 c
             }

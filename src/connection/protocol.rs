@@ -182,7 +182,9 @@ pub fn put_finish(m: &Marker, dest: &str, attrs: &FileAttrs) -> String {
         ),
     }
     match (&attrs.owner, &attrs.group) {
-        (Some(o), Some(g)) => steps.push(format!("chown {} \"$__rp_t\"", quote(&format!("{o}:{g}")))),
+        (Some(o), Some(g)) => {
+            steps.push(format!("chown {} \"$__rp_t\"", quote(&format!("{o}:{g}"))))
+        }
         (Some(o), None) => steps.push(format!("chown {} \"$__rp_t\"", quote(o))),
         (None, Some(g)) => steps.push(format!("chgrp {} \"$__rp_t\"", quote(g))),
         (None, None) => steps.push(
@@ -397,10 +399,22 @@ mod tests {
     #[test]
     fn script_syntax_error_does_not_break_framing() {
         let m = Marker::new();
-        let out = through_sh(&[run_request(&m, &Command::new("echo 'unterminated")).unwrap()], &m);
+        let out = through_sh(
+            &[run_request(&m, &Command::new("echo 'unterminated")).unwrap()],
+            &m,
+        );
         assert_eq!(out.rc, 2);
-        assert!(out.stderr_str().contains("Syntax error") || out.stderr_str().contains("unexpected"));
-        assert!(run_request(&m, &Command { env: vec![("A B".into(), "x".into())], ..Default::default() }).is_err());
+        assert!(
+            out.stderr_str().contains("Syntax error") || out.stderr_str().contains("unexpected")
+        );
+        assert!(run_request(
+            &m,
+            &Command {
+                env: vec![("A B".into(), "x".into())],
+                ..Default::default()
+            }
+        )
+        .is_err());
     }
 
     #[test]
@@ -414,17 +428,37 @@ mod tests {
         for c in data.chunks(65_536) {
             reqs.push(put_chunk(&m, c));
         }
-        reqs.push(put_finish(&m, dest, &FileAttrs { mode: Some("0640".into()), ..Default::default() }));
+        reqs.push(put_finish(
+            &m,
+            dest,
+            &FileAttrs {
+                mode: Some("0640".into()),
+                ..Default::default()
+            },
+        ));
         let out = through_sh(&reqs, &m);
         assert_eq!(out.rc, 0, "{}", out.stderr_str());
         assert_eq!(std::fs::read(dest).unwrap(), data);
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(dest).unwrap().permissions().mode() & 0o7777, 0o640);
+        assert_eq!(
+            std::fs::metadata(dest).unwrap().permissions().mode() & 0o7777,
+            0o640
+        );
         // Replacing without attributes keeps the mode; no temp file is left behind.
         let m2 = Marker::new();
-        let out = through_sh(&[put_begin(&m2, dest), put_chunk(&m2, b"new"), put_finish(&m2, dest, &FileAttrs::default())], &m2);
+        let out = through_sh(
+            &[
+                put_begin(&m2, dest),
+                put_chunk(&m2, b"new"),
+                put_finish(&m2, dest, &FileAttrs::default()),
+            ],
+            &m2,
+        );
         assert_eq!(out.rc, 0, "{}", out.stderr_str());
-        assert_eq!(std::fs::metadata(dest).unwrap().permissions().mode() & 0o7777, 0o640);
+        assert_eq!(
+            std::fs::metadata(dest).unwrap().permissions().mode() & 0o7777,
+            0o640
+        );
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
         let m3 = Marker::new();
         let got = through_sh(&[get_request(&m3, dest)], &m3);
@@ -437,7 +471,11 @@ mod tests {
         let dest = dir.path().join("sub-missing/f");
         let m = Marker::new();
         let out = through_sh(
-            &[put_begin(&m, dest.to_str().unwrap()), put_chunk(&m, b"x"), put_finish(&m, dest.to_str().unwrap(), &FileAttrs::default())],
+            &[
+                put_begin(&m, dest.to_str().unwrap()),
+                put_chunk(&m, b"x"),
+                put_finish(&m, dest.to_str().unwrap(), &FileAttrs::default()),
+            ],
             &m,
         );
         assert_eq!(out.rc, 1);
@@ -445,11 +483,25 @@ mod tests {
         let dest2 = dir.path().join("f");
         let m2 = Marker::new();
         let out = through_sh(
-            &[put_begin(&m2, dest2.to_str().unwrap()), put_chunk(&m2, b"x"),
-              put_finish(&m2, dest2.to_str().unwrap(), &FileAttrs { owner: Some("no-such-user-rplay".into()), ..Default::default() })],
+            &[
+                put_begin(&m2, dest2.to_str().unwrap()),
+                put_chunk(&m2, b"x"),
+                put_finish(
+                    &m2,
+                    dest2.to_str().unwrap(),
+                    &FileAttrs {
+                        owner: Some("no-such-user-rplay".into()),
+                        ..Default::default()
+                    },
+                ),
+            ],
             &m2,
         );
         assert_eq!(out.rc, 1);
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "temp file removed");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "temp file removed"
+        );
     }
 }

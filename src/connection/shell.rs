@@ -18,8 +18,8 @@ use super::protocol::{self, Marker, ResponseReader, CHUNK_BYTES};
 pub(crate) enum Event {
     Stdout(Vec<u8>),
     Stderr(Vec<u8>),
-    /// The shell (or sudo) exited with this status.
-    Exit(Option<i32>),
+    /// The shell (or sudo) exited.
+    Exit,
     /// The channel or pipes are gone.
     Closed,
 }
@@ -96,17 +96,19 @@ impl ShellIo {
             ShellIo::Ssh { read, .. } => loop {
                 match read.wait().await {
                     Some(ChannelMsg::Data { data }) => return Event::Stdout(data.to_vec()),
-                    Some(ChannelMsg::ExtendedData { data, .. }) => return Event::Stderr(data.to_vec()),
-                    Some(ChannelMsg::ExitStatus { exit_status }) => return Event::Exit(Some(exit_status as i32)),
-                    Some(ChannelMsg::ExitSignal { .. }) => return Event::Exit(None),
+                    Some(ChannelMsg::ExtendedData { data, .. }) => {
+                        return Event::Stderr(data.to_vec())
+                    }
+                    Some(ChannelMsg::ExitStatus { .. }) => return Event::Exit,
+                    Some(ChannelMsg::ExitSignal { .. }) => return Event::Exit,
                     Some(ChannelMsg::Eof) | Some(ChannelMsg::Close) | None => return Event::Closed,
                     Some(_) => continue,
                 }
             },
             ShellIo::Local { events, child, .. } => match events.recv().await {
                 Some(Event::Closed) | None => {
-                    let status = child.wait().await.ok().and_then(|s| s.code());
-                    Event::Exit(status)
+                    let _ = child.wait().await;
+                    Event::Exit
                 }
                 Some(e) => e,
             },
@@ -143,7 +145,9 @@ impl ShellIo {
     pub(crate) async fn send_small(&mut self, data: &[u8]) -> bool {
         match self {
             ShellIo::Ssh { write, .. } => write.data(data).await.is_ok(),
-            ShellIo::Local { stdin: Some(s), .. } => s.write_all(data).await.is_ok() && s.flush().await.is_ok(),
+            ShellIo::Local { stdin: Some(s), .. } => {
+                s.write_all(data).await.is_ok() && s.flush().await.is_ok()
+            }
             ShellIo::Local { stdin: None, .. } => false,
         }
     }
@@ -213,7 +217,9 @@ impl RemoteShell {
                 match io.recv().await {
                     Event::Stdout(d) => reader.push_stdout(&d),
                     Event::Stderr(d) => reader.push_stderr(&d),
-                    Event::Exit(_) | Event::Closed => return Err(ShellError::Closed(reader.stderr_so_far())),
+                    Event::Exit | Event::Closed => {
+                        return Err(ShellError::Closed(reader.stderr_so_far()))
+                    }
                 }
             }
         }
@@ -237,7 +243,12 @@ impl RemoteShell {
     }
 
     /// Writes a file atomically; `Ok(Output)` carries the status of the remote steps.
-    pub(crate) async fn put(&self, dest: &str, content: Content, attrs: &FileAttrs) -> Result<Output, ShellError> {
+    pub(crate) async fn put(
+        &self,
+        dest: &str,
+        content: Content,
+        attrs: &FileAttrs,
+    ) -> Result<Output, ShellError> {
         let m = Marker::new();
         let source = match content {
             Content::Bytes(b) => Source::Bytes(b, 0),
@@ -254,13 +265,15 @@ impl RemoteShell {
             attrs,
             finished: false,
         };
-        self.exchange(&m, protocol::put_begin(&m, dest), Some(stream)).await
+        self.exchange(&m, protocol::put_begin(&m, dest), Some(stream))
+            .await
     }
 
     /// Reads a file.
     pub(crate) async fn get(&self, path: &str) -> Result<Output, ShellError> {
         let m = Marker::new();
-        self.exchange(&m, protocol::get_request(&m, path), None).await
+        self.exchange(&m, protocol::get_request(&m, path), None)
+            .await
     }
 
     /// Ends the shell.

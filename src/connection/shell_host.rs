@@ -88,10 +88,14 @@ impl HostConnection {
                     if conn.is_closed() {
                         self.dropped()
                     } else {
-                        HostError::Unreachable(format!("{VIA_SSH}cannot open a session channel: {e}"))
+                        HostError::Unreachable(format!(
+                            "{VIA_SSH}cannot open a session channel: {e}"
+                        ))
                     }
                 })?;
-                ch.exec(false, command.as_bytes()).await.map_err(|_| self.dropped())?;
+                ch.exec(false, command.as_bytes())
+                    .await
+                    .map_err(|_| self.dropped())?;
                 let (read, write) = ch.split();
                 ShellIo::Ssh { read, write }
             }
@@ -134,7 +138,8 @@ impl HostConnection {
 
     /// Ends every shell and the transport.
     pub(crate) async fn close(&self) {
-        let shells: Vec<Arc<RemoteShell>> = self.shells.lock().await.drain().map(|(_, s)| s).collect();
+        let shells: Vec<Arc<RemoteShell>> =
+            self.shells.lock().await.drain().map(|(_, s)| s).collect();
         for s in shells {
             s.close().await;
         }
@@ -152,8 +157,16 @@ pub struct ShellHost {
 }
 
 impl ShellHost {
-    pub(crate) fn new(name: String, conn: Arc<HostConnection>, become_: Option<BecomeSpec>) -> ShellHost {
-        ShellHost { name, conn, become_ }
+    pub(crate) fn new(
+        name: String,
+        conn: Arc<HostConnection>,
+        become_: Option<BecomeSpec>,
+    ) -> ShellHost {
+        ShellHost {
+            name,
+            conn,
+            become_,
+        }
     }
 }
 
@@ -168,23 +181,37 @@ impl Host for ShellHost {
         shell.run(&cmd).await.map_err(|e| self.conn.shell_error(e))
     }
 
-    async fn put_file(&self, dest: &str, content: Content, attrs: &FileAttrs) -> Result<(), HostError> {
+    async fn put_file(
+        &self,
+        dest: &str,
+        content: Content,
+        attrs: &FileAttrs,
+    ) -> Result<(), HostError> {
         let shell = self.conn.shell(self.become_.as_ref()).await?;
         let out = shell
             .put(dest, content, attrs)
             .await
             .map_err(|e| self.conn.shell_error(e))?;
         if out.rc != 0 {
-            return Err(HostError::Io(format!("{dest}: {}", out.stderr_str().trim())));
+            return Err(HostError::Io(format!(
+                "{dest}: {}",
+                out.stderr_str().trim()
+            )));
         }
         Ok(())
     }
 
     async fn get_file(&self, path: &str) -> Result<Vec<u8>, HostError> {
         let shell = self.conn.shell(self.become_.as_ref()).await?;
-        let out = shell.get(path).await.map_err(|e| self.conn.shell_error(e))?;
+        let out = shell
+            .get(path)
+            .await
+            .map_err(|e| self.conn.shell_error(e))?;
         if out.rc != 0 {
-            return Err(HostError::Io(format!("{path}: {}", out.stderr_str().trim())));
+            return Err(HostError::Io(format!(
+                "{path}: {}",
+                out.stderr_str().trim()
+            )));
         }
         Ok(out.stdout)
     }

@@ -166,6 +166,8 @@ pub struct ConnectionSpec {
     pub identity_files: Vec<PathBuf>,
     /// `IdentitiesOnly yes`: use only the agent keys that match `identity_files`.
     pub identities_only: bool,
+    /// ssh-agent socket (`IdentityAgent`, else `$SSH_AUTH_SOCK`); `None`: no agent.
+    pub identity_agent: Option<PathBuf>,
     /// Whether public-key authentication is allowed.
     pub pubkey_auth: bool,
     /// Whether password authentication is allowed.
@@ -207,7 +209,11 @@ impl std::fmt::Debug for ConnectionSpec {
 }
 
 /// Reads a string-like variable (strings, numbers and booleans as written).
-fn var_str(host: &str, vars: &Map<String, Value>, names: &[&str]) -> Result<Option<String>, ConnectError> {
+fn var_str(
+    host: &str,
+    vars: &Map<String, Value>,
+    names: &[&str],
+) -> Result<Option<String>, ConnectError> {
     for name in names {
         match vars.get(*name) {
             None | Some(Value::Null) => continue,
@@ -218,7 +224,8 @@ fn var_str(host: &str, vars: &Map<String, Value>, names: &[&str]) -> Result<Opti
                 return Err(ConnectError::InvalidVar {
                     host: host.into(),
                     var: (*name).into(),
-                    message: "value is still vault-encrypted (no vault secret could decrypt it)".into(),
+                    message: "value is still vault-encrypted (no vault secret could decrypt it)"
+                        .into(),
                 })
             }
             Some(other) => {
@@ -253,25 +260,35 @@ pub(crate) fn parse_bool(s: &str) -> Option<bool> {
     }
 }
 
-fn var_bool(host: &str, vars: &Map<String, Value>, names: &[&str]) -> Result<Option<bool>, ConnectError> {
+fn var_bool(
+    host: &str,
+    vars: &Map<String, Value>,
+    names: &[&str],
+) -> Result<Option<bool>, ConnectError> {
     for name in names {
         if let Some(s) = var_str(host, vars, &[name])? {
-            return parse_bool(&s).map(Some).ok_or_else(|| ConnectError::InvalidVar {
-                host: host.into(),
-                var: (*name).into(),
-                message: format!("{s:?} is not a boolean"),
-            });
+            return parse_bool(&s)
+                .map(Some)
+                .ok_or_else(|| ConnectError::InvalidVar {
+                    host: host.into(),
+                    var: (*name).into(),
+                    message: format!("{s:?} is not a boolean"),
+                });
         }
     }
     Ok(None)
 }
 
 fn parse_port(host: &str, var: &str, s: &str) -> Result<u16, ConnectError> {
-    s.trim().parse::<u16>().ok().filter(|p| *p != 0).ok_or_else(|| ConnectError::InvalidVar {
-        host: host.into(),
-        var: var.into(),
-        message: format!("{s:?} is not a TCP port"),
-    })
+    s.trim()
+        .parse::<u16>()
+        .ok()
+        .filter(|p| *p != 0)
+        .ok_or_else(|| ConnectError::InvalidVar {
+            host: host.into(),
+            var: var.into(),
+            message: format!("{s:?} is not a TCP port"),
+        })
 }
 
 fn parse_secs(host: &str, var: &str, s: &str) -> Result<Duration, ConnectError> {
@@ -313,7 +330,10 @@ pub(crate) fn parse_proxy_jump(value: &str) -> Result<Vec<JumpHost>, String> {
                 }
             };
             let port = port
-                .map(|p| p.parse::<u16>().map_err(|_| format!("bad port in jump host {hop:?}")))
+                .map(|p| {
+                    p.parse::<u16>()
+                        .map_err(|_| format!("bad port in jump host {hop:?}"))
+                })
                 .transpose()?;
             if host.is_empty() {
                 return Err(format!("empty jump host in {value:?}"));
@@ -356,7 +376,29 @@ fn proxy_command_to_jump(cmd: &str) -> Option<JumpHost> {
         Some((u, h)) => (Some(u.to_string()), h.to_string()),
         None => (None, dest),
     };
-    Some(JumpHost { user: user.or(u), host, port })
+    Some(JumpHost {
+        user: user.or(u),
+        host,
+        port,
+    })
+}
+
+/// The agent socket: `IdentityAgent none|SSH_AUTH_SOCK|$VAR|path`, default `$SSH_AUTH_SOCK`.
+fn identity_agent(option: Option<&str>) -> Option<PathBuf> {
+    let from_env = |var: &str| {
+        std::env::var_os(var)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    match option {
+        None => from_env("SSH_AUTH_SOCK"),
+        Some(v) if v.eq_ignore_ascii_case("none") => None,
+        Some("SSH_AUTH_SOCK") => from_env("SSH_AUTH_SOCK"),
+        Some(v) => match v.strip_prefix('$') {
+            Some(var) => from_env(var),
+            None => Some(PathBuf::from(expand_tilde(v))),
+        },
+    }
 }
 
 /// The controller user's login name.
@@ -415,23 +457,24 @@ impl ConnectionSpec {
         opts: &ConnectOptions,
     ) -> Result<ConnectionSpec, ConnectError> {
         let name = inventory_name;
-        let connection = var_str(name, vars, &["ansible_connection"])?
-            .unwrap_or_else(|| opts.transport.clone());
-        let transport = match connection
-            .trim()
-            .trim_start_matches("ansible.builtin.")
-            .trim_start_matches("ansible.netcommon.")
-        {
-            "ssh" | "smart" | "paramiko" | "paramiko_ssh" | "" => Transport::Ssh,
-            "local" => Transport::Local,
-            other => {
-                return Err(ConnectError::InvalidVar {
+        let connection =
+            var_str(name, vars, &["ansible_connection"])?.unwrap_or_else(|| opts.transport.clone());
+        let transport =
+            match connection
+                .trim()
+                .trim_start_matches("ansible.builtin.")
+                .trim_start_matches("ansible.netcommon.")
+            {
+                "ssh" | "smart" | "paramiko" | "paramiko_ssh" | "" => Transport::Ssh,
+                "local" => Transport::Local,
+                other => return Err(ConnectError::InvalidVar {
                     host: name.into(),
                     var: "ansible_connection".into(),
-                    message: format!("connection plugin {other:?} is not supported by rplay (use ssh or local)"),
-                })
-            }
-        };
+                    message: format!(
+                        "connection plugin {other:?} is not supported by rplay (use ssh or local)"
+                    ),
+                }),
+            };
         let host = var_str(name, vars, &["ansible_host", "ansible_ssh_host"])?
             .unwrap_or_else(|| name.to_string());
 
@@ -453,11 +496,12 @@ impl ConnectionSpec {
                 None => default.clone(),
             };
             if let Some(text) = text {
-                ssh.add_args(&text).map_err(|message| ConnectError::SshArgs {
-                    host: name.into(),
-                    var: var.into(),
-                    message,
-                })?;
+                ssh.add_args(&text)
+                    .map_err(|message| ConnectError::SshArgs {
+                        host: name.into(),
+                        var: var.into(),
+                        message,
+                    })?;
             }
         }
         let config_path = ssh
@@ -492,13 +536,25 @@ impl ConnectionSpec {
             .get("hostname")
             .map(|h| expand_tokens(h, &host, port, &user))
             .unwrap_or_else(|| host.clone());
-        let password = match var_str(name, vars, &["ansible_password", "ansible_ssh_pass", "ansible_ssh_password"])? {
+        let password = match var_str(
+            name,
+            vars,
+            &[
+                "ansible_password",
+                "ansible_ssh_pass",
+                "ansible_ssh_password",
+            ],
+        )? {
             Some(p) => Some(Secret::new(p)),
             None => opts.password.clone(),
         };
 
         let mut identity_files = Vec::new();
-        let key_var = var_str(name, vars, &["ansible_ssh_private_key_file", "ansible_private_key_file"])?;
+        let key_var = var_str(
+            name,
+            vars,
+            &["ansible_ssh_private_key_file", "ansible_private_key_file"],
+        )?;
         let first_key = key_var
             .map(PathBuf::from)
             .or_else(|| opts.private_key_file.clone());
@@ -549,12 +605,20 @@ impl ConnectionSpec {
             }
         }
 
-        let checking = var_bool(name, vars, &["ansible_host_key_checking", "ansible_ssh_host_key_checking"])?
-            .unwrap_or(opts.host_key_checking);
+        let checking = var_bool(
+            name,
+            vars,
+            &["ansible_host_key_checking", "ansible_ssh_host_key_checking"],
+        )?
+        .unwrap_or(opts.host_key_checking);
         let host_key_policy = if !checking {
             HostKeyPolicy::AcceptUnknown
         } else {
-            match ssh.get("stricthostkeychecking").map(str::to_ascii_lowercase).as_deref() {
+            match ssh
+                .get("stricthostkeychecking")
+                .map(str::to_ascii_lowercase)
+                .as_deref()
+            {
                 Some("accept-new") => HostKeyPolicy::AcceptNew,
                 Some("no") | Some("off") | Some("false") => HostKeyPolicy::AcceptUnknown,
                 _ => HostKeyPolicy::Strict,
@@ -587,11 +651,14 @@ impl ConnectionSpec {
             None => opts.keepalive.map(|d| (d, keepalive_count)),
         };
         let retries = match var_str(name, vars, &["ansible_ssh_retries"])? {
-            Some(r) => r.trim().parse::<u32>().map_err(|_| ConnectError::InvalidVar {
-                host: name.into(),
-                var: "ansible_ssh_retries".into(),
-                message: format!("{r:?} is not a count"),
-            })?,
+            Some(r) => r
+                .trim()
+                .parse::<u32>()
+                .map_err(|_| ConnectError::InvalidVar {
+                    host: name.into(),
+                    var: "ansible_ssh_retries".into(),
+                    message: format!("{r:?} is not a count"),
+                })?,
             None => opts.retries,
         };
 
@@ -605,6 +672,7 @@ impl ConnectionSpec {
             password,
             identity_files,
             identities_only: ssh.get_bool("identitiesonly").unwrap_or(false),
+            identity_agent: identity_agent(ssh.get("identityagent")),
             pubkey_auth: ssh.get_bool("pubkeyauthentication").unwrap_or(true),
             password_auth: ssh.get_bool("passwordauthentication").unwrap_or(true),
             proxy_jump,
@@ -631,7 +699,10 @@ impl ConnectionSpec {
         }
         self.ssh_config.apply(&jump.host, &mut ssh);
         let port = ssh.get("port").and_then(|p| p.parse().ok()).unwrap_or(22);
-        let user = ssh.get("user").map(str::to_string).unwrap_or_else(|| self.user.clone());
+        let user = ssh
+            .get("user")
+            .map(str::to_string)
+            .unwrap_or_else(|| self.user.clone());
         let address = ssh
             .get("hostname")
             .map(|h| expand_tokens(h, &jump.host, port, &user))
@@ -659,7 +730,10 @@ impl ConnectionSpec {
             user,
             password: None,
             identity_files,
-            identities_only: ssh.get_bool("identitiesonly").unwrap_or(self.identities_only),
+            identities_only: ssh
+                .get_bool("identitiesonly")
+                .unwrap_or(self.identities_only),
+            identity_agent: self.identity_agent.clone(),
             pubkey_auth: true,
             password_auth: false,
             proxy_jump,
@@ -759,18 +833,25 @@ impl BecomeSpec {
                 return Err(ConnectError::InvalidVar {
                     host: name.into(),
                     var: "become_method".into(),
-                    message: format!("become method {other:?} is not supported by rplay (use sudo or su)"),
+                    message: format!(
+                        "become method {other:?} is not supported by rplay (use sudo or su)"
+                    ),
                 })
             }
         };
         let user = var_str(name, vars, &["ansible_become_user"])?
             .or_else(|| keywords.become_user.clone())
             .unwrap_or_else(|| opts.become_user.clone());
-        let password = match var_str(name, vars, &["ansible_become_password", "ansible_become_pass"])? {
+        let password = match var_str(
+            name,
+            vars,
+            &["ansible_become_password", "ansible_become_pass"],
+        )? {
             Some(p) => Some(Secret::new(p)),
             None => opts.become_password.clone(),
         };
-        let exe = var_str(name, vars, &["ansible_become_exe"])?.or_else(|| keywords.become_exe.clone());
+        let exe =
+            var_str(name, vars, &["ansible_become_exe"])?.or_else(|| keywords.become_exe.clone());
         let flags = var_str(name, vars, &["ansible_become_flags"])?
             .or_else(|| keywords.become_flags.clone())
             .or_else(|| opts.become_flags.clone());
@@ -809,17 +890,25 @@ mod tests {
         o.remote_user = Some("cfguser".into());
         let s = ConnectionSpec::from_vars(
             "web1",
-            &vars(json!({"ansible_host": "127.0.0.1", "ansible_port": "2201", "ansible_user": "ops",
-                        "ansible_password": "pw"})),
+            &vars(
+                json!({"ansible_host": "127.0.0.1", "ansible_port": "2201", "ansible_user": "ops",
+                        "ansible_password": "pw"}),
+            ),
             &o,
         )
         .unwrap();
         assert_eq!(s.transport, Transport::Ssh);
-        assert_eq!((s.address.as_str(), s.port, s.user.as_str()), ("127.0.0.1", 2201, "ops"));
+        assert_eq!(
+            (s.address.as_str(), s.port, s.user.as_str()),
+            ("127.0.0.1", 2201, "ops")
+        );
         assert_eq!(s.password.as_ref().map(Secret::expose), Some("pw"));
         assert!(!format!("{s:?}").contains("pw\""));
         let s2 = ConnectionSpec::from_vars("web1", &Map::new(), &o).unwrap();
-        assert_eq!((s2.address.as_str(), s2.port, s2.user.as_str()), ("web1", 22, "cfguser"));
+        assert_eq!(
+            (s2.address.as_str(), s2.port, s2.user.as_str()),
+            ("web1", 22, "cfguser")
+        );
     }
 
     #[test]
@@ -837,7 +926,11 @@ mod tests {
         assert_eq!(s.known_hosts_files, vec![PathBuf::from("/tmp/kh")]);
         assert_eq!(
             s.proxy_jump,
-            vec![JumpHost { user: Some("jump".into()), host: "bastion".into(), port: Some(2200) }]
+            vec![JumpHost {
+                user: Some("jump".into()),
+                host: "bastion".into(),
+                port: Some(2200)
+            }]
         );
     }
 
@@ -847,20 +940,36 @@ mod tests {
         o.host_key_checking = false;
         let s = ConnectionSpec::from_vars("h", &Map::new(), &o).unwrap();
         assert_eq!(s.host_key_policy, HostKeyPolicy::AcceptUnknown);
-        let l = ConnectionSpec::from_vars("localhost", &vars(json!({"ansible_connection": "local"})), &o).unwrap();
+        let l = ConnectionSpec::from_vars(
+            "localhost",
+            &vars(json!({"ansible_connection": "local"})),
+            &o,
+        )
+        .unwrap();
         assert_eq!(l.transport, Transport::Local);
-        let e = ConnectionSpec::from_vars("w", &vars(json!({"ansible_connection": "winrm"})), &o).unwrap_err();
-        assert!(e.to_string().contains("host w: ansible_connection: connection plugin \"winrm\""), "{e}");
+        let e = ConnectionSpec::from_vars("w", &vars(json!({"ansible_connection": "winrm"})), &o)
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("host w: ansible_connection: connection plugin \"winrm\""),
+            "{e}"
+        );
     }
 
     #[test]
     fn bad_port_and_vaulted_password_are_named() {
         let o = opts_without_config();
-        let e = ConnectionSpec::from_vars("h", &vars(json!({"ansible_port": "ssh"})), &o).unwrap_err();
-        assert_eq!(e.to_string(), "host h: ansible_port: \"ssh\" is not a TCP port");
+        let e =
+            ConnectionSpec::from_vars("h", &vars(json!({"ansible_port": "ssh"})), &o).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "host h: ansible_port: \"ssh\" is not a TCP port"
+        );
         let e = ConnectionSpec::from_vars(
             "h",
-            &vars(json!({"ansible_password": {"__ansible_vault": "$ANSIBLE_VAULT;1.1;AES256\n..."}})),
+            &vars(
+                json!({"ansible_password": {"__ansible_vault": "$ANSIBLE_VAULT;1.1;AES256\n..."}}),
+            ),
             &o,
         )
         .unwrap_err();
@@ -871,11 +980,22 @@ mod tests {
     fn proxy_jump_forms() {
         let j = parse_proxy_jump("a@b:1,ssh://c,[::1]:22").unwrap();
         assert_eq!(j.len(), 3);
-        assert_eq!(j[2], JumpHost { user: None, host: "::1".into(), port: Some(22) });
+        assert_eq!(
+            j[2],
+            JumpHost {
+                user: None,
+                host: "::1".into(),
+                port: Some(22)
+            }
+        );
         assert!(parse_proxy_jump("none").unwrap().is_empty());
         assert_eq!(
             proxy_command_to_jump("ssh -q -W %h:%p ops@bastion"),
-            Some(JumpHost { user: Some("ops".into()), host: "bastion".into(), port: None })
+            Some(JumpHost {
+                user: Some("ops".into()),
+                host: "bastion".into(),
+                port: None
+            })
         );
         assert_eq!(proxy_command_to_jump("nc %h %p"), None);
     }
@@ -883,9 +1003,18 @@ mod tests {
     #[test]
     fn become_vars_beat_keywords() {
         let o = opts_without_config();
-        let kw = BecomeKeywords { become_: Some(true), become_user: Some("www-data".into()), ..Default::default() };
-        let b = BecomeSpec::resolve("h", &Map::new(), &kw, &o).unwrap().unwrap();
-        assert_eq!((b.method, b.user.as_str()), (BecomeMethod::Sudo, "www-data"));
+        let kw = BecomeKeywords {
+            become_: Some(true),
+            become_user: Some("www-data".into()),
+            ..Default::default()
+        };
+        let b = BecomeSpec::resolve("h", &Map::new(), &kw, &o)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (b.method, b.user.as_str()),
+            (BecomeMethod::Sudo, "www-data")
+        );
         let b = BecomeSpec::resolve(
             "h",
             &vars(json!({"ansible_become_user": "postgres", "ansible_become_pass": "s3cret"})),
@@ -896,7 +1025,8 @@ mod tests {
         .unwrap();
         assert_eq!(b.user, "postgres");
         assert!(!format!("{b:?}").contains("s3cret"));
-        let none = BecomeSpec::resolve("h", &vars(json!({"ansible_become": "no"})), &kw, &o).unwrap();
+        let none =
+            BecomeSpec::resolve("h", &vars(json!({"ansible_become": "no"})), &kw, &o).unwrap();
         assert!(none.is_none());
     }
 }

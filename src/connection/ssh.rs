@@ -89,12 +89,17 @@ impl ClientHandler {
 impl client::Handler for ClientHandler {
     type Error = HandlerError;
 
-    async fn check_server_key(&mut self, key: &PublicKeyOrCertificate) -> Result<bool, Self::Error> {
+    async fn check_server_key(
+        &mut self,
+        key: &PublicKeyOrCertificate,
+    ) -> Result<bool, Self::Error> {
         let key = match key {
             PublicKeyOrCertificate::PublicKey { key, .. } => key.clone(),
             PublicKeyOrCertificate::Certificate(cert) => PublicKey::from(cert.public_key().clone()),
         };
-        self.verify(&key).map(|_| true).map_err(HandlerError::HostKey)
+        self.verify(&key)
+            .map(|_| true)
+            .map_err(HandlerError::HostKey)
     }
 }
 
@@ -118,7 +123,10 @@ struct Attempt {
 }
 
 fn fatal(error: ConnectError) -> Attempt {
-    Attempt { error, transient: false }
+    Attempt {
+        error,
+        transient: false,
+    }
 }
 
 /// Host key algorithms in russh's order, with those recorded in known_hosts first.
@@ -128,13 +136,19 @@ fn preferred_keys(spec: &ConnectionSpec) -> Vec<Algorithm> {
     if known.is_empty() {
         return default;
     }
-    let same_family = |a: &Algorithm, b: &Algorithm| a == b || (a.clone().is_rsa() && b.clone().is_rsa());
+    let same_family =
+        |a: &Algorithm, b: &Algorithm| a == b || (a.clone().is_rsa() && b.clone().is_rsa());
     let mut first: Vec<Algorithm> = default
         .iter()
         .filter(|a| known.iter().any(|k| same_family(a, k)))
         .cloned()
         .collect();
-    first.extend(default.iter().filter(|a| !known.iter().any(|k| same_family(a, k))).cloned());
+    first.extend(
+        default
+            .iter()
+            .filter(|a| !known.iter().any(|k| same_family(a, k)))
+            .cloned(),
+    );
     first
 }
 
@@ -161,8 +175,14 @@ async fn dial(spec: &ConnectionSpec) -> Result<tokio::net::TcpStream, Attempt> {
         Ok(a) => a.collect(),
         Err(e) => {
             let reason = e.to_string();
-            let reason = reason.rsplit(": ").next().unwrap_or("Name or service not known").to_string();
-            return Err(fatal(unreachable(format!("ssh: Could not resolve hostname {addr}: {reason}"))));
+            let reason = reason
+                .rsplit(": ")
+                .next()
+                .unwrap_or("Name or service not known")
+                .to_string();
+            return Err(fatal(unreachable(format!(
+                "ssh: Could not resolve hostname {addr}: {reason}"
+            ))));
         }
     };
     let mut last = None;
@@ -205,7 +225,10 @@ fn handshake_failure(spec: &ConnectionSpec, e: HandlerError) -> Attempt {
                     transient: true,
                 }
             } else {
-                fatal(unreachable(format!("ssh: {}: {e}", lookup_name(&spec.address, spec.port))))
+                fatal(unreachable(format!(
+                    "ssh: {}: {e}",
+                    lookup_name(&spec.address, spec.port)
+                )))
             }
         }
     }
@@ -250,7 +273,10 @@ impl SshConnection {
     }
 
     /// One hop: transport, handshake, authentication.
-    async fn hop(spec: &ConnectionSpec, via: Option<Arc<SshConnection>>) -> Result<Arc<SshConnection>, Attempt> {
+    async fn hop(
+        spec: &ConnectionSpec,
+        via: Option<Arc<SshConnection>>,
+    ) -> Result<Arc<SshConnection>, Attempt> {
         let stream: Box<dyn Transport> = match &via {
             None => Box::new(dial(spec).await?),
             Some(jump) => {

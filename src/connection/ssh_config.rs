@@ -145,7 +145,9 @@ fn parse_match(value: &str) -> Condition {
     let words: Vec<&str> = value.split_whitespace().collect();
     match words.as_slice() {
         ["all"] => Condition::All,
-        [kind, pats] if kind.eq_ignore_ascii_case("host") || kind.eq_ignore_ascii_case("originalhost") => {
+        [kind, pats]
+            if kind.eq_ignore_ascii_case("host") || kind.eq_ignore_ascii_case("originalhost") =>
+        {
             Condition::MatchHost(pats.split(',').map(str::to_string).collect())
         }
         _ => Condition::Never,
@@ -252,6 +254,9 @@ Host *
     #[test]
     fn keyword_without_value_names_file_and_line() {
         let e = SshConfig::parse("Host a\n  Port\n", Path::new("/x/config")).unwrap_err();
-        assert_eq!(e.to_string(), "/x/config:2:1: keyword \"Port\" has no value");
+        assert_eq!(
+            e.to_string(),
+            "/x/config:2:1: keyword \"Port\" has no value"
+        );
     }
 }

@@ -63,7 +63,29 @@ impl SshOptions {
                 return Err("lone '-' in ssh arguments".into());
             };
             let attached: String = chars.collect();
-            let takes_value = matches!(letter, 'o' | 'J' | 'i' | 'p' | 'l' | 'F' | 'c' | 'm' | 'b' | 'E' | 'S' | 'L' | 'R' | 'D' | 'W' | 'O' | 'Q' | 'w' | 'B' | 'e' | 'I');
+            let takes_value = matches!(
+                letter,
+                'o' | 'J'
+                    | 'i'
+                    | 'p'
+                    | 'l'
+                    | 'F'
+                    | 'c'
+                    | 'm'
+                    | 'b'
+                    | 'E'
+                    | 'S'
+                    | 'L'
+                    | 'R'
+                    | 'D'
+                    | 'W'
+                    | 'O'
+                    | 'Q'
+                    | 'w'
+                    | 'B'
+                    | 'e'
+                    | 'I'
+            );
             if !takes_value {
                 // Clustered boolean flags such as -tt, -4, -qC: nothing rplay needs.
                 continue;
