@@ -11,6 +11,7 @@ pub fn all() -> Vec<&'static dyn Module> {
         &builtin::command::CommandModule,
         &builtin::shell::ShellModule,
         &builtin::raw::RawModule,
+        &builtin::file::FileModule,
     ]
 }
 

@@ -1,5 +1,6 @@
 //! The built-in modules, one file each.
 
 pub mod command;
+pub mod file;
 pub mod raw;
 pub mod shell;
