@@ -12,6 +12,7 @@ pub fn all() -> Vec<&'static dyn Module> {
         &builtin::shell::ShellModule,
         &builtin::raw::RawModule,
         &builtin::file::FileModule,
+        &builtin::copy::CopyModule,
     ]
 }
 

@@ -1,6 +1,7 @@
 //! The built-in modules, one file each.
 
 pub mod command;
+pub mod copy;
 pub mod file;
 pub mod raw;
 pub mod shell;
