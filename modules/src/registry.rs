@@ -13,6 +13,8 @@ pub fn all() -> Vec<&'static dyn Module> {
         &builtin::raw::RawModule,
         &builtin::file::FileModule,
         &builtin::copy::CopyModule,
+        &builtin::template::TemplateModule,
+        &builtin::stat::StatModule,
     ]
 }
 

@@ -5,3 +5,5 @@ pub mod copy;
 pub mod file;
 pub mod raw;
 pub mod shell;
+pub mod stat;
+pub mod template;
