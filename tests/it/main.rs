@@ -4,6 +4,9 @@
 
 mod fixture;
 mod lab;
+//! rplay's integration tests: one binary, so the lab boots once for all of them.
+
+mod modules_files;
 
 fn main() {
     let args = libtest_mimic::Arguments::from_args();
@@ -12,4 +15,6 @@ fn main() {
     let conclusion = libtest_mimic::run(&args, trials);
     fixture::teardown();
     conclusion.exit();
+    trials.extend(modules_files::trials());
+    libtest_mimic::run(&args, trials).exit();
 }
