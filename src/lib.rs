@@ -18,3 +18,4 @@
 
 pub mod connection;
 pub mod lab;
+pub mod template;
