@@ -16,6 +16,12 @@
 //!
 //! Modules live in the `rplay-modules` crate (`modules/`), which knows nothing of this one.
 
+pub mod cli;
 pub mod connection;
 pub mod lab;
+pub mod output;
+pub mod playbook;
+pub mod run;
+pub mod secret;
 pub mod template;
+pub mod vault;
