@@ -93,11 +93,13 @@ fn key_to_string(key: &Value) -> String {
 }
 
 fn number_to_json(value: &Value) -> Json {
-    if let Some(i) = value.as_i64() {
-        return Json::from(i);
-    }
-    if let Ok(u) = u64::try_from(value.clone()) {
-        return Json::from(u);
+    if value.is_integer() {
+        if let Some(i) = value.as_i64() {
+            return Json::from(i);
+        }
+        if let Ok(u) = u64::try_from(value.clone()) {
+            return Json::from(u);
+        }
     }
     match f64::try_from(value.clone()) {
         Ok(f) => serde_json::Number::from_f64(f)

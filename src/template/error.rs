@@ -92,6 +92,9 @@ impl TemplateError {
     }
 }
 
+/// Stands for the variable name in `mandatory`'s message until the templar fills it in.
+pub(crate) const MANDATORY_NAME_MARKER: &str = "\u{1}name\u{1}";
+
 /// Message prefix marking a recursion error raised inside a lazy variable.
 pub(crate) const RECURSION_PREFIX: &str = "Recursive loop detected in template";
 /// Marker carried by undefined errors that cross a lazy variable boundary.

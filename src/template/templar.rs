@@ -12,7 +12,7 @@ use minijinja::{AutoEscape, Environment, Output, State, UndefinedBehavior};
 use serde_json::{Map, Value as Json};
 
 use super::convert;
-use super::error::{TemplateError, TemplateErrorKind};
+use super::error::{TemplateError, TemplateErrorKind, MANDATORY_NAME_MARKER};
 use super::lazy::VarsContext;
 
 /// Decrypts vaulted values (`{"__ansible_vault": envelope}`) when a template reads them. The
@@ -280,14 +280,14 @@ impl Templar {
 
     /// Names the undefined variable of an expression when minijinja could not.
     fn explain(&self, err: TemplateError, expr: &str, ctx: &Value) -> TemplateError {
-        if err.kind != TemplateErrorKind::Undefined || err.message.contains('\'') {
+        if !needs_explaining(&err) {
             return err;
         }
         let names = match self.env().compile_expression(expr) {
-            Ok(c) => c.undeclared_variables(true),
+            Ok(c) => c.undeclared_variables(false),
             Err(_) => return err,
         };
-        first_undefined(names, expr, ctx).unwrap_or(err)
+        fill_in_undefined(err, names, expr, ctx)
     }
 
     /// Like [`explain`](Self::explain) for a whole template.
@@ -297,18 +297,46 @@ impl Templar {
         body: &str,
         ctx: &Value,
     ) -> TemplateError {
-        if err.kind != TemplateErrorKind::Undefined || err.message.contains('\'') {
+        if !needs_explaining(&err) {
             return err;
         }
         let names = match self.env().template_from_str(body) {
-            Ok(t) => t.undeclared_variables(true),
+            Ok(t) => t.undeclared_variables(false),
             Err(_) => return err,
         };
-        first_undefined(names, body, ctx).unwrap_or(err)
+        fill_in_undefined(err, names, body, ctx)
     }
 }
 
-/// Finds the first (by position in `source`) referenced variable path that is undefined.
+fn needs_explaining(err: &TemplateError) -> bool {
+    err.message.contains(MANDATORY_NAME_MARKER)
+        || (err.kind == TemplateErrorKind::Undefined && !err.message.contains('\''))
+}
+
+/// Puts the name of the first undefined variable into `err`.
+fn fill_in_undefined(
+    err: TemplateError,
+    names: std::collections::HashSet<String>,
+    source: &str,
+    ctx: &Value,
+) -> TemplateError {
+    if err.message.contains(MANDATORY_NAME_MARKER) {
+        let mut roots: Vec<String> = names.into_iter().collect();
+        roots.sort_by_key(|n| source.find(n.as_str()).unwrap_or(usize::MAX));
+        let name = roots
+            .into_iter()
+            .find(|n| ctx.get_attr(n).map(|v| v.is_undefined()).unwrap_or(true))
+            .unwrap_or_default();
+        let message = err
+            .message
+            .replace(MANDATORY_NAME_MARKER, &format!("'{name}'"));
+        return TemplateError::new(err.kind, message);
+    }
+    first_undefined(names, source, ctx).unwrap_or(err)
+}
+
+/// Finds the first (by position in `source`) referenced variable, or attribute/key chain after
+/// it (`a.b`, `a['b']`), that is undefined.
 fn first_undefined(
     names: std::collections::HashSet<String>,
     source: &str,
@@ -316,25 +344,44 @@ fn first_undefined(
 ) -> Option<TemplateError> {
     let mut names: Vec<String> = names.into_iter().collect();
     names.sort_by_key(|n| source.find(n.as_str()).unwrap_or(usize::MAX));
-    for name in names {
-        let mut parts = name.split('.');
-        let root = parts.next()?;
-        let mut value = ctx.get_attr(root).ok()?;
+    for root in names {
+        let value = ctx.get_attr(&root).ok()?;
         if value.is_undefined() {
-            return Some(TemplateError::undefined(root));
+            return Some(TemplateError::undefined(&root));
         }
-        for part in parts {
-            let next = value.get_attr(part).unwrap_or(Value::UNDEFINED);
-            if next.is_undefined() {
-                return Some(TemplateError::new(
-                    TemplateErrorKind::Undefined,
-                    format!(
-                        "object of type '{}' has no attribute '{part}'",
-                        python_type_name(&value)
-                    ),
-                ));
+        let pattern = format!(
+            r#"\b{}((?:\s*\.\s*\w+|\[\s*'[^']*'\s*\]|\[\s*"[^"]*"\s*\])+)"#,
+            regex::escape(&root)
+        );
+        let Ok(re) = regex::Regex::new(&pattern) else {
+            continue;
+        };
+        let Ok(segment_re) =
+            regex::Regex::new(r#"\.\s*(\w+)|\[\s*'([^']*)'\s*\]|\[\s*"([^"]*)"\s*\]"#)
+        else {
+            continue;
+        };
+        for chain in re.captures_iter(source) {
+            let mut cur = value.clone();
+            for seg in segment_re.captures_iter(&chain[1]) {
+                let key = seg
+                    .get(1)
+                    .or_else(|| seg.get(2))
+                    .or_else(|| seg.get(3))
+                    .map(|m| m.as_str())
+                    .unwrap_or_default();
+                let next = cur.get_attr(key).unwrap_or(Value::UNDEFINED);
+                if next.is_undefined() {
+                    return Some(TemplateError::new(
+                        TemplateErrorKind::Undefined,
+                        format!(
+                            "object of type '{}' has no attribute '{key}'",
+                            python_type_name(&cur)
+                        ),
+                    ));
+                }
+                cur = next;
             }
-            value = next;
         }
     }
     None

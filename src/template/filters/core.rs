@@ -133,8 +133,11 @@ fn ternary(value: &Value, true_val: Value, false_val: Value, none_val: Option<Va
 fn mandatory(value: &Value, msg: Option<String>) -> Result<Value, Error> {
     if value.is_undefined() {
         return Err(fail(msg.unwrap_or_else(|| {
-            "The filter plugin 'ansible.builtin.mandatory' failed: Mandatory variable not defined."
-                .to_string()
+            format!(
+                "The filter plugin 'ansible.builtin.mandatory' failed: Mandatory variable {} not \
+                 defined.",
+                crate::template::error::MANDATORY_NAME_MARKER
+            )
         })));
     }
     Ok(value.clone())
