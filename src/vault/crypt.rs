@@ -18,8 +18,8 @@ use super::secrets::{VaultSecret, VaultSecrets};
 pub struct Decrypted {
     /// The plaintext bytes, zeroed on drop.
     pub plaintext: Arc<Zeroizing<Vec<u8>>>,
-    /// The label of the secret that opened the data.
-    pub label: String,
+    /// The secret that opened the data (edit re-encrypts with it).
+    pub secret: VaultSecret,
 }
 
 /// The secrets of a run and the operations that use them. Cheap to share behind an `Arc`.
@@ -75,7 +75,7 @@ impl Vault {
             if let Some(plaintext) = opened {
                 let found = Decrypted {
                     plaintext: Arc::new(plaintext),
-                    label: secret.label.clone(),
+                    secret: secret.clone(),
                 };
                 if let Ok(mut cache) = self.cache.lock() {
                     cache.insert(env.body, found.clone());
@@ -189,7 +189,7 @@ mod tests {
             .decrypt(text.as_bytes(), Some("f.yml"))
             .expect("decrypts");
         assert_eq!(&found.plaintext[..], b"top secret\n");
-        assert_eq!(found.label, "prod");
+        assert_eq!(found.secret.label, "prod");
         // Cached: same answer without secrets being tried again.
         assert_eq!(
             vault.reveal_envelope(&text).expect("text").expose(),
