@@ -16,7 +16,11 @@
 //!
 //! Modules live in the `rplay-modules` crate (`modules/`), which knows nothing of this one.
 
+pub mod cli;
 pub mod connection;
 pub mod lab;
+pub mod output;
+pub mod playbook;
+pub mod run;
 pub mod secret;
 pub mod vault;
