@@ -200,6 +200,7 @@ fn prompt_password(
 
 /// Reads a password file, or runs it when it is executable.
 fn read_password_source(path: &Path, label: &str, known: &Vault) -> Result<Password, Error> {
+    let path = &absolute(path);
     let meta = std::fs::metadata(path).map_err(|_| {
         Error::PasswordSource(format!(
             "The vault password file {} was not found",
