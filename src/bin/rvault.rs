@@ -786,7 +786,9 @@ fn encrypt_strings(
     id: Option<&str>,
     output: Option<&Path>,
 ) -> Result<()> {
-    let mut items: Vec<(Zeroizing<Vec<u8>>, &str, Option<String>)> = Vec::new();
+    // (plaintext, where it came from, variable name)
+    type Item<'a> = (Zeroizing<Vec<u8>>, &'a str, Option<String>);
+    let mut items: Vec<Item> = Vec::new();
     if req.prompt {
         let name = prompt_visible("Variable name (enter for no name): ")?;
         let name = Some(name).filter(|n| !n.is_empty());

@@ -10,9 +10,10 @@ use std::process::{Command, Output};
 use libtest_mimic::{Failed, Trial};
 
 type TestResult = Result<(), Failed>;
+type TestFn = fn() -> TestResult;
 
 pub fn trials() -> Vec<Trial> {
-    let tests: Vec<(&str, fn() -> TestResult)> = vec![
+    let tests: Vec<(&str, TestFn)> = vec![
         (
             "vault::ansible_file_opens_with_rvault_and_library",
             ansible_file_opens_with_rvault_and_library,
