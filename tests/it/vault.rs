@@ -52,6 +52,10 @@ pub fn trials() -> Vec<Trial> {
             "vault::env_password_file_and_output",
             env_password_file_and_output,
         ),
+        (
+            "vault::ask_vault_pass_without_terminal",
+            ask_vault_pass_without_terminal,
+        ),
     ];
     tests
         .into_iter()
@@ -994,4 +998,58 @@ fn env_password_file_and_output() -> TestResult {
     check(out.status.code() == Some(5), || {
         format!("--output with two inputs: {:?}", out.status)
     })
+}
+
+fn ask_vault_pass_without_terminal() -> TestResult {
+    let s = Scratch::new()?;
+    let (av, rv) = (oracle()?, rvault_bin());
+    s.write("a.yml", PLAIN)?;
+    s.write("r.yml", PLAIN)?;
+    s.ok(
+        &av,
+        &["encrypt", "--ask-vault-pass", "a.yml"],
+        &[],
+        Some("typed-pw\ntyped-pw\n"),
+    )?;
+    s.ok(
+        &rv,
+        &["encrypt", "-J", "r.yml"],
+        &[],
+        Some("typed-pw\ntyped-pw\n"),
+    )?;
+    for (bin, file) in [(&rv, "a.yml"), (&av, "r.yml")] {
+        let out = s.ok(
+            bin,
+            &["view", "--ask-vault-pass", file],
+            &[],
+            Some("typed-pw\n"),
+        )?;
+        check_eq(&out, PLAIN, &format!("{} view {file}", bin.display()))?;
+    }
+    // Confirmation mismatch and end of input fail alike in both tools.
+    for (args, input) in [
+        (vec!["encrypt", "-J", "a.yml"], "one\ntwo\n"),
+        (vec!["view", "-J", "r.yml"], ""),
+    ] {
+        let (a, r) = (
+            s.run(&av, &args, &[], Some(input))?,
+            s.run(&rv, &args, &[], Some(input))?,
+        );
+        check(
+            !r.status.success() && a.status.code() == r.status.code(),
+            || {
+                format!(
+                    "{args:?}: ansible {:?} rvault {:?} ({})",
+                    a.status,
+                    r.status,
+                    String::from_utf8_lossy(&r.stderr)
+                )
+            },
+        )?;
+    }
+    check_eq(
+        &s.ok(&rv, &["view", "-J", "r.yml"], &[], Some("typed-pw\n"))?,
+        PLAIN,
+        "file unchanged",
+    )
 }
