@@ -5,6 +5,7 @@
 //! - `secrets`: passwords under vault ids, the order they are tried, which one encrypts.
 //! - `password_source`: `--vault-id`, `--vault-password-file`, prompts, scripts, ansible.cfg lists.
 //! - `crypt`: [`Vault`], the run's secrets with encrypt/decrypt and a plaintext cache.
+//! - `filters`: the `vault`/`unvault` Jinja filters' logic.
 //! - `reveal`: decrypting `{"__ansible_vault": ...}` values carried by the YAML loader.
 //! - `edit_session`: a private scratch file for `rvault edit`/`create`, wiped afterwards.
 //!
@@ -16,6 +17,7 @@ mod crypt;
 pub mod edit_session;
 mod envelope;
 mod error;
+mod filters;
 mod password_source;
 mod reveal;
 mod secrets;
@@ -23,6 +25,7 @@ mod secrets;
 pub use crypt::{Decrypted, Vault};
 pub use envelope::{is_vault_text, looks_like_vault_text, CIPHER_AES256, DEFAULT_VAULT_ID, HEADER};
 pub use error::{Error, FormatProblem};
+pub use filters::{unvault_filter, vault_filter, FILTER_DEFAULT_VAULT_ID};
 pub use password_source::{
     load_secrets, split_vault_id, LoadedSecrets, Prompter, Purpose, TerminalPrompter, VaultOptions,
 };
