@@ -531,7 +531,7 @@ fn display_name(path: &Path, real: bool) -> String {
         return "<stdin>".into();
     }
     if real {
-        if let Ok(p) = std::fs::canonicalize(path) {
+        if let Ok(p) = std::fs::canonicalize(path).or_else(|_| std::path::absolute(path)) {
             return p.display().to_string();
         }
     }
@@ -564,7 +564,7 @@ fn read_input(path: &Path) -> Result<Zeroizing<Vec<u8>>> {
     res.map_err(|e| Failure {
         message: format!(
             "Unable to read source file ({}): {e}",
-            display_name(path, false)
+            display_name(path, true)
         ),
         code: 1,
     })?;
@@ -795,14 +795,14 @@ fn encrypt_strings(
         let answer = if req.show_input {
             Zeroizing::new(prompt_visible("String to encrypt:")?)
         } else {
-            Zeroizing::new(
-                rpassword::prompt_password("String to encrypt (hidden): ").map_err(|e| {
-                    Failure {
-                        message: format!("prompt failed: {e}"),
-                        code: 1,
-                    }
-                })?,
-            )
+            use rplay::vault::Prompter;
+            TerminalPrompter
+                .ask_hidden("String to encrypt (hidden): ")
+                .map_err(|e| Failure {
+                    message: format!("prompt failed: {e}"),
+                    code: 1,
+                })?
+                .unwrap_or_default()
         };
         if answer.is_empty() {
             return Err(Failure::options(
