@@ -122,6 +122,32 @@ impl Vault {
         Ok(Zeroizing::new(found.plaintext.to_vec()))
     }
 
+    /// Reads a controller file that may be vault-encrypted, returning its plaintext. Errors name
+    /// the file.
+    pub fn read_file(&self, path: &std::path::Path) -> Result<Zeroizing<Vec<u8>>, Error> {
+        let bytes = std::fs::read(path).map_err(|source| Error::Io {
+            action: "Unable to read",
+            path: path.to_path_buf(),
+            source,
+        })?;
+        self.decrypt_file_bytes(bytes, path)
+    }
+
+    /// Every plaintext this vault has revealed so far that is text (at least 4 characters long),
+    /// so reporters can redact them wherever they would otherwise appear.
+    pub fn revealed_texts(&self) -> Vec<crate::secret::Secret> {
+        let Ok(cache) = self.cache.lock() else {
+            return Vec::new();
+        };
+        cache
+            .values()
+            .filter_map(|d| std::str::from_utf8(&d.plaintext).ok())
+            .map(str::trim)
+            .filter(|t| t.chars().count() >= 4)
+            .map(|t| crate::secret::Secret::new(t.to_string()))
+            .collect()
+    }
+
     /// Encrypts `plaintext` with `secret`, writing the secret's label as the envelope's vault id
     /// (version 1.1 for `default`, 1.2 otherwise). Refuses data that is already vault text.
     pub fn encrypt(plaintext: &[u8], secret: &VaultSecret) -> Result<String, Error> {
