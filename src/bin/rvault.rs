@@ -594,6 +594,18 @@ fn write_output(target: &Path, data: &[u8], mode: Mode) -> Result<()> {
                 code: 1,
             });
     }
+    // Like ansible-vault (which works on the real path), write through symlinks, keeping them.
+    let resolved;
+    let target = match std::fs::symlink_metadata(target) {
+        Ok(m) if m.file_type().is_symlink() => {
+            resolved = std::fs::canonicalize(target).map_err(|e| Failure {
+                message: format!("Unable to resolve {}: {e}", target.display()),
+                code: 1,
+            })?;
+            resolved.as_path()
+        }
+        _ => target,
+    };
     let io_err = |what: &str, e: std::io::Error| Failure {
         message: format!("{what} {}: {e}", target.display()),
         code: 1,
