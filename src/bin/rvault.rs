@@ -297,12 +297,17 @@ fn run(cli: Cli) -> Result<()> {
             if files.is_empty() && std::io::stdin().is_terminal() {
                 eprintln!("Reading ciphertext input from stdin");
             }
+            // Decrypt everything first: a wrong password for one file changes no file.
+            let mut results = Vec::new();
             for file in inputs(&files) {
                 let data = read_input(&file)?;
                 let name = display_name(&file, true);
                 let found = vault.decrypt(&data, None).map_err(|e| for_file(e, &name))?;
                 let target = output.output_file.clone().unwrap_or_else(|| file.clone());
-                write_output(&target, &found.plaintext, Mode::Private)?;
+                results.push((target, found.plaintext));
+            }
+            for (target, plaintext) in results {
+                write_output(&target, &plaintext, Mode::Private)?;
             }
             if std::io::stdout().is_terminal() {
                 eprintln!("Decryption successful");
@@ -345,11 +350,16 @@ fn run(cli: Cli) -> Result<()> {
             if files.is_empty() && std::io::stdin().is_terminal() {
                 eprintln!("Reading plaintext input from stdin");
             }
+            // Encrypt everything first: a file that is already vaulted changes no file.
+            let mut results = Vec::new();
             for file in inputs(&files) {
                 let data = read_input(&file)?;
                 let text = Vault::encrypt_as(&data, &secret, id.as_deref())
                     .map_err(|e| for_file(e, &display_name(&file, true)))?;
                 let target = output.output_file.clone().unwrap_or_else(|| file.clone());
+                results.push((target, text));
+            }
+            for (target, text) in results {
                 write_output(&target, text.as_bytes(), Mode::PrivateShredOld)?;
             }
             if std::io::stdout().is_terminal() {
@@ -437,12 +447,16 @@ fn run(cli: Cli) -> Result<()> {
                 Some(id) => new.encrypt_secret(Some(id))?.clone(),
                 None => new.first().cloned().ok_or(Error::PasswordRequired)?,
             };
+            // Re-encrypt everything first: a file the old password cannot open changes no file.
+            let mut results = Vec::new();
             for file in &files {
                 let data = read_input(file)?;
                 let found = vault
                     .decrypt(&data, None)
                     .map_err(|e| for_file(e, &display_name(file, true)))?;
-                let text = Vault::encrypt(&found.plaintext, &new_secret)?;
+                results.push((file, Vault::encrypt(&found.plaintext, &new_secret)?));
+            }
+            for (file, text) in results {
                 let before = std::fs::metadata(file).ok();
                 write_output(file, text.as_bytes(), Mode::Keep(before))?;
             }

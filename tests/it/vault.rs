@@ -506,6 +506,32 @@ fn rekey_changes_password_and_keeps_mode() -> TestResult {
     check(!old.status.success(), || {
         "old password still opens the file".into()
     })?;
+    // One file the old password cannot open: no file is rekeyed.
+    s.write("g.yml", "g\n")?;
+    s.ok(
+        &av,
+        &["encrypt", "--vault-password-file", "p1", "g.yml"],
+        &[],
+        None,
+    )?;
+    let (f_before, g_before) = (s.read("f.yml")?, s.read("g.yml")?);
+    let args = [
+        "rekey",
+        "--vault-password-file",
+        "p2",
+        "--new-vault-password-file",
+        "p1",
+        "f.yml",
+        "g.yml",
+    ];
+    let out = s.run(&rv, &args, &[], None)?;
+    check(out.status.code() == Some(1), || {
+        format!("partial rekey: {:?}", out.status)
+    })?;
+    check(
+        s.read("f.yml")? == f_before && s.read("g.yml")? == g_before,
+        || "half-applied rekey".into(),
+    )?;
     // Rekey to a labelled id: header becomes 1.2.
     s.ok(
         &rv,
