@@ -56,6 +56,10 @@ pub fn trials() -> Vec<Trial> {
             "vault::ask_vault_pass_without_terminal",
             ask_vault_pass_without_terminal,
         ),
+        (
+            "vault::playbook_with_rvault_data_runs_under_ansible",
+            playbook_with_rvault_data_runs_under_ansible,
+        ),
     ];
     tests
         .into_iter()
@@ -1077,5 +1081,133 @@ fn ask_vault_pass_without_terminal() -> TestResult {
         &s.ok(&rv, &["view", "-J", "r.yml"], &[], Some("typed-pw\n"))?,
         PLAIN,
         "file unchanged",
+    )
+}
+
+/// Secrets of the vault test project; none may ever appear in any output of a run.
+const PROJECT_SECRETS: [&str; 3] = [
+    "Whole-File-Db-Pw-81x",
+    "Inline-Api-Token-93k",
+    "Prod-Id-Key-27q",
+];
+
+/// Writes an Ansible project whose vault data is all made by rvault: a whole-file vaulted
+/// `group_vars/all/vault.yml`, an inline `!vault` value in `group_vars/all/main.yml` and one under
+/// vault id `prod`, and a playbook that checks them (without printing them). Returns the
+/// arguments to add to `ansible-playbook` / `rplay`.
+fn vault_project(s: &Scratch) -> Result<Vec<String>, Failed> {
+    let rv = rvault_bin();
+    for dir in ["group_vars/all", "host_vars"] {
+        std::fs::create_dir_all(s.path(dir)).map_err(|e| e.to_string())?;
+    }
+    s.write(
+        "inventory.ini",
+        "[local]\nlocalhost ansible_connection=local\n",
+    )?;
+    s.write(
+        "group_vars/all/vault.yml",
+        &format!("vault_db_password: {}\n", PROJECT_SECRETS[0]),
+    )?;
+    s.ok(
+        &rv,
+        &[
+            "encrypt",
+            "--vault-password-file",
+            "p1",
+            "group_vars/all/vault.yml",
+        ],
+        &[],
+        None,
+    )?;
+    let token = s.ok(
+        &rv,
+        &[
+            "encrypt_string",
+            "--vault-password-file",
+            "p1",
+            "--name",
+            "api_token",
+            PROJECT_SECRETS[1],
+        ],
+        &[],
+        None,
+    )?;
+    let key = s.ok(
+        &rv,
+        &[
+            "encrypt_string",
+            "--vault-id",
+            "prod@p2",
+            "--name",
+            "prod_key",
+            PROJECT_SECRETS[2],
+        ],
+        &[],
+        None,
+    )?;
+    s.write(
+        "group_vars/all/main.yml",
+        &format!(
+            "db_password: \"{{{{ vault_db_password }}}}\"\n{token}{key}plain_setting: visible\n"
+        ),
+    )?;
+    s.write(
+        "site.yml",
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - name: check secrets without showing them\n      assert:\n        that:\n          - db_password | length == 20\n          - api_token.startswith('Inline-')\n          - prod_key.endswith('27q')\n        quiet: true\n    - name: show the plain setting\n      debug:\n        var: plain_setting\n",
+    )?;
+    Ok([
+        "-i",
+        "inventory.ini",
+        "--vault-id",
+        "default@p1",
+        "--vault-id",
+        "prod@p2",
+        "site.yml",
+    ]
+    .map(String::from)
+    .to_vec())
+}
+
+fn playbook_with_rvault_data_runs_under_ansible() -> TestResult {
+    let s = Scratch::new()?;
+    let args = vault_project(&s)?;
+    let playbook = oracle()?.with_file_name("ansible-playbook");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = s.run(&playbook, &args, &[("ANSIBLE_NOCOLOR", "1")], None)?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    check(
+        out.status.success() && stdout.contains("\"plain_setting\": \"visible\""),
+        || {
+            format!(
+                "ansible-playbook on rvault data: {:?}\n{stdout}\n{}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            )
+        },
+    )?;
+    check(
+        stdout.contains("ok=2") && stdout.contains("failed=0"),
+        || format!("recap: {stdout}"),
+    )?;
+    for secret in PROJECT_SECRETS {
+        check(
+            !stdout.contains(secret) && !String::from_utf8_lossy(&out.stderr).contains(secret),
+            || format!("{secret} appeared in ansible-playbook output"),
+        )?;
+    }
+    // Wrong password for the whole-file vault: ansible-core 2.19 fails when it first computes the
+    // host's vars (after the PLAY banner), with exit code 4, and runs no task.
+    let mut wrong: Vec<&str> = args.clone();
+    if let Some(pos) = wrong.iter().position(|a| *a == "default@p1") {
+        wrong[pos] = "default@p2";
+    }
+    let out = s.run(&playbook, &wrong, &[("ANSIBLE_NOCOLOR", "1")], None)?;
+    let err = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    check(
+        out.status.code() == Some(4)
+            && err.contains("Decryption failed")
+            && !stdout.contains("TASK"),
+        || format!("wrong password: {:?} {stdout} {err}", out.status),
     )
 }
