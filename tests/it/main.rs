@@ -7,6 +7,10 @@ mod lab;
 //! rplay's integration tests: one binary, so the lab boots once for all of them.
 
 mod modules_files;
+//! Each area adds a module exposing `trials()`; this file lists them and runs them with
+//! libtest-mimic (so `cargo test --test it -- FILTER` works as usual).
+
+mod vault;
 
 fn main() {
     let args = libtest_mimic::Arguments::from_args();
@@ -16,5 +20,6 @@ fn main() {
     fixture::teardown();
     conclusion.exit();
     trials.extend(modules_files::trials());
+    trials.extend(vault::trials());
     libtest_mimic::run(&args, trials).exit();
 }
