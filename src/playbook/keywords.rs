@@ -98,7 +98,7 @@ pub fn distance(a: &str, b: &str) -> usize {
 
 /// The closest of `candidates` to `name`, if it is close enough to be a likely typo.
 pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let limit = (name.chars().count() / 3).clamp(1, 3);
+    let limit = (name.chars().count() / 3).clamp(2, 3);
     candidates
         .into_iter()
         .map(|c| (distance(name, c), c))
