@@ -22,3 +22,5 @@ pub mod lab;
 pub mod output;
 pub mod playbook;
 pub mod run;
+pub mod secret;
+pub mod vault;

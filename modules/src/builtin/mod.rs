@@ -1,1 +1,5 @@
 //! The built-in modules, one file each.
+
+pub mod command;
+pub mod raw;
+pub mod shell;
