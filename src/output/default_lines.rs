@@ -8,7 +8,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use colored::Colorize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::{banner, diff, pyjson, recap};
 use crate::run::event::{Event, HostResult, Origin, Reporter, Status, TaskKind};
@@ -106,9 +106,26 @@ impl DefaultLines {
         self.line(&text);
     }
 
-    fn dump(&self, result: &Map<String, Value>, indent: bool) -> String {
-        let mut shown = result.clone();
-        shown.retain(|k, _| !k.starts_with("_ansible"));
+    fn dump(&self, r: &HostResult, indent: bool) -> String {
+        let mut shown = r.result.clone();
+        shown.retain(|k, _| !k.starts_with("_ansible") && k != "failed" && k != "exception");
+        if r.debug_result {
+            if shown.contains_key("msg") {
+                shown.retain(|k, _| matches!(k.as_str(), "msg" | "warnings" | "deprecations"));
+            } else {
+                for k in [
+                    "changed",
+                    "skipped",
+                    "invocation",
+                    "skip_reason",
+                    "ansible_loop_var",
+                    "ansible_index_var",
+                    "ansible_loop",
+                ] {
+                    shown.remove(k);
+                }
+            }
+        }
         if self.opts.verbosity < 3 {
             shown.remove("invocation");
             shown.remove("diff");
@@ -155,7 +172,7 @@ impl DefaultLines {
                 };
                 let mut t = format!("{word}: {label}{item}");
                 if verbose {
-                    t.push_str(&format!(" => {}", self.dump(&r.result, r.verbose_always)));
+                    t.push_str(&format!(" => {}", self.dump(r, r.verbose_always)));
                 }
                 t
             }
@@ -163,11 +180,11 @@ impl DefaultLines {
                 if r.item_label.is_some() {
                     let mut t = format!("skipping: {label}{item} ");
                     if self.opts.verbosity >= 1 {
-                        t = format!("skipping: {label}{item} => {}", self.dump(&r.result, false));
+                        t = format!("skipping: {label}{item}  => {}", self.dump(r, false));
                     }
                     t
                 } else if self.opts.verbosity >= 1 {
-                    format!("skipping: {label} => {}", self.dump(&r.result, false))
+                    format!("skipping: {label} => {}", self.dump(r, false))
                 } else {
                     format!("skipping: {label}")
                 }
@@ -177,7 +194,7 @@ impl DefaultLines {
                     let e = e.clone();
                     self.error_block(&e, r.origin.as_ref());
                 }
-                let json = self.dump(&r.result, r.verbose_always);
+                let json = self.dump(r, r.verbose_always);
                 match &r.item_label {
                     Some(l) => format!("failed: {label} (item={l}) => {json}"),
                     None => format!("fatal: {label}: FAILED! => {json}"),
@@ -188,7 +205,7 @@ impl DefaultLines {
                     let e = e.clone();
                     self.error_block(&e, r.origin.as_ref());
                 }
-                let json = self.dump(&r.result, false);
+                let json = self.dump(r, false);
                 match &r.item_label {
                     Some(l) => format!("fatal: {label}: UNREACHABLE! => (item={l}) => {json}"),
                     None => format!("fatal: {label}: UNREACHABLE! => {json}"),
@@ -267,6 +284,14 @@ impl Reporter for DefaultLines {
                     t.cyan().to_string()
                 } else {
                     t
+                };
+                self.line(&t);
+            }
+            Event::Ignoring { .. } => {
+                let t = if self.opts.color {
+                    "...ignoring".cyan().to_string()
+                } else {
+                    "...ignoring".to_string()
                 };
                 self.line(&t);
             }

@@ -131,6 +131,39 @@ impl Task {
         }
     }
 
+    /// A task made by the engine itself (`Gathering Facts`, an ad-hoc task).
+    pub fn synthetic(
+        name: Option<String>,
+        action: &str,
+        args: Map<String, Value>,
+        origin: Origin,
+        keywords: Map<String, Value>,
+    ) -> Task {
+        Task {
+            name,
+            action: action.to_string(),
+            action_written: action.to_string(),
+            args,
+            origin,
+            when: Vec::new(),
+            tags: Vec::new(),
+            vars: Map::new(),
+            environment: Vec::new(),
+            keywords,
+            loop_spec: None,
+            loop_control: None,
+            register: None,
+            notify: Vec::new(),
+            changed_when: Vec::new(),
+            failed_when: Vec::new(),
+            until: Vec::new(),
+            listen: Vec::new(),
+            role: None,
+            include_params: Map::new(),
+            dir: PathBuf::new(),
+        }
+    }
+
     /// A keyword value, if set on the task or inherited.
     pub fn keyword(&self, name: &str) -> Option<&Value> {
         self.keywords.get(name).filter(|v| !v.is_null())
