@@ -3,9 +3,7 @@
 //! `[ERROR]: Task failed: ...` block with its source excerpt, `--diff` hunks, and warnings on
 //! stderr. Colour only when asked (a terminal without NO_COLOR).
 
-use std::collections::HashMap;
 use std::io::Write;
-use std::path::PathBuf;
 
 use colored::Colorize;
 use serde_json::Value;
@@ -31,7 +29,6 @@ pub struct DefaultLines {
     opts: LineOptions,
     out: Box<dyn Write + Send>,
     err: Box<dyn Write + Send>,
-    sources: HashMap<PathBuf, Vec<String>>,
     current_task: Option<String>,
 }
 
@@ -42,7 +39,6 @@ impl DefaultLines {
             opts,
             out,
             err,
-            sources: HashMap::new(),
             current_task: None,
         }
     }
@@ -65,38 +61,11 @@ impl DefaultLines {
         }
     }
 
-    fn excerpt(&mut self, origin: &Origin) -> String {
-        let lines = self
-            .sources
-            .entry(origin.file.clone())
-            .or_insert_with(|| {
-                std::fs::read_to_string(&origin.file)
-                    .map(|t| t.lines().map(str::to_string).collect())
-                    .unwrap_or_default()
-            })
-            .clone();
-        if origin.line == 0 || origin.line > lines.len() {
-            return String::new();
-        }
-        let first = origin.line.saturating_sub(2).max(1);
-        let width = origin.line.to_string().len();
-        let mut out = String::new();
-        for n in first..=origin.line {
-            out.push_str(&format!("{:>width$} {}\n", n, lines[n - 1]));
-        }
-        out.push_str(&format!(
-            "{}^ column {}\n",
-            " ".repeat(width + 1 + origin.column.saturating_sub(1)),
-            origin.column
-        ));
-        out
-    }
-
     fn error_block(&mut self, message: &str, origin: Option<&Origin>) {
         let mut text = format!("[ERROR]: Task failed: {message}");
         if let Some(origin) = origin {
             text.push_str(&format!("\nOrigin: {origin}\n\n"));
-            text.push_str(&self.excerpt(origin));
+            text.push_str(&super::error_text::excerpt(origin));
         }
         let text = if self.opts.color {
             text.red().to_string()

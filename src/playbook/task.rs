@@ -326,6 +326,9 @@ pub fn fold_keywords(
             }
             "vars" => out.vars.extend(vars_map(v)?),
             "environment" => out.environment.push(v.to_value()),
+            "notify" => {
+                out.keywords.insert("notify".into(), v.to_value());
+            }
             "name" => {}
             _ if keywords::INHERITED.contains(&key) => {
                 out.keywords.insert(key.to_string(), v.to_value());
@@ -500,11 +503,6 @@ pub fn parse_task(node: &Node, inherit: &Inherit, is_handler: bool) -> Result<Ta
                 }
                 task.register = Some(name);
             }
-            "notify" => match v.to_value() {
-                Value::Array(items) => task.notify = items,
-                Value::Null => {}
-                other => task.notify = vec![other],
-            },
             "changed_when" => task.changed_when = conditions(v),
             "failed_when" => task.failed_when = conditions(v),
             "until" => task.until = conditions(v),
@@ -516,6 +514,11 @@ pub fn parse_task(node: &Node, inherit: &Inherit, is_handler: bool) -> Result<Ta
             }
             _ => {}
         }
+    }
+    match task.keywords.remove("notify") {
+        Some(Value::Array(items)) => task.notify = items,
+        Some(Value::Null) | None => {}
+        Some(other) => task.notify = vec![other],
     }
     Ok(task)
 }
