@@ -16,10 +16,17 @@
 //!
 //! Modules live in the `rplay-modules` crate (`modules/`), which knows nothing of this one.
 
+pub mod cli;
 pub mod config;
 pub mod connection;
 pub mod diag;
 pub mod inventory;
 pub mod lab;
+pub mod output;
+pub mod playbook;
+pub mod run;
+pub mod secret;
+pub mod template;
 pub mod vars;
+pub mod vault;
 pub mod yaml;

@@ -18,14 +18,19 @@
 //! - `spec`: [`ModuleSpec`], argument specs, validation and coercion; docs for `rdoc` derive from it.
 //! - `module`: the [`Module`] trait and its [`Context`].
 //! - `registry`: the one place where names (short and FQCN) map to modules.
+//! - `shell`: POSIX quoting and framed multi-section probe scripts (one round trip, many answers).
+//! - `fileattr`: `mode` forms, `stat` probes, owner/group lookups and attribute changes.
 //! - one file per module under `builtin/`.
 
 pub mod builtin;
 pub mod change;
+pub mod fileattr;
 pub mod host;
 pub mod module;
 pub mod registry;
+pub mod shell;
 pub mod spec;
+pub mod timestamp;
 
 pub use change::{Change, Outcome, Plan, TextDiff};
 pub use host::{Command, Content, Controller, FileAttrs, Host, HostError, Output};

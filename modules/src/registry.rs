@@ -1,11 +1,21 @@
 //! The one place where module names (short and fully qualified) map to modules. Nothing else in
 //! rplay matches on a module name.
 
+use crate::builtin;
 use crate::Module;
 
 /// Every built-in module.
 pub fn all() -> Vec<&'static dyn Module> {
-    vec![]
+    vec![
+        // files and commands (modfiles)
+        &builtin::command::CommandModule,
+        &builtin::shell::ShellModule,
+        &builtin::raw::RawModule,
+        &builtin::file::FileModule,
+        &builtin::copy::CopyModule,
+        &builtin::template::TemplateModule,
+        &builtin::stat::StatModule,
+    ]
 }
 
 /// Finds a module by short name (`copy`) or FQCN (`ansible.builtin.copy`, `ansible.posix.firewalld`).
