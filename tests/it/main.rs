@@ -4,6 +4,7 @@
 
 mod connection;
 mod fixture;
+mod inventory;
 mod lab;
 mod modules_files;
 mod template;
@@ -17,6 +18,7 @@ fn main() {
     trials.extend(template::trials());
     trials.extend(modules_files::trials());
     trials.extend(vault::trials());
+    trials.extend(inventory::trials());
     let conclusion = libtest_mimic::run(&args, trials);
     fixture::teardown();
     conclusion.exit();
