@@ -2,6 +2,7 @@
 //! `tests/it/<area>.rs` with `pub fn trials() -> Vec<libtest_mimic::Trial>` and is listed below.
 //! Labs started through the fixture are torn down after all trials have run.
 
+mod connection;
 mod fixture;
 mod lab;
 
@@ -9,6 +10,7 @@ fn main() {
     let args = libtest_mimic::Arguments::from_args();
     let mut trials = Vec::new();
     trials.extend(lab::trials());
+    trials.extend(connection::trials());
     let conclusion = libtest_mimic::run(&args, trials);
     fixture::teardown();
     conclusion.exit();
