@@ -15,6 +15,9 @@ pub fn all() -> Vec<&'static dyn Module> {
         &builtin::copy::CopyModule,
         &builtin::template::TemplateModule,
         &builtin::stat::StatModule,
+        &builtin::lineinfile::LineinfileModule,
+        &builtin::blockinfile::BlockinfileModule,
+        &builtin::replace::ReplaceModule,
     ]
 }
 

@@ -599,6 +599,174 @@ fn command_and_shell() -> Result<(), Failed> {
     Ok(())
 }
 
+fn read(path: &str) -> Result<String, Failed> {
+    std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}").into())
+}
+
+fn lineinfile_lifecycle() -> Result<(), Failed> {
+    let s = Scratch::new()?;
+    let f = s.host_path("li.txt");
+    std::fs::write(&f, "a=1\nb=2\na=9\n").map_err(|e| e.to_string())?;
+    std::fs::set_permissions(&f, std::os::unix::fs::PermissionsExt::from_mode(0o640))
+        .map_err(|e| e.to_string())?;
+    let args = json!({"path": f, "regexp": "^a=", "line": "a=X", "backup": true});
+    let check = s.run("lineinfile", args.clone(), true, true)?;
+    eq(check.fields(), vec!["content".to_string()], "plan")?;
+    let text = check.plan.changes[0].text.clone().ok_or("diff")?;
+    eq(text.after.as_str(), "a=1\nb=2\na=X\n", "diff after")?;
+    eq(text.before_header, format!("{f} (content)"), "diff header")?;
+    eq(
+        read(&f)?,
+        "a=1\nb=2\na=9\n".to_string(),
+        "check changed nothing",
+    )?;
+    let r = s.apply("lineinfile", args.clone())?;
+    eq(r.value("msg"), json!("line replaced"), "msg")?;
+    eq(
+        read(&f)?,
+        "a=1\nb=2\na=X\n".to_string(),
+        "replaced last match",
+    )?;
+    eq(mode_of(&f), 0o640, "mode kept")?;
+    let backup = r.value("backup");
+    eq(
+        read(backup.as_str().ok_or("backup")?)?,
+        "a=1\nb=2\na=9\n".to_string(),
+        "backup",
+    )?;
+    let again = s.apply("lineinfile", args.clone())?;
+    ensure(!again.changed(), "idempotent")?;
+    eq(again.value("msg"), json!(""), "unchanged msg")?;
+    let r = s.apply(
+        "lineinfile",
+        json!({"path": f, "regexp": "^a", "state": "absent"}),
+    )?;
+    eq(
+        (r.value("msg"), r.value("found")),
+        (json!("2 line(s) removed"), json!(2)),
+        "absent",
+    )?;
+    let r = s.apply(
+        "lineinfile",
+        json!({"path": f, "line": "z", "mode": "0600"}),
+    )?;
+    eq(
+        r.value("msg"),
+        json!("line added and ownership, perms or SE linux context changed"),
+        "attrs msg",
+    )?;
+    eq(read(&f)?, "b=2\nz\n".to_string(), "appended")?;
+    let e = s.fails(
+        "lineinfile",
+        json!({"path": s.host_path("missing"), "line": "z"}),
+    )?;
+    eq(
+        e,
+        format!("Destination {} does not exist !", s.host_path("missing")),
+        "missing",
+    )?;
+    let created = s.host_path("new/dir/file");
+    s.apply(
+        "lineinfile",
+        json!({"path": created, "line": "z", "create": true}),
+    )?;
+    eq(read(&created)?, "z\n".to_string(), "created with parents")?;
+    eq(mode_of(&created), 0o644, "created mode")?;
+    Ok(())
+}
+
+fn blockinfile_and_replace() -> Result<(), Failed> {
+    let s = Scratch::new()?;
+    let f = s.host_path("b.txt");
+    std::fs::write(&f, "x\n").map_err(|e| e.to_string())?;
+    let args = json!({"path": f, "block": "q\nr"});
+    let r = s.apply("blockinfile", args.clone())?;
+    eq(r.value("msg"), json!("Block inserted"), "msg")?;
+    eq(
+        read(&f)?,
+        "x\n# BEGIN ANSIBLE MANAGED BLOCK\nq\nr\n# END ANSIBLE MANAGED BLOCK\n".to_string(),
+        "block",
+    )?;
+    ensure(
+        !s.apply("blockinfile", args.clone())?.changed(),
+        "block idempotent",
+    )?;
+    let r = s.apply(
+        "replace",
+        json!({"path": f, "regexp": "^(q|r)$", "replace": "<\\1>", "backup": true}),
+    )?;
+    eq(r.value("msg"), json!("2 replacements made"), "replace msg")?;
+    ensure(
+        r.value("backup_file").as_str().is_some(),
+        "replace backup_file",
+    )?;
+    eq(
+        read(&f)?,
+        "x\n# BEGIN ANSIBLE MANAGED BLOCK\n<q>\n<r>\n# END ANSIBLE MANAGED BLOCK\n".to_string(),
+        "replaced",
+    )?;
+    ensure(
+        !s.apply(
+            "replace",
+            json!({"path": f, "regexp": "^(q|r)$", "replace": "<\\1>"}),
+        )?
+        .changed(),
+        "replace idempotent",
+    )?;
+    let r = s.apply("blockinfile", json!({"path": f, "state": "absent"}))?;
+    eq(r.value("msg"), json!("Block removed"), "removed")?;
+    eq(read(&f)?, "x\n".to_string(), "block gone")?;
+    Ok(())
+}
+
+fn template_and_stat() -> Result<(), Failed> {
+    let mut s = Scratch::new()?;
+    s.controller_file("templates/site.conf.j2", "server {{ name }};\n")?;
+    s.controller.vars.insert("name".into(), json!("web1"));
+    let dest = s.host_path("site.conf");
+    let args = json!({"src": "site.conf.j2", "dest": dest, "mode": "0640"});
+    let r = s.apply("template", args.clone())?;
+    ensure(r.changed(), "rendered")?;
+    eq(read(&dest)?, "server web1;\n".to_string(), "content")?;
+    ensure(
+        !s.apply("template", args.clone())?.changed(),
+        "template idempotent",
+    )?;
+    s.controller.vars.insert("name".into(), json!("web2"));
+    let check = s.run("template", args.clone(), true, true)?;
+    let text = check
+        .plan
+        .changes
+        .first()
+        .and_then(|c| c.text.clone())
+        .ok_or("diff")?;
+    ensure(
+        text.after_header.ends_with("templates/site.conf.j2"),
+        format!("after header {}", text.after_header),
+    )?;
+    eq(
+        (text.before.as_str(), text.after.as_str()),
+        ("server web1;\n", "server web2;\n"),
+        "template diff",
+    )?;
+    let st = s.apply("stat", json!({"path": dest}))?;
+    ensure(!st.changed(), "stat never changes")?;
+    let d = st.value("stat");
+    eq(
+        (d["exists"].clone(), d["isreg"].clone(), d["mode"].clone()),
+        (json!(true), json!(true), json!("0640")),
+        "stat",
+    )?;
+    eq(
+        d["checksum"].clone(),
+        json!("0cf400ba77e419131a77ee0780b013c8424ad277"),
+        "stat checksum",
+    )?;
+    let none = s.apply("stat", json!({"path": s.host_path("none")}))?;
+    eq(none.value("stat"), json!({"exists": false}), "absent stat")?;
+    Ok(())
+}
+
 /// The trials of this file.
 pub fn trials() -> Vec<Trial> {
     vec![
@@ -620,5 +788,11 @@ pub fn trials() -> Vec<Trial> {
             copy_src_file_and_tree,
         ),
         Trial::test("modules_files::command_and_shell", command_and_shell),
+        Trial::test("modules_files::lineinfile_lifecycle", lineinfile_lifecycle),
+        Trial::test(
+            "modules_files::blockinfile_and_replace",
+            blockinfile_and_replace,
+        ),
+        Trial::test("modules_files::template_and_stat", template_and_stat),
     ]
 }
