@@ -1,0 +1,10 @@
+//! Command-line definitions of `rplay` and `radhoc` as clap structs. Nothing here reads files or
+//! talks to hosts: the binaries parse, then hand these values to the loaders and the runner.
+
+pub mod adhoc;
+pub mod common;
+pub mod playbook;
+
+pub use adhoc::AdhocArgs;
+pub use common::{ConnectionArgs, PrivilegeArgs, RunArgs};
+pub use playbook::PlaybookArgs;
