@@ -264,10 +264,12 @@ fn run_password_script(path: &Path, label: &str) -> Result<Password, Error> {
     let stderr = String::from_utf8_lossy(&out.stderr).trim_end().to_string();
     match out.status.code() {
         Some(0) => {}
-        Some(2) if client => return Err(Error::PasswordSource(format!(
+        Some(2) if client => {
+            return Err(Error::PasswordSource(format!(
             "Vault password client script {} did not find a secret for vault-id={label}: {stderr}",
             path.display()
-        ))),
+        )))
+        }
         rc => {
             let rc = rc.map_or_else(|| "signal".to_string(), |c| c.to_string());
             return Err(Error::PasswordSource(if client {
