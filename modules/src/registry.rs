@@ -18,6 +18,12 @@ pub fn all() -> Vec<&'static dyn Module> {
         &builtin::lineinfile::LineinfileModule,
         &builtin::blockinfile::BlockinfileModule,
         &builtin::replace::ReplaceModule,
+        &builtin::debug::DebugModule,
+        &builtin::set_fact::SetFactModule,
+        &builtin::assert::AssertModule,
+        &builtin::fail::FailModule,
+        &builtin::pause::PauseModule,
+        &builtin::include_vars::IncludeVarsModule,
     ]
 }
 

@@ -271,18 +271,10 @@ impl Scratch {
             diff,
         };
         self.rt.block_on(async {
-            if m.spec().controller_only {
-                let outcome = m
-                    .apply(&args, Plan::default(), &ctx)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                return Ok(Run {
-                    plan: Plan::default(),
-                    outcome: Some(outcome),
-                });
-            }
             let plan = m.plan(&args, &ctx).await.map_err(|e| e.to_string())?;
-            if check || plan.is_empty() {
+            // As the engine does: an empty plan is the result; controller-only modules finish
+            // in their plan.
+            if check || plan.is_empty() || m.spec().controller_only {
                 return Ok(Run {
                     plan,
                     outcome: None,
@@ -867,6 +859,85 @@ fn template_and_stat(mut s: Scratch) -> Result<(), Failed> {
     Ok(())
 }
 
+fn controller_modules(mut s: Scratch) -> Result<(), Failed> {
+    s.controller.vars.insert("port".into(), json!(8080));
+    s.controller.vars.insert("user".into(), json!("app"));
+    let r = s.apply("debug", json!({"msg": {"a": [1, 2]}}))?;
+    eq(r.value("msg"), json!({"a": [1, 2]}), "debug msg keeps type")?;
+    eq(
+        s.apply("debug", json!({}))?.value("msg"),
+        json!("Hello world!"),
+        "default msg",
+    )?;
+    let r = s.apply("debug", json!({"var": "port"}))?;
+    eq(r.value("port"), json!(8080), "debug var")?;
+    let r = s.apply("debug", json!({"var": "nope"}))?;
+    eq(
+        r.value("nope"),
+        json!("VARIABLE IS NOT DEFINED!"),
+        "undefined var",
+    )?;
+    let e = s
+        .apply("debug", json!({"msg": "a", "var": "b"}))
+        .err()
+        .ok_or("msg+var must be rejected")?;
+    ensure(
+        e.message()
+            .is_some_and(|m| m.contains("mutually exclusive")),
+        "exclusive",
+    )?;
+    let r = s.apply("set_fact", json!({"a": 1, "b": "yes", "cacheable": true}))?;
+    eq(
+        r.value("ansible_facts"),
+        json!({"a": 1, "b": "yes"}),
+        "set_fact",
+    )?;
+    ensure(!r.changed(), "set_fact never changes")?;
+    let ok = s.apply("assert", json!({"that": ["port == 8080", "user == 'app'"]}))?;
+    eq(
+        (ok.value("msg"), ok.value("failed")),
+        (json!("All assertions passed"), Value::Null),
+        "assert ok",
+    )?;
+    let bad = s.apply(
+        "assert",
+        json!({"that": ["port == 8080", "user == 'root'"], "fail_msg": "no"}),
+    )?;
+    eq(
+        (
+            bad.value("failed"),
+            bad.value("assertion"),
+            bad.value("evaluated_to"),
+            bad.value("msg"),
+        ),
+        (
+            json!(true),
+            json!("user == 'root'"),
+            json!(false),
+            json!("no"),
+        ),
+        "assert fails on the first false",
+    )?;
+    let e = s
+        .apply("assert", json!({"that": "port"}))
+        .err()
+        .ok_or("non-boolean must fail")?;
+    ensure(
+        e.message()
+            .is_some_and(|m| m.contains("Conditionals must have a boolean result")),
+        "bool",
+    )?;
+    let f = s.apply("fail", json!({}))?;
+    eq(
+        (f.value("failed"), f.value("msg")),
+        (json!(true), json!("Failed as requested from task")),
+        "fail",
+    )?;
+    let p = s.apply("pause", json!({"seconds": 0}))?;
+    eq(p.value("stdout"), json!("Paused for 0 seconds"), "pause")?;
+    Ok(())
+}
+
 /// Every scenario runs twice: on the controller through the local connection, and on a lab host
 /// through SSH.
 pub fn trials() -> Vec<Trial> {
@@ -893,5 +964,9 @@ pub fn trials() -> Vec<Trial> {
             move || scenario(Scratch::lab(name)?),
         ));
     }
+    trials.push(Trial::test(
+        "modules_files::local::controller_modules",
+        || controller_modules(Scratch::new()?),
+    ));
     trials
 }

@@ -1,12 +1,18 @@
 //! The built-in modules, one file each.
 
+pub mod assert;
 pub mod blockinfile;
 pub mod command;
 pub mod copy;
+pub mod debug;
+pub mod fail;
 pub mod file;
+pub mod include_vars;
 pub mod lineinfile;
+pub mod pause;
 pub mod raw;
 pub mod replace;
+pub mod set_fact;
 pub mod shell;
 pub mod stat;
 pub mod template;
