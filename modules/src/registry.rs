@@ -24,6 +24,9 @@ pub fn all() -> Vec<&'static dyn Module> {
         &builtin::fail::FailModule,
         &builtin::pause::PauseModule,
         &builtin::include_vars::IncludeVarsModule,
+        &builtin::slurp::SlurpModule,
+        &builtin::fetch::FetchModule,
+        &builtin::tempfile::TempfileModule,
     ]
 }
 

@@ -938,11 +938,76 @@ fn controller_modules(mut s: Scratch) -> Result<(), Failed> {
     Ok(())
 }
 
+fn slurp_fetch_tempfile(s: Scratch) -> Result<(), Failed> {
+    let f = s.host_path("data.txt");
+    s.write(&f, "secret-ish\n")?;
+    let r = s.apply("slurp", json!({"src": f}))?;
+    eq(r.value("content"), json!("c2VjcmV0LWlzaAo="), "base64")?;
+    eq(r.value("encoding"), json!("base64"), "encoding")?;
+    let e = s.fails("slurp", json!({"path": s.host_path("none")}))?;
+    eq(
+        e,
+        format!("file not found: {}", s.host_path("none")),
+        "slurp missing",
+    )?;
+    let dest = s
+        .controller
+        .base
+        .join("fetched")
+        .to_string_lossy()
+        .into_owned();
+    let r = s.apply("fetch", json!({"src": f, "dest": dest}))?;
+    ensure(r.changed(), "fetched")?;
+    let local = format!("{dest}/{}/{}", s.host.name(), f.trim_start_matches('/'));
+    eq(
+        std::fs::read_to_string(&local).map_err(|e| e.to_string())?,
+        "secret-ish\n".to_string(),
+        "fetched content",
+    )?;
+    eq(r.value("dest"), json!(local), "fetch dest")?;
+    ensure(
+        !s.apply("fetch", json!({"src": f, "dest": dest}))?.changed(),
+        "fetch idempotent",
+    )?;
+    let flat = format!("{dest}/flat/");
+    let r = s.apply("fetch", json!({"src": f, "dest": flat, "flat": true}))?;
+    eq(
+        r.value("dest"),
+        json!(format!("{flat}data.txt")),
+        "flat dest",
+    )?;
+    let e = s.fails("fetch", json!({"src": s.host_path("none"), "dest": dest}))?;
+    eq(
+        e,
+        "the remote file does not exist, not transferring, ignored".to_string(),
+        "fetch missing",
+    )?;
+    let ok = s.apply(
+        "fetch",
+        json!({"src": s.host_path("none"), "dest": dest, "fail_on_missing": false}),
+    )?;
+    ensure(!ok.changed(), "missing ignored")?;
+    let t = s.apply(
+        "tempfile",
+        json!({"path": s.host_path(""), "suffix": ".x", "state": "directory"}),
+    )?;
+    let p = t.value("path");
+    let p = p.as_str().ok_or("tempfile path")?;
+    ensure(
+        p.ends_with(".x") && p.contains("/ansible."),
+        format!("tempfile name {p}"),
+    )?;
+    ensure(s.exists(p)?, "tempfile exists")?;
+    eq(t.value("state"), json!("directory"), "tempfile state")?;
+    Ok(())
+}
+
 /// Every scenario runs twice: on the controller through the local connection, and on a lab host
 /// through SSH.
 pub fn trials() -> Vec<Trial> {
     type Scenario = fn(Scratch) -> Result<(), Failed>;
     let scenarios: Vec<(&str, Scenario)> = vec![
+        ("slurp_fetch_tempfile", slurp_fetch_tempfile),
         ("file_directory_lifecycle", file_directory_lifecycle),
         ("file_links_touch_and_errors", file_links_touch_and_errors),
         ("copy_content_lifecycle", copy_content_lifecycle),
