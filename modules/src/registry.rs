@@ -27,6 +27,7 @@ pub fn all() -> Vec<&'static dyn Module> {
         &builtin::slurp::SlurpModule,
         &builtin::fetch::FetchModule,
         &builtin::tempfile::TempfileModule,
+        &builtin::find::FindModule,
     ]
 }
 

@@ -1002,11 +1002,81 @@ fn slurp_fetch_tempfile(s: Scratch) -> Result<(), Failed> {
     Ok(())
 }
 
+fn find_files(s: Scratch) -> Result<(), Failed> {
+    let root = s.host_path("logs");
+    s.mkdir(format!("{root}/sub"))?;
+    s.write(format!("{root}/a.log"), "error: x\n")?;
+    s.write(format!("{root}/b.txt"), "fine\n")?;
+    s.write(format!("{root}/.hidden.log"), "error\n")?;
+    s.write(format!("{root}/sub/c.log"), "ok\n")?;
+    let names = |r: &Run| -> Vec<String> {
+        let mut v: Vec<String> = r
+            .value("files")
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|f| {
+                        f["path"]
+                            .as_str()
+                            .map(|p| p.rsplit('/').next().unwrap_or(p).to_string())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    };
+    let r = s.apply("find", json!({"paths": root, "patterns": "*.log"}))?;
+    eq(names(&r), vec!["a.log".to_string()], "top level, no hidden")?;
+    let r = s.apply(
+        "find",
+        json!({"paths": root, "patterns": ["*.log"], "recurse": true, "hidden": true}),
+    )?;
+    eq(
+        names(&r),
+        vec![".hidden.log".to_string(), "a.log".into(), "c.log".into()],
+        "recursive",
+    )?;
+    eq(r.value("matched"), json!(3), "matched")?;
+    let r = s.apply(
+        "find",
+        json!({"paths": root, "contains": "^error", "recurse": true, "get_checksum": true}),
+    )?;
+    eq(names(&r), vec!["a.log".to_string()], "contains")?;
+    ensure(
+        r.value("files")[0]["checksum"]
+            .as_str()
+            .is_some_and(|c| c.len() == 40),
+        "checksum",
+    )?;
+    let r = s.apply("find", json!({"paths": root, "file_type": "directory"}))?;
+    eq(names(&r), vec!["sub".to_string()], "directories")?;
+    let r = s.apply(
+        "find",
+        json!({"paths": root, "patterns": "^[ab]\\.", "use_regex": true}),
+    )?;
+    eq(
+        names(&r),
+        vec!["a.log".to_string(), "b.txt".into()],
+        "regex",
+    )?;
+    let r = s.apply("find", json!({"paths": [s.host_path("none")]}))?;
+    eq(r.value("matched"), json!(0), "missing path")?;
+    ensure(
+        r.value("skipped_paths")
+            .as_object()
+            .is_some_and(|m| m.len() == 1),
+        "skipped path",
+    )?;
+    Ok(())
+}
+
 /// Every scenario runs twice: on the controller through the local connection, and on a lab host
 /// through SSH.
 pub fn trials() -> Vec<Trial> {
     type Scenario = fn(Scratch) -> Result<(), Failed>;
     let scenarios: Vec<(&str, Scenario)> = vec![
+        ("find_files", find_files),
         ("slurp_fetch_tempfile", slurp_fetch_tempfile),
         ("file_directory_lifecycle", file_directory_lifecycle),
         ("file_links_touch_and_errors", file_links_touch_and_errors),

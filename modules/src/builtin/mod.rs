@@ -8,6 +8,7 @@ pub mod debug;
 pub mod fail;
 pub mod fetch;
 pub mod file;
+pub mod find;
 pub mod include_vars;
 pub mod lineinfile;
 pub mod pause;
