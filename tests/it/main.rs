@@ -1,9 +1,7 @@
 //! rplay's integration tests: one binary, so the lab boots once for all of them. Each area adds
-//! `tests/it/<area>.rs` with `pub fn trials() -> Vec<libtest_mimic::Trial>` and is listed below
-//! (so `cargo test --test it -- FILTER` works as usual). Labs started through the fixture are
-//! torn down after all trials have run.
+//! `tests/it/<area>.rs` with `pub fn trials() -> Vec<libtest_mimic::Trial>` and is listed below.
+//! Labs started through the fixture are torn down after all trials have run.
 
-mod connection;
 mod fixture;
 mod connection;
 mod lab;
