@@ -15,6 +15,10 @@ pub fn all() -> Vec<&'static dyn Module> {
         &builtin::copy::CopyModule,
         &builtin::template::TemplateModule,
         &builtin::stat::StatModule,
+        // system (modsystem)
+        &builtin::apt::AptModule,
+        &builtin::dnf::DnfModule,
+        &builtin::package::PackageModule,
     ]
 }
 

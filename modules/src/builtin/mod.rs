@@ -1,8 +1,11 @@
 //! The built-in modules, one file each.
 
+pub mod apt;
 pub mod command;
 pub mod copy;
+pub mod dnf;
 pub mod file;
+pub mod package;
 pub mod raw;
 pub mod shell;
 pub mod stat;
