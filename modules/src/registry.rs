@@ -19,6 +19,8 @@ pub fn all() -> Vec<&'static dyn Module> {
         &builtin::apt::AptModule,
         &builtin::dnf::DnfModule,
         &builtin::package::PackageModule,
+        &builtin::systemd::SystemdModule,
+        &builtin::service::ServiceModule,
     ]
 }
 

@@ -7,6 +7,8 @@ pub mod dnf;
 pub mod file;
 pub mod package;
 pub mod raw;
+pub mod service;
 pub mod shell;
 pub mod stat;
+pub mod systemd;
 pub mod template;
