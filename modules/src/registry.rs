@@ -21,6 +21,7 @@ pub fn all() -> Vec<&'static dyn Module> {
         &builtin::package::PackageModule,
         &builtin::systemd::SystemdModule,
         &builtin::service::ServiceModule,
+        &builtin::firewalld::FirewalldModule,
     ]
 }
 

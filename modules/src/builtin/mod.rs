@@ -5,6 +5,7 @@ pub mod command;
 pub mod copy;
 pub mod dnf;
 pub mod file;
+pub mod firewalld;
 pub mod package;
 pub mod raw;
 pub mod service;
