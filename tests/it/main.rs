@@ -6,6 +6,7 @@ mod connection;
 mod fixture;
 mod lab;
 mod modules_files;
+mod modules_system;
 mod template;
 mod vault;
 
@@ -16,6 +17,7 @@ fn main() {
     trials.extend(connection::trials());
     trials.extend(template::trials());
     trials.extend(modules_files::trials());
+    trials.extend(modules_system::trials());
     trials.extend(vault::trials());
     let conclusion = libtest_mimic::run(&args, trials);
     fixture::teardown();
