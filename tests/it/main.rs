@@ -2,10 +2,11 @@
 //! `tests/it/<area>.rs` with `pub fn trials() -> Vec<libtest_mimic::Trial>` and is listed below.
 //! Labs started through the fixture are torn down after all trials have run.
 
-mod fixture;
 mod connection;
+mod fixture;
 mod lab;
 mod modules_files;
+mod modules_system;
 mod template;
 mod vault;
 
@@ -15,6 +16,7 @@ fn main() {
     trials.extend(lab::trials());
     trials.extend(connection::trials());
     trials.extend(modules_files::trials());
+    trials.extend(modules_system::trials());
     trials.extend(template::trials());
     trials.extend(vault::trials());
     let conclusion = libtest_mimic::run(&args, trials);
