@@ -5,7 +5,7 @@
 
 use std::cmp::Ordering;
 
-use minijinja::value::{Rest, Value, ValueKind};
+use minijinja::value::{Rest, Value, ValueKind, ValueOrKwargs};
 use minijinja::{Environment, Error};
 
 use super::filters::fail;
@@ -14,13 +14,13 @@ use super::filters::{compile_regex, items, py_str, split_kwargs};
 pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_test("version", version_test);
     env.add_test("version_compare", version_test);
-    env.add_test("match", |v: &Value, args: Rest<Value>| {
+    env.add_test("match", |v: &Value, args: Rest<ValueOrKwargs>| {
         regex_test(v, &args, "match")
     });
-    env.add_test("search", |v: &Value, args: Rest<Value>| {
+    env.add_test("search", |v: &Value, args: Rest<ValueOrKwargs>| {
         regex_test(v, &args, "search")
     });
-    env.add_test("regex", |v: &Value, args: Rest<Value>| {
+    env.add_test("regex", |v: &Value, args: Rest<ValueOrKwargs>| {
         regex_test(v, &args, "regex")
     });
 
@@ -181,7 +181,7 @@ fn truthy(v: &Value, convert_bool: Option<bool>) -> bool {
 }
 
 /// `match`/`search`/`regex(pattern, ignorecase=False, multiline=False, match_type='search')`.
-fn regex_test(value: &Value, args: &[Value], kind: &str) -> Result<bool, Error> {
+fn regex_test(value: &Value, args: &[ValueOrKwargs], kind: &str) -> Result<bool, Error> {
     let (args, kwargs) = split_kwargs(args);
     let kw = |name: &str| {
         kwargs
@@ -330,7 +330,7 @@ fn compare_versions(a: &str, b: &str, version_type: &str) -> Result<Ordering, Er
 }
 
 /// `version(other, operator='eq', strict=False, version_type=None)`.
-fn version_test(value: &Value, args: Rest<Value>) -> Result<bool, Error> {
+fn version_test(value: &Value, args: Rest<ValueOrKwargs>) -> Result<bool, Error> {
     let (args, kwargs) = split_kwargs(&args);
     let kw = |name: &str| {
         kwargs

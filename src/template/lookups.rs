@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use minijinja::value::{Kwargs, Object, Rest, Value, ValueKind};
+use minijinja::value::{Kwargs, Object, Rest, Value, ValueKind, ValueOrKwargs};
 use minijinja::{Environment, Error, State};
 
 use super::filters::{fail, flatten, items, py_str, split_kwargs, Rng};
@@ -54,14 +54,16 @@ impl LookupPaths {
 pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_function(
         "lookup",
-        |state: &State, name: String, args: Rest<Value>| run(state, &name, &args, false),
+        |state: &State, name: String, args: Rest<ValueOrKwargs>| run(state, &name, &args, false),
     );
-    env.add_function("query", |state: &State, name: String, args: Rest<Value>| {
-        run(state, &name, &args, true)
-    });
-    env.add_function("q", |state: &State, name: String, args: Rest<Value>| {
-        run(state, &name, &args, true)
-    });
+    env.add_function(
+        "query",
+        |state: &State, name: String, args: Rest<ValueOrKwargs>| run(state, &name, &args, true),
+    );
+    env.add_function(
+        "q",
+        |state: &State, name: String, args: Rest<ValueOrKwargs>| run(state, &name, &args, true),
+    );
 }
 
 fn kw_value(kwargs: &Option<Kwargs>, name: &str) -> Option<Value> {
@@ -74,7 +76,12 @@ fn kw_str(kwargs: &Option<Kwargs>, name: &str) -> Option<String> {
     kw_value(kwargs, name).map(|v| py_str(&v))
 }
 
-fn run(state: &State, name: &str, args: &[Value], always_list: bool) -> Result<Value, Error> {
+fn run(
+    state: &State,
+    name: &str,
+    args: &[ValueOrKwargs],
+    always_list: bool,
+) -> Result<Value, Error> {
     let (terms, kwargs) = split_kwargs(args);
     let wantlist = always_list || kw_value(&kwargs, "wantlist").is_some_and(|v| v.is_true());
     let errors = kw_str(&kwargs, "errors").unwrap_or_else(|| "strict".to_string());
@@ -314,7 +321,11 @@ fn run_plugin(
                     }
                 }
             }
-            let v = super::filters::subelements(&list, key, Rest(extra))?;
+            let v = super::filters::subelements(
+                &list,
+                key,
+                Rest(extra.into_iter().map(ValueOrKwargs::from).collect()),
+            )?;
             items(&v)
         }
         "sequence" => sequence(terms, kwargs),
