@@ -33,6 +33,7 @@ pub(super) fn register(env: &mut Environment<'static>) {
         let left = total / 2 + (total & width & 1);
         format!("{}{s}{}", " ".repeat(left), " ".repeat(total - left))
     });
+    env.add_function("dict", dict_function);
     env.add_filter("wordcount", |v: &Value| {
         py_str(v).split_whitespace().count()
     });
@@ -129,6 +130,45 @@ fn to_float(value: &Value, default: Option<Value>) -> Value {
         }
         _ => default,
     }
+}
+
+/// Python's `dict(mapping_or_pairs, **kwargs)`.
+fn dict_function(args: Rest<ValueOrKwargs>) -> Result<Value, Error> {
+    let (args, kwargs) = split_kwargs(&args);
+    let mut pairs: Vec<(Value, Value)> = Vec::new();
+    let set = |k: Value, v: Value, pairs: &mut Vec<(Value, Value)>| {
+        if let Some(slot) = pairs.iter_mut().find(|(pk, _)| *pk == k) {
+            slot.1 = v;
+        } else {
+            pairs.push((k, v));
+        }
+    };
+    if let Some(src) = args.first() {
+        if src.kind() == ValueKind::Map {
+            for k in src.try_iter()? {
+                let v = src.get_item(&k)?;
+                set(k, v, &mut pairs);
+            }
+        } else {
+            for pair in src.try_iter()? {
+                let kv: Vec<Value> = pair.try_iter()?.collect();
+                if kv.len() != 2 {
+                    return Err(fail(format!(
+                        "dictionary update sequence element has length {}; 2 is required",
+                        kv.len()
+                    )));
+                }
+                set(kv[0].clone(), kv[1].clone(), &mut pairs);
+            }
+        }
+    }
+    if let Some(k) = kwargs {
+        for name in k.args().map(str::to_string).collect::<Vec<_>>() {
+            let v: Value = k.get(&name)?;
+            set(Value::from(name), v, &mut pairs);
+        }
+    }
+    Ok(Value::from_pairs(pairs))
 }
 
 /// `ternary(true_val, false_val, none_val=None)`.

@@ -254,8 +254,9 @@ pub(crate) fn subelements(
                 continue;
             }
             return Err(fail(format!(
-                "could not find '{path}' key in iterated item '{}'",
-                py_str(&el)
+                "The filter plugin 'ansible.builtin.subelements' failed: could not find '{path}' \
+                 key in iterated item {}",
+                super::core::py_repr(&el)
             )));
         }
         if cur.kind() != ValueKind::Seq {

@@ -272,7 +272,8 @@ fn to_yaml(v: &Value, args: &[ValueOrKwargs], nice: bool) -> Result<String, Erro
     };
     let sort_keys = kw_bool(&kwargs, "sort_keys").unwrap_or(true);
     let width = kw_usize(&kwargs, "width").unwrap_or(80);
-    let json = crate::template::convert::to_json(v, "").map_err(|e| fail(e.message))?;
+    let json =
+        crate::template::convert::to_json(v, "\u{0}no omit\u{0}").map_err(|e| fail(e.message))?;
     Ok(yaml_codec::dump(
         &json,
         &yaml_codec::DumpOptions {
