@@ -50,11 +50,27 @@ pub(crate) fn register(env: &mut Environment<'static>) {
         Ok(f.is_undefined() || f.is_true())
     });
 
-    env.add_test("truthy", |v: &Value, convert_bool: Option<bool>| {
-        truthy(v, convert_bool)
+    env.add_test("truthy", |v: &Value, args: Rest<ValueOrKwargs>| {
+        truthy(v, &args)
     });
-    env.add_test("falsy", |v: &Value, convert_bool: Option<bool>| {
-        !truthy(v, convert_bool)
+    env.add_test("falsy", |v: &Value, args: Rest<ValueOrKwargs>| {
+        !truthy(v, &args)
+    });
+    env.add_test("sequence", |v: &Value| {
+        matches!(
+            v.kind(),
+            ValueKind::Seq | ValueKind::String | ValueKind::Bytes | ValueKind::Iterable
+        )
+    });
+    env.add_test("iterable", |v: &Value| {
+        matches!(
+            v.kind(),
+            ValueKind::Seq
+                | ValueKind::Map
+                | ValueKind::String
+                | ValueKind::Iterable
+                | ValueKind::Bytes
+        )
     });
     env.add_test("subset", |a: &Value, b: &Value| -> Result<bool, Error> {
         let bs = items(b)?;
@@ -165,8 +181,18 @@ fn changed(result: &Value) -> Result<bool, Error> {
     Ok(false)
 }
 
-fn truthy(v: &Value, convert_bool: Option<bool>) -> bool {
-    if convert_bool.unwrap_or(false) {
+fn truthy(v: &Value, args: &[ValueOrKwargs]) -> bool {
+    let (args, kwargs) = split_kwargs(args);
+    let convert_bool = args
+        .first()
+        .cloned()
+        .or_else(|| {
+            kwargs
+                .as_ref()
+                .and_then(|k| k.get::<Value>("convert_bool").ok())
+        })
+        .is_some_and(|v| v.is_true());
+    if convert_bool {
         if let Some(s) = v.as_str() {
             let l = s.to_lowercase();
             if matches!(l.as_str(), "yes" | "on" | "1" | "true") {

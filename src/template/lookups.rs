@@ -21,6 +21,10 @@ use super::lazy::{lookup_paths_of, VarsContext};
 pub struct LookupPaths {
     /// Base directories, most specific first.
     pub search: Vec<PathBuf>,
+    /// Subdirectory `first_found` also searches: set by the engine for `with_first_found` loops
+    /// from the task's action (`templates` for template, `vars` for include_vars, else `files`);
+    /// `lookup('first_found', ...)` inside a template searches the base directories only.
+    pub first_found_subdir: Option<String>,
 }
 
 impl Object for LookupPaths {}
@@ -33,7 +37,12 @@ impl LookupPaths {
             return p.exists().then(|| p.to_path_buf());
         }
         for dir in self.bases() {
-            for candidate in [dir.join(subdir).join(name), dir.join(name)] {
+            let mut candidates = Vec::new();
+            if !subdir.is_empty() {
+                candidates.push(dir.join(subdir).join(name));
+            }
+            candidates.push(dir.join(name));
+            for candidate in candidates {
                 if candidate.exists() {
                     return Some(candidate);
                 }
@@ -89,7 +98,14 @@ fn run(
         .strip_prefix("ansible.builtin.")
         .or_else(|| name.strip_prefix("community.general."))
         .unwrap_or(name);
-    let result = match run_plugin(state, name, &terms, &kwargs) {
+    let result = match run_plugin(state, name, &terms, &kwargs).map_err(|e| {
+        let detail = e.detail().unwrap_or("lookup failed").to_string();
+        if detail.starts_with("The lookup plugin") {
+            e
+        } else {
+            fail(format!("The lookup plugin '{name}' failed: {detail}"))
+        }
+    }) {
         Ok(r) => r,
         Err(e) if errors == "ignore" || errors == "warn" => {
             let _ = e;
@@ -140,7 +156,8 @@ fn run_plugin(
                     let term = py_str(t);
                     let path = paths.find("files", &term).ok_or_else(|| {
                         fail(format!(
-                            "The 'file' lookup had an issue accessing the file '{term}'"
+                            "Unable to access the file '{term}': File not found. Use -vvvvv to \
+                             see paths searched."
                         ))
                     })?;
                     let mut content = std::fs::read_to_string(&path).map_err(|e| {
@@ -323,10 +340,19 @@ fn run_plugin(
             }
             let v = super::filters::subelements(
                 &list,
-                key,
+                key.clone(),
                 Rest(extra.into_iter().map(ValueOrKwargs::from).collect()),
             )?;
-            items(&v)
+            // The lookup (unlike the filter) removes the sub-list from the item it returns.
+            items(&v)?
+                .into_iter()
+                .map(|pair| {
+                    let pair = items(&pair)?;
+                    let item = pair.first().cloned().unwrap_or(Value::from(()));
+                    let sub = pair.get(1).cloned().unwrap_or(Value::from(()));
+                    Ok(Value::from(vec![without_key(&item, &key)?, sub]))
+                })
+                .collect()
         }
         "sequence" => sequence(terms, kwargs),
         "first_found" => first_found(state, terms, kwargs),
@@ -351,8 +377,29 @@ fn run_plugin(
             Ok(vec![all[i].clone()])
         }
         "inventory_hostnames" => inventory_hostnames(state, terms),
-        other => Err(fail(format!("lookup plugin ({other}) not found"))),
+        other => Err(fail(format!("The lookup plugin '{other}' was not found."))),
     }
+}
+
+/// A copy of a dict without the last key of the dotted `path` (in the nested dict it names).
+fn without_key(item: &Value, path: &str) -> Result<Value, Error> {
+    if item.kind() != ValueKind::Map {
+        return Ok(item.clone());
+    }
+    let (head, rest) = match path.split_once('.') {
+        Some((h, r)) => (h, Some(r)),
+        None => (path, None),
+    };
+    let mut kept = Vec::new();
+    for k in item.try_iter()? {
+        let v = item.get_item(&k)?;
+        match (k.as_str() == Some(head), rest) {
+            (true, None) => continue,
+            (true, Some(r)) => kept.push((k, without_key(&v, r)?)),
+            (false, _) => kept.push((k, v)),
+        }
+    }
+    Ok(Value::from_pairs(kept))
 }
 
 fn root_context(state: &State) -> Result<Arc<VarsContext>, Error> {
@@ -554,9 +601,10 @@ fn first_found(
             _ => dirs.extend(split(&py_str(&p))),
         }
     }
+    let subdir = lookup_paths.first_found_subdir.clone().unwrap_or_default();
     for f in &files {
         if dirs.is_empty() {
-            if let Some(found) = lookup_paths.find("files", f) {
+            if let Some(found) = lookup_paths.find(&subdir, f) {
                 return Ok(vec![Value::from(absolute(&found))]);
             }
         } else {
@@ -565,7 +613,7 @@ fn first_found(
                 let found = if candidate.is_absolute() {
                     candidate.exists().then_some(candidate)
                 } else {
-                    lookup_paths.find("files", &candidate.display().to_string())
+                    lookup_paths.find(&subdir, &candidate.display().to_string())
                 };
                 if let Some(found) = found {
                     return Ok(vec![Value::from(absolute(&found))]);
@@ -576,9 +624,7 @@ fn first_found(
     if skip {
         return Ok(Vec::new());
     }
-    Err(fail(
-        "No file was found when using first_found. Use errors='ignore' to allow this task to be skipped if no files are found",
-    ))
+    Err(fail("No file was found when using first_found."))
 }
 
 fn absolute(p: &Path) -> String {

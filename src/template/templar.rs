@@ -218,8 +218,8 @@ impl Templar {
         Err(TemplateError::new(
             TemplateErrorKind::Conditional,
             format!(
-                "Conditional result ({}) was derived from value of type '{}'. Conditionals must \
-                 have a boolean result.",
+                "Conditional result ({}) was derived from value of type '{}' at '<unknown>'. \
+                 Conditionals must have a boolean result.",
                 if value.is_true() { "True" } else { "False" },
                 python_type_name(&value)
             ),
@@ -401,6 +401,17 @@ fn is_tagged_value(map: &Map<String, Json>) -> bool {
     map.len() == 1 && (map.contains_key("__ansible_vault") || map.contains_key("__ansible_unsafe"))
 }
 
+/// Jinja drops one trailing newline of every template (included ones too); Ansible then adds
+/// back as many newlines as the source had at its end (TPL-01).
+pub(crate) fn restore_trailing_newlines(source: &str, mut rendered: String) -> String {
+    let want = source.len() - source.trim_end_matches('\n').len();
+    let have = rendered.len() - rendered.trim_end_matches('\n').len();
+    if want > have {
+        rendered.push_str(&"\n".repeat(want - have));
+    }
+    rendered
+}
+
 /// Doubles backslashes inside string literals of `{{ }}` blocks, as Ansible does for inline
 /// templates, so `regex_replace('(\\d)', '\\1')` written once in YAML reaches the filter intact.
 pub(crate) fn escape_backslashes(text: &str) -> std::borrow::Cow<'_, str> {
@@ -532,7 +543,7 @@ fn build_env(trim_blocks: bool, lstrip_blocks: bool) -> Environment<'static> {
     if let Ok(syntax) = SyntaxConfig::builder()
         .trim_blocks(trim_blocks)
         .lstrip_blocks(lstrip_blocks)
-        .keep_trailing_newline(true)
+        .keep_trailing_newline(false)
         .build()
     {
         env.set_syntax(syntax);
