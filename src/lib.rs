@@ -17,7 +17,9 @@
 //! Modules live in the `rplay-modules` crate (`modules/`), which knows nothing of this one.
 
 pub mod cli;
+pub mod config;
 pub mod connection;
+pub mod diag;
 pub mod lab;
 pub mod output;
 pub mod playbook;
@@ -25,3 +27,4 @@ pub mod run;
 pub mod secret;
 pub mod template;
 pub mod vault;
+pub mod yaml;
