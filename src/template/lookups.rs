@@ -21,10 +21,6 @@ use super::lazy::{lookup_paths_of, VarsContext};
 pub struct LookupPaths {
     /// Base directories, most specific first.
     pub search: Vec<PathBuf>,
-    /// Subdirectory `first_found` also searches: set by the engine for `with_first_found` loops
-    /// from the task's action (`templates` for template, `vars` for include_vars, else `files`);
-    /// `lookup('first_found', ...)` inside a template searches the base directories only.
-    pub first_found_subdir: Option<String>,
 }
 
 impl Object for LookupPaths {}
@@ -601,7 +597,10 @@ fn first_found(
             _ => dirs.extend(split(&py_str(&p))),
         }
     }
-    let subdir = lookup_paths.first_found_subdir.clone().unwrap_or_default();
+    let subdir = state
+        .lookup(super::lazy::FIRST_FOUND_SUBDIR_KEY)
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
     for f in &files {
         if dirs.is_empty() {
             if let Some(found) = lookup_paths.find(&subdir, f) {

@@ -92,7 +92,6 @@ fn run_case(path: &Path) -> Result<(), Failed> {
         let ctx = VarsContext::new(&templar, Arc::new(task_vars))
             .with_lookup_paths(LookupPaths {
                 search: vec![dir.clone()],
-                first_found_subdir: None,
             })
             .into_value();
         let got = evaluate_task(&templar, task, &ctx);
