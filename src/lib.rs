@@ -17,10 +17,13 @@
 //! Modules live in the `rplay-modules` crate (`modules/`), which knows nothing of this one.
 
 pub mod cli;
+pub mod config;
 pub mod connection;
+pub mod diag;
 pub mod lab;
 pub mod output;
 pub mod playbook;
 pub mod run;
 pub mod secret;
 pub mod vault;
+pub mod yaml;

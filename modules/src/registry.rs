@@ -11,6 +11,10 @@ pub fn all() -> Vec<&'static dyn Module> {
         &builtin::command::CommandModule,
         &builtin::shell::ShellModule,
         &builtin::raw::RawModule,
+        &builtin::file::FileModule,
+        &builtin::copy::CopyModule,
+        &builtin::template::TemplateModule,
+        &builtin::stat::StatModule,
     ]
 }
 

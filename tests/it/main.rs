@@ -1,12 +1,19 @@
-//! rplay's integration tests: one binary, so the lab boots once for all of them.
-//! Each area adds a module exposing `trials()`; this file lists them and runs them with
-//! libtest-mimic (so `cargo test --test it -- FILTER` works as usual).
+//! rplay's integration tests: one binary, so the lab boots once for all of them. Each area adds
+//! `tests/it/<area>.rs` with `pub fn trials() -> Vec<libtest_mimic::Trial>` and is listed below.
+//! Labs started through the fixture are torn down after all trials have run.
 
+mod fixture;
+mod lab;
+mod modules_files;
 mod vault;
 
 fn main() {
     let args = libtest_mimic::Arguments::from_args();
     let mut trials = Vec::new();
+    trials.extend(lab::trials());
+    trials.extend(modules_files::trials());
     trials.extend(vault::trials());
-    libtest_mimic::run(&args, trials).exit();
+    let conclusion = libtest_mimic::run(&args, trials);
+    fixture::teardown();
+    conclusion.exit();
 }

@@ -1,0 +1,147 @@
+//! [`Pool`]: the connections of one run. The first `host()` call for a host opens its SSH
+//! connection (one per user@address:port and jump chain), later calls reuse it; a connection
+//! that dropped is reopened on the next call; `close_all` ends them at the end of the run.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use rplay_modules::{Host, HostError};
+
+use super::local::LocalHost;
+use super::shell_host::{HostConnection, Link, ShellHost};
+use super::spec::{BecomeSpec, ConnectionSpec, Transport};
+use super::ssh::SshConnection;
+
+/// A cache slot: connecting happens under its lock, so concurrent tasks of one host wait for the
+/// same connection instead of opening several.
+type Slot = Arc<tokio::sync::Mutex<Option<Arc<HostConnection>>>>;
+
+/// The connections of one run.
+#[derive(Default)]
+pub struct Pool {
+    slots: std::sync::Mutex<HashMap<String, Slot>>,
+}
+
+fn pool_key(spec: &ConnectionSpec) -> String {
+    match spec.transport {
+        Transport::Local => "local:".to_string(),
+        Transport::Ssh => {
+            let jumps: Vec<String> = spec
+                .proxy_jump
+                .iter()
+                .map(|j| {
+                    format!(
+                        "{}@{}:{}",
+                        j.user.as_deref().unwrap_or(""),
+                        j.host,
+                        j.port.unwrap_or(22)
+                    )
+                })
+                .collect();
+            format!(
+                "ssh:{}@{}:{} via {}",
+                spec.user,
+                spec.address,
+                spec.port,
+                jumps.join(",")
+            )
+        }
+    }
+}
+
+impl Pool {
+    /// An empty pool.
+    pub fn new() -> Pool {
+        Pool::default()
+    }
+
+    /// A handle on `spec`'s host that runs everything as `become_` (or the login user). Opens the
+    /// connection on first use; fails with `HostError::Unreachable` when the host cannot be
+    /// reached.
+    pub async fn host(
+        &self,
+        spec: &ConnectionSpec,
+        become_: Option<&BecomeSpec>,
+    ) -> Result<Arc<dyn Host>, HostError> {
+        if spec.transport == Transport::Local && become_.is_none() {
+            return Ok(Arc::new(LocalHost::new(spec.inventory_name.clone())));
+        }
+        let slot = {
+            let mut slots = self
+                .slots
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            slots.entry(pool_key(spec)).or_default().clone()
+        };
+        let mut guard = slot.lock().await;
+        let conn = match guard.as_ref() {
+            Some(c) if !c.is_closed() => c.clone(),
+            _ => {
+                let link = match spec.transport {
+                    Transport::Local => Link::Local,
+                    Transport::Ssh => Link::Ssh(
+                        SshConnection::open(spec)
+                            .await
+                            .map_err(|e| e.into_host_error())?,
+                    ),
+                };
+                let c = Arc::new(HostConnection::new(
+                    link,
+                    spec.timeout.max(std::time::Duration::from_secs(12)),
+                ));
+                *guard = Some(c.clone());
+                c
+            }
+        };
+        Ok(Arc::new(ShellHost::new(
+            spec.inventory_name.clone(),
+            conn,
+            become_.cloned(),
+        )))
+    }
+
+    /// Closes the connection of `spec`'s host (`meta: reset_connection`); the next `host()`
+    /// call reconnects.
+    pub async fn reset(&self, spec: &ConnectionSpec) {
+        let slot = self
+            .slots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&pool_key(spec));
+        if let Some(slot) = slot {
+            if let Some(c) = slot.lock().await.take() {
+                c.close().await;
+            }
+        }
+    }
+
+    /// Closes every connection (end of the run).
+    pub async fn close_all(&self) {
+        let slots: Vec<Slot> = self
+            .slots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .drain()
+            .map(|(_, s)| s)
+            .collect();
+        let closing = slots.into_iter().map(|slot| async move {
+            if let Some(c) = slot.lock().await.take() {
+                c.close().await;
+            }
+        });
+        futures::future::join_all(closing).await;
+    }
+
+    /// How many host connections are open.
+    pub fn len(&self) -> usize {
+        self.slots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .len()
+    }
+
+    /// Whether no connection was opened.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
