@@ -1024,6 +1024,25 @@ fn env_password_file_and_output() -> TestResult {
         None,
     )?;
     check_eq(&out, PLAIN, "ANSIBLE_VAULT_IDENTITY_LIST")?;
+    // ansible.cfg in the current directory: password file relative to it, identity list.
+    s.write("ansible.cfg", "[defaults]\nvault_password_file = p1\n")?;
+    for bin in [&av, &rv] {
+        let out = s.ok(bin, &["view", "enc.yml"], &[], None)?;
+        check_eq(&out, PLAIN, &format!("{} with ansible.cfg", bin.display()))?;
+    }
+    s.write(
+        "ansible.cfg",
+        "[defaults]\nvault_identity_list = dev@p2, ops@p1\n",
+    )?;
+    for bin in [&av, &rv] {
+        let out = s.ok(bin, &["view", "enc.yml"], &[], None)?;
+        check_eq(
+            &out,
+            PLAIN,
+            &format!("{} with vault_identity_list", bin.display()),
+        )?;
+    }
+    std::fs::remove_file(s.path("ansible.cfg")).map_err(|e| e.to_string())?;
     let out = s.run(&rv, &["encrypt", "--output", "x", "a", "b"], &env, None)?;
     check(out.status.code() == Some(5), || {
         format!("--output with two inputs: {:?}", out.status)
