@@ -60,6 +60,10 @@ pub fn trials() -> Vec<Trial> {
             "vault::playbook_with_rvault_data_runs_under_ansible",
             playbook_with_rvault_data_runs_under_ansible,
         ),
+        (
+            "vault::library_reads_project_vars_like_ansible",
+            library_reads_project_vars_like_ansible,
+        ),
     ];
     tests
         .into_iter()
@@ -1229,4 +1233,66 @@ fn playbook_with_rvault_data_runs_under_ansible() -> TestResult {
             && !stdout.contains("TASK"),
         || format!("wrong password: {:?} {stdout} {err}", out.status),
     )
+}
+
+/// The group_vars of the vault project, read as the engine will read them (vault-aware file read,
+/// YAML loader, reveal of inline values), equal the values ansible-core computes.
+fn library_reads_project_vars_like_ansible() -> TestResult {
+    let s = Scratch::new()?;
+    let args = vault_project(&s)?;
+    let mut secrets = rplay::vault::VaultSecrets::new();
+    secrets.push(
+        "default",
+        rplay::vault::Password::new(b"first-password".to_vec()),
+    );
+    secrets.push(
+        "prod",
+        rplay::vault::Password::new(b"second-password".to_vec()),
+    );
+    let vault = rplay::vault::Vault::new(secrets);
+    let mut vars = serde_json::Map::new();
+    for file in ["group_vars/all/main.yml", "group_vars/all/vault.yml"] {
+        let path = s.path(file);
+        let text = vault.read_file(&path).map_err(|e| e.to_string())?;
+        let text = std::str::from_utf8(&text).map_err(|e| format!("{file}: {e}"))?;
+        let docs = rplay::yaml::load_str(text, file).map_err(|e| e.to_string())?;
+        let value = docs.first().map(|d| d.to_json()).unwrap_or_default();
+        let revealed = vault.reveal_value(&value).map_err(|e| e.to_string())?;
+        if let serde_json::Value::Object(map) = revealed {
+            vars.extend(map);
+        }
+    }
+    let ours = serde_json::json!([
+        vars.get("vault_db_password"),
+        vars.get("api_token"),
+        vars.get("prod_key"),
+        vars.get("plain_setting")
+    ]);
+
+    let adhoc = oracle()?.with_file_name("ansible");
+    let mut cmd: Vec<&str> = args
+        .iter()
+        .map(String::as_str)
+        .filter(|a| *a != "site.yml")
+        .collect();
+    cmd.extend([
+        "localhost",
+        "-m",
+        "debug",
+        "-a",
+        "msg={{ [vault_db_password, api_token, prod_key, plain_setting] }}",
+    ]);
+    let out = s.ok(&adhoc, &cmd, &[("ANSIBLE_NOCOLOR", "1")], None)?;
+    let json = out
+        .split_once("=>")
+        .map(|(_, j)| j.trim())
+        .unwrap_or_default();
+    let theirs: serde_json::Value =
+        serde_json::from_str(json).map_err(|e| format!("oracle output {out}: {e}"))?;
+    check(theirs.get("msg") == Some(&ours), || {
+        format!("ansible: {theirs}\nrplay library: {ours}")
+    })?;
+    check(ours[1] == PROJECT_SECRETS[1], || {
+        format!("inline value: {ours}")
+    })
 }
