@@ -25,5 +25,6 @@ pub mod output;
 pub mod playbook;
 pub mod run;
 pub mod secret;
+pub mod template;
 pub mod vault;
 pub mod yaml;
