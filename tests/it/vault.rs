@@ -71,20 +71,9 @@ pub fn trials() -> Vec<Trial> {
         .collect()
 }
 
-/// The pinned ansible-vault (the oracle).
+/// The pinned ansible-vault (the oracle), from the shared fixture.
 fn oracle() -> Result<PathBuf, Failed> {
-    let dir = std::env::var_os("RPLAY_ORACLE_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/tmp/ansvenv/bin"));
-    let bin = dir.join("ansible-vault");
-    if !bin.exists() {
-        return Err(format!(
-            "oracle {} not found (set RPLAY_ORACLE_BIN to the pinned ansible-core's bin dir)",
-            bin.display()
-        )
-        .into());
-    }
-    Ok(bin)
+    super::fixture::oracle_bin("ansible-vault").map_err(Failed::from)
 }
 
 fn rvault_bin() -> PathBuf {
