@@ -65,8 +65,7 @@ mod tests {
         let none = Vault::new(VaultSecrets::new());
         let d = Diagnostic::from(
             none.decrypt_text(&env, Path::new("v.yml"))
-                .err()
-                .expect("fails"),
+                .expect_err("no secrets"),
         );
         assert!(
             d.to_string().contains("no vault secrets found on v.yml"),
