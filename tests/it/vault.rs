@@ -64,6 +64,7 @@ pub fn trials() -> Vec<Trial> {
             "vault::library_reads_project_vars_like_ansible",
             library_reads_project_vars_like_ansible,
         ),
+        ("vault::rvault_never_leaks", rvault_never_leaks),
     ];
     tests
         .into_iter()
@@ -1284,4 +1285,119 @@ fn library_reads_project_vars_like_ansible() -> TestResult {
     check(ours[1] == PROJECT_SECRETS[1], || {
         format!("inline value: {ours}")
     })
+}
+
+/// Every rvault action, verbose, over secret data: neither the plaintext nor any password shows
+/// up in stdout/stderr (except `view`/`decrypt --output -`, whose job it is), in any file left in
+/// the working or temporary directory, or in the arguments of the processes rvault starts.
+fn rvault_never_leaks() -> TestResult {
+    let s = Scratch::new()?;
+    let rv = rvault_bin();
+    let tmp = s.path("tmp");
+    std::fs::create_dir(&tmp).map_err(|e| e.to_string())?;
+    let secret = "Leak-Canary-7f3e9a";
+    let passwords = ["first-password", "second-password"];
+    // A client script that records its arguments: they must hold no secret.
+    let argv_log = s.path("argv.log");
+    let client = s.write(
+        "ids-client",
+        &format!(
+            "#!/bin/sh\necho \"$@\" >> '{}'\necho second-password\n",
+            argv_log.display()
+        ),
+    )?;
+    std::fs::set_permissions(&client, std::fs::Permissions::from_mode(0o700))
+        .map_err(|e| e.to_string())?;
+    let editor = scripted_editor(&s, "edited: Leak-Canary-edit")?;
+    let env = [
+        ("TMPDIR", tmp.to_str().unwrap_or_default()),
+        ("EDITOR", editor.to_str().unwrap_or_default()),
+    ];
+    s.write("f.yml", &format!("token: {secret}\n"))?;
+    let quiet_runs: Vec<(Vec<&str>, Option<String>)> = vec![
+        (
+            vec!["encrypt", "-vvv", "--vault-password-file", "p1", "f.yml"],
+            None,
+        ),
+        (
+            vec![
+                "rekey",
+                "-vvv",
+                "--vault-password-file",
+                "p1",
+                "--new-vault-id",
+                "ops@ids-client",
+                "f.yml",
+            ],
+            None,
+        ),
+        (
+            vec!["edit", "-vvv", "--vault-id", "ops@ids-client", "f.yml"],
+            None,
+        ),
+        (
+            vec![
+                "encrypt_string",
+                "-vvv",
+                "--vault-password-file",
+                "p1",
+                "--stdin-name",
+                "t",
+            ],
+            Some(secret.to_string()),
+        ),
+        (
+            vec!["view", "-vvv", "--vault-password-file", "p1", "f.yml"],
+            None,
+        ),
+    ];
+    for (args, stdin) in &quiet_runs {
+        let out = s.run(&rv, args, &env, stdin.as_deref())?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let wrong_pw_view = args[0] == "view";
+        if wrong_pw_view {
+            // f.yml is now under ops@ids-client's password: p1 cannot open it.
+            check(out.status.code() == Some(1), || {
+                format!("view with p1: {:?}", out.status)
+            })?;
+        } else {
+            check(out.status.success(), || {
+                format!("{args:?}: {:?} {stderr}", out.status)
+            })?;
+        }
+        for needle in [secret, "Leak-Canary-edit"].iter().chain(passwords.iter()) {
+            check(!stdout.contains(needle) && !stderr.contains(needle), || {
+                format!("{args:?} printed {needle:?}:\n{stdout}\n{stderr}")
+            })?;
+        }
+    }
+    let argv = s.read("argv.log")?;
+    check(argv.lines().all(|l| l == "--vault-id ops"), || {
+        format!("client script argv: {argv}")
+    })?;
+    for needle in [secret, "Leak-Canary-edit"] {
+        let hits: Vec<_> = files_containing(s.dir.path(), needle.as_bytes());
+        check(hits.is_empty(), || format!("{needle:?} left in {hits:?}"))?;
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(&tmp)
+        .map_err(|e| e.to_string())?
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    check(leftovers.is_empty(), || {
+        format!("temp files left: {leftovers:?}")
+    })?;
+    // The file still opens, with the edit in it.
+    let shown = s.ok(
+        &rv,
+        &["view", "--vault-id", "ops@ids-client", "f.yml"],
+        &[],
+        None,
+    )?;
+    check_eq(
+        &shown,
+        &format!("token: {secret}\nedited: Leak-Canary-edit\n"),
+        "final content",
+    )
 }
