@@ -65,6 +65,7 @@ pub fn trials() -> Vec<Trial> {
             library_reads_project_vars_like_ansible,
         ),
         ("vault::rvault_never_leaks", rvault_never_leaks),
+        ("vault::pipes_like_ansible_vault", pipes_like_ansible_vault),
     ];
     tests
         .into_iter()
@@ -1400,4 +1401,133 @@ fn rvault_never_leaks() -> TestResult {
         &format!("token: {secret}\nedited: Leak-Canary-edit\n"),
         "final content",
     )
+}
+
+/// stdin → stdout use (`cat f | ansible-vault encrypt | ...`), several files at once, and the
+/// modes of written files, compared with ansible-vault.
+fn pipes_like_ansible_vault() -> TestResult {
+    let s = Scratch::new()?;
+    let (av, rv) = (oracle()?, rvault_bin());
+    // rvault encrypts stdin to stdout; ansible-vault decrypts it from stdin; and back.
+    let enc = s.ok(
+        &rv,
+        &["encrypt", "--vault-password-file", "p1"],
+        &[],
+        Some(PLAIN),
+    )?;
+    check(enc.starts_with("$ANSIBLE_VAULT;1.1;AES256\n"), || {
+        format!("stdout: {enc}")
+    })?;
+    check_eq(
+        &s.ok(
+            &av,
+            &["decrypt", "--vault-password-file", "p1"],
+            &[],
+            Some(&enc),
+        )?,
+        PLAIN,
+        "oracle from stdin",
+    )?;
+    let enc = s.ok(
+        &av,
+        &["encrypt", "--vault-password-file", "p2"],
+        &[],
+        Some(PLAIN),
+    )?;
+    check_eq(
+        &s.ok(
+            &rv,
+            &["decrypt", "--vault-password-file", "p2"],
+            &[],
+            Some(&enc),
+        )?,
+        PLAIN,
+        "rvault from stdin",
+    )?;
+    check_eq(
+        &s.ok(
+            &rv,
+            &[
+                "decrypt",
+                "--vault-password-file",
+                "p2",
+                "--output",
+                "-",
+                "-",
+            ],
+            &[],
+            Some(&enc),
+        )?,
+        PLAIN,
+        "'-' is stdin",
+    )?;
+
+    // Several files, then view of several files, both tools.
+    s.write("a.yml", "a: 1\n")?;
+    s.write("b.yml", "b: 2\n")?;
+    s.ok(
+        &rv,
+        &["encrypt", "--vault-password-file", "p1", "a.yml", "b.yml"],
+        &[],
+        None,
+    )?;
+    for bin in [&av, &rv] {
+        let out = s.ok(
+            bin,
+            &["view", "--vault-password-file", "p1", "a.yml", "b.yml"],
+            &[],
+            None,
+        )?;
+        check_eq(
+            &out,
+            "a: 1\nb: 2\n",
+            &format!("{} view two files", bin.display()),
+        )?;
+    }
+    // decrypt --output to a file: 0600 like ansible-vault's, input left encrypted.
+    s.ok(
+        &rv,
+        &[
+            "decrypt",
+            "--vault-password-file",
+            "p1",
+            "--output",
+            "plain.yml",
+            "a.yml",
+        ],
+        &[],
+        None,
+    )?;
+    check_eq(&s.read("plain.yml")?, "a: 1\n", "--output file")?;
+    let mode = std::fs::metadata(s.path("plain.yml"))
+        .map_err(|e| e.to_string())?
+        .permissions()
+        .mode()
+        & 0o777;
+    check(mode == 0o600, || format!("--output mode {mode:o}"))?;
+    check(s.read("a.yml")?.starts_with("$ANSIBLE_VAULT"), || {
+        "input changed by --output".into()
+    })?;
+    // view adds the final newline ansible-vault's display adds.
+    s.write("nonl.yml", "no newline")?;
+    s.ok(
+        &av,
+        &["encrypt", "--vault-password-file", "p1", "nonl.yml"],
+        &[],
+        None,
+    )?;
+    for bin in [&av, &rv] {
+        let out = s.ok(
+            bin,
+            &["view", "--vault-password-file", "p1", "nonl.yml"],
+            &[],
+            None,
+        )?;
+        check_eq(
+            &out,
+            "no newline\n",
+            &format!("{} view without final newline", bin.display()),
+        )?;
+    }
+    Ok(())
 }
