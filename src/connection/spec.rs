@@ -459,22 +459,23 @@ impl ConnectionSpec {
         let name = inventory_name;
         let connection =
             var_str(name, vars, &["ansible_connection"])?.unwrap_or_else(|| opts.transport.clone());
-        let transport =
-            match connection
-                .trim()
-                .trim_start_matches("ansible.builtin.")
-                .trim_start_matches("ansible.netcommon.")
-            {
-                "ssh" | "smart" | "paramiko" | "paramiko_ssh" | "" => Transport::Ssh,
-                "local" => Transport::Local,
-                other => return Err(ConnectError::InvalidVar {
+        let transport = match connection
+            .trim()
+            .trim_start_matches("ansible.builtin.")
+            .trim_start_matches("ansible.netcommon.")
+        {
+            "ssh" | "smart" | "paramiko" | "paramiko_ssh" | "" => Transport::Ssh,
+            "local" => Transport::Local,
+            other => {
+                return Err(ConnectError::InvalidVar {
                     host: name.into(),
                     var: "ansible_connection".into(),
                     message: format!(
                         "connection plugin {other:?} is not supported by rplay (use ssh or local)"
                     ),
-                }),
-            };
+                })
+            }
+        };
         let host = var_str(name, vars, &["ansible_host", "ansible_ssh_host"])?
             .unwrap_or_else(|| name.to_string());
 
