@@ -7,6 +7,11 @@ mod engine;
 mod fixture;
 mod lab;
 mod modules_files;
+mod connection;
+mod fixture;
+mod lab;
+mod modules_files;
+mod template;
 mod vault;
 
 fn main() {
@@ -16,6 +21,10 @@ fn main() {
     trials.extend(modules_files::trials());
     trials.extend(vault::trials());
     trials.extend(engine::trials());
+    trials.extend(connection::trials());
+    trials.extend(template::trials());
+    trials.extend(modules_files::trials());
+    trials.extend(vault::trials());
     let conclusion = libtest_mimic::run(&args, trials);
     fixture::teardown();
     conclusion.exit();
