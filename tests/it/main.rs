@@ -1,13 +1,9 @@
 //! rplay's integration tests: one binary, so the lab boots once for all of them. Each area adds
-//! `tests/it/<area>.rs` with `pub fn trials() -> Vec<libtest_mimic::Trial>` and is listed below;
-//! this file runs them with libtest-mimic (so `cargo test --test it -- FILTER` works as usual).
+//! `tests/it/<area>.rs` with `pub fn trials() -> Vec<libtest_mimic::Trial>` and is listed below.
 //! Labs started through the fixture are torn down after all trials have run.
 
-mod engine;
-mod fixture;
-mod lab;
-mod modules_files;
 mod connection;
+mod engine;
 mod fixture;
 mod lab;
 mod modules_files;
@@ -18,13 +14,11 @@ fn main() {
     let args = libtest_mimic::Arguments::from_args();
     let mut trials = Vec::new();
     trials.extend(lab::trials());
-    trials.extend(modules_files::trials());
-    trials.extend(vault::trials());
-    trials.extend(engine::trials());
     trials.extend(connection::trials());
     trials.extend(template::trials());
     trials.extend(modules_files::trials());
     trials.extend(vault::trials());
+    trials.extend(engine::trials());
     let conclusion = libtest_mimic::run(&args, trials);
     fixture::teardown();
     conclusion.exit();
