@@ -3,6 +3,7 @@
 //! Labs started through the fixture are torn down after all trials have run.
 
 mod connection;
+mod engine;
 mod fixture;
 mod lab;
 mod modules_files;
@@ -19,6 +20,7 @@ fn main() {
     trials.extend(modules_system::trials());
     trials.extend(template::trials());
     trials.extend(vault::trials());
+    trials.extend(engine::trials());
     let conclusion = libtest_mimic::run(&args, trials);
     fixture::teardown();
     conclusion.exit();
