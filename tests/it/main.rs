@@ -8,6 +8,7 @@ mod fixture;
 mod lab;
 mod modules_files;
 mod modules_system;
+mod programs;
 mod template;
 mod vault;
 
@@ -19,6 +20,7 @@ fn main() {
     trials.extend(engine::trials());
     trials.extend(modules_files::trials());
     trials.extend(modules_system::trials());
+    trials.extend(programs::trials());
     trials.extend(template::trials());
     trials.extend(vault::trials());
     let conclusion = libtest_mimic::run(&args, trials);
