@@ -379,20 +379,6 @@ pub fn attr_changes(
     base_mode: u32,
 ) -> Result<Vec<Change>, String> {
     let mut changes = Vec::new();
-    if let Some(spec) = &wanted.mode {
-        let cur = current.map(|c| c.mode).unwrap_or(base_mode);
-        if let Some(new) = spec.resolve(cur, is_dir)? {
-            if current.is_none_or(|c| c.mode != new) {
-                changes.push(Change::new(
-                    "mode",
-                    current
-                        .map(|c| Value::String(c.mode_string()))
-                        .unwrap_or(Value::Null),
-                    format_mode(new),
-                ));
-            }
-        }
-    }
     if let (Some(owner), Some(uid)) = (&wanted.owner, ids.uid) {
         if current.is_none_or(|c| c.uid != uid) {
             changes.push(Change::new(
@@ -413,6 +399,20 @@ pub fn attr_changes(
                     .unwrap_or(Value::Null),
                 group.clone(),
             ));
+        }
+    }
+    if let Some(spec) = &wanted.mode {
+        let cur = current.map(|c| c.mode).unwrap_or(base_mode);
+        if let Some(new) = spec.resolve(cur, is_dir)? {
+            if current.is_none_or(|c| c.mode != new) {
+                changes.push(Change::new(
+                    "mode",
+                    current
+                        .map(|c| Value::String(c.mode_string()))
+                        .unwrap_or(Value::Null),
+                    format_mode(new),
+                ));
+            }
         }
     }
     Ok(changes)
@@ -545,7 +545,7 @@ mod tests {
         };
         let ids = parse_lookup(&wanted, "u|0\ng|4\n").unwrap();
         let ch = attr_changes(Some(&cur), &wanted, &ids, false, 0o644).unwrap();
-        assert_eq!(ch.len(), 1);
+        assert_eq!(ch.len(), 1, "{ch:?}");
         assert_eq!(ch[0].field, "group");
         assert_eq!(ch[0].before, Value::String("root".into()));
         let e = parse_lookup(&wanted, "u|\ng|4\n").unwrap_err();

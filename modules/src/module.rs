@@ -29,6 +29,10 @@ pub enum ModuleError {
     /// The host answered something the module cannot understand.
     #[error("{0}")]
     Protocol(String),
+    /// The module looked at the host and found the task cannot be done there (e.g. `file (/x) is
+    /// absent, cannot continue`): the task fails with this message.
+    #[error("{0}")]
+    Failed(String),
 }
 
 /// A module: queries the host, plans the changes, applies exactly them.

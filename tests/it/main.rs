@@ -2,15 +2,21 @@
 //! `tests/it/<area>.rs` with `pub fn trials() -> Vec<libtest_mimic::Trial>` and is listed below.
 //! Labs started through the fixture are torn down after all trials have run.
 
-mod connection;
 mod fixture;
+mod connection;
 mod lab;
+mod modules_files;
+mod template;
+mod vault;
 
 fn main() {
     let args = libtest_mimic::Arguments::from_args();
     let mut trials = Vec::new();
     trials.extend(lab::trials());
     trials.extend(connection::trials());
+    trials.extend(modules_files::trials());
+    trials.extend(template::trials());
+    trials.extend(vault::trials());
     let conclusion = libtest_mimic::run(&args, trials);
     fixture::teardown();
     conclusion.exit();
