@@ -381,12 +381,14 @@ fn down_locked(lab: &LabPaths, log: &dyn Fn(&str)) -> Result<()> {
             }
         }
     }
-    // Only namespaces of exactly this lab: another lab's name may extend this one's prefix.
-    netns.retain(|n| {
-        n.strip_prefix(&lab.netns_prefix()).is_some_and(|rest| {
-            rest.starts_with('h') && rest[1..].chars().all(|c| c.is_ascii_digit())
-        })
-    });
+    // Only names of exactly this lab: another lab's name may extend this one's prefix.
+    let prefix = lab.netns_prefix();
+    let is_ours = |n: &str| {
+        n.strip_prefix(&prefix)
+            .and_then(|rest| rest.strip_prefix('h'))
+            .is_some_and(|num| !num.is_empty() && num.chars().all(|c| c.is_ascii_digit()))
+    };
+    netns.retain(|n| is_ours(n));
     if state.is_none() && netns.is_empty() && !lab.dir.exists() {
         return Ok(());
     }
@@ -443,6 +445,15 @@ fn down_locked(lab: &LabPaths, log: &dyn Fn(&str)) -> Result<()> {
     }
     for n in &netns {
         namespace::del(n);
+    }
+    // Namespace and machine names are the same; also clean up after hosts of earlier crashes.
+    let nspawn_dir = machine::nspawn_leftover_dir("");
+    if let Ok(entries) = std::fs::read_dir(&nspawn_dir) {
+        for e in entries.filter_map(|e| e.ok()) {
+            if e.file_name().to_str().is_some_and(|n| is_ours(n)) {
+                let _ = std::fs::remove_dir(e.path());
+            }
+        }
     }
     system::remove_tree(&lab.dir, "hosts")
 }

@@ -160,6 +160,9 @@ pub fn launch(spec: &HostSpec) -> Result<u32> {
             "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         )
         .env("LC_ALL", "C")
+        // Each host has its own overlay: nspawn's image lock would only leave lock files in
+        // /run/systemd/nspawn/locks behind when `down` kills it.
+        .env("SYSTEMD_NSPAWN_LOCK", "0")
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(log2)
@@ -207,4 +210,10 @@ pub fn launch_forwarder(
         detail: e.to_string(),
     })?;
     Ok(child.id())
+}
+
+/// Directory systemd-nspawn creates on the controller for a machine (for `machinectl bind`);
+/// it stays behind when /run is not a tmpfs, so `down` removes it.
+pub fn nspawn_leftover_dir(machine: &str) -> PathBuf {
+    PathBuf::from("/run/systemd/nspawn/propagate").join(machine)
 }
