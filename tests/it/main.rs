@@ -5,6 +5,7 @@
 mod fixture;
 mod connection;
 mod engine;
+mod inventory;
 mod lab;
 mod modules_files;
 mod modules_system;
@@ -18,6 +19,7 @@ fn main() {
     trials.extend(lab::trials());
     trials.extend(connection::trials());
     trials.extend(engine::trials());
+    trials.extend(inventory::trials());
     trials.extend(modules_files::trials());
     trials.extend(modules_system::trials());
     trials.extend(programs::trials());
