@@ -171,6 +171,8 @@ impl ShellIo {
 pub(crate) struct RemoteShell {
     io: tokio::sync::Mutex<ShellIo>,
     dead: AtomicBool,
+    /// Whether the preamble (private directory, helpers) was sent.
+    ready: AtomicBool,
 }
 
 impl RemoteShell {
@@ -179,6 +181,7 @@ impl RemoteShell {
         RemoteShell {
             io: tokio::sync::Mutex::new(io),
             dead: AtomicBool::new(false),
+            ready: AtomicBool::new(false),
         }
     }
 
@@ -199,6 +202,12 @@ impl RemoteShell {
             return Err(ShellError::Closed(String::new()));
         }
         let mut reader = ResponseReader::new(marker);
+        let first = if self.ready.swap(true, Ordering::Relaxed) {
+            first
+        } else {
+            // Sent with the first request: no extra round trip.
+            format!("{}{first}", protocol::preamble())
+        };
         let result = async {
             if !io.send(first.as_bytes(), &mut reader).await {
                 return Err(ShellError::Closed(reader.stderr_so_far()));
@@ -265,7 +274,7 @@ impl RemoteShell {
             attrs,
             finished: false,
         };
-        self.exchange(&m, protocol::put_begin(&m, dest), Some(stream))
+        self.exchange(&m, protocol::put_begin(dest), Some(stream))
             .await
     }
 

@@ -136,6 +136,24 @@ impl HostConnection {
         }
     }
 
+    /// Times one SSH-level round trip (a keepalive request the server answers at once); `None`
+    /// for local hosts.
+    pub(crate) async fn ping(&self) -> Option<Result<Duration, HostError>> {
+        match &self.link {
+            Link::Ssh(c) => {
+                let start = std::time::Instant::now();
+                Some(
+                    c.handle
+                        .send_ping()
+                        .await
+                        .map(|_| start.elapsed())
+                        .map_err(|_| self.dropped()),
+                )
+            }
+            Link::Local => None,
+        }
+    }
+
     /// Ends every shell and the transport.
     pub(crate) async fn close(&self) {
         let shells: Vec<Arc<RemoteShell>> =
