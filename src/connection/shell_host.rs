@@ -76,6 +76,9 @@ impl HostConnection {
             if !s.is_dead() {
                 return Ok(s.clone());
             }
+            // End the retired shell (it may still run an abandoned script) in the background.
+            let old = s.clone();
+            tokio::spawn(async move { old.close().await });
         }
         let marker = Marker::new();
         let command = match b {

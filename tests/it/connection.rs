@@ -163,9 +163,9 @@ fn key_auth_one_persistent_shell() -> Result<(), Failed> {
         ensure(sh(&*host, "id -un").await? == "root", "login user is root")?;
         ensure(sh(&*host, "hostname").await? == "h1", "talks to h1")?;
         // Both scripts run under the same long-lived shell (their parent), over one connection.
-        let p1 = sh(&*host, "echo $PPID").await?;
+        let p1 = sh(&*host, "echo $$").await?;
         let again = pool.host(&s, None).await?;
-        let p2 = sh(&*again, "echo $PPID").await?;
+        let p2 = sh(&*again, "echo $$").await?;
         ensure(p1 == p2, format!("one persistent shell: {p1} vs {p2}"))?;
         let conns = sh(&*host, "ps -e -o comm= | grep -c '^sshd' || true").await?;
         ensure(pool.len() == 1, "one pool entry")?;
@@ -195,6 +195,17 @@ fn run_stdin_env_cwd_rc() -> Result<(), Failed> {
         let bad = host.run(Command::new("echo 'unterminated")).await?;
         ensure(bad.rc == 2, format!("syntax error rc {}", bad.rc))?;
         ensure(sh(&*host, "echo still-alive").await? == "still-alive", "session survives")?;
+        // A request abandoned midway (a task timeout drops the future) retires its shell; the
+        // next request gets a fresh one instead of queueing behind the abandoned script.
+        let before = sh(&*host, "echo $$").await?;
+        let abandoned = tokio::time::timeout(
+            Duration::from_millis(300),
+            host.run(Command::new("sleep 30")),
+        )
+        .await;
+        ensure(abandoned.is_err(), "sleep 30 was abandoned")?;
+        let after = sh(&*host, "echo $$").await?;
+        ensure(before != after, format!("a new shell answers ({before} -> {after})"))?;
         pool.close_all().await;
         Ok(())
     })
@@ -332,8 +343,8 @@ fn sudo_without_password() -> Result<(), Failed> {
             "without become still deploy",
         )?;
         // The become shell persists: the same sudo'd shell answers twice.
-        let a = sh(&*root, "echo $PPID").await?;
-        let b = sh(&*root, "echo $PPID").await?;
+        let a = sh(&*root, "echo $$").await?;
+        let b = sh(&*root, "echo $$").await?;
         ensure(a == b, "one become shell per user")?;
         pool.close_all().await;
         Ok(())
