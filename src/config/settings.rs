@@ -394,15 +394,16 @@ fn descriptors() -> Vec<Descriptor> {
             [("defaults", "gathering")],
             ["ANSIBLE_GATHERING"],
             |s, v, r| {
-                s.gathering =
-                    match v.trim() {
-                        "implicit" => Gathering::Implicit,
-                        "explicit" => Gathering::Explicit,
-                        "smart" => Gathering::Smart,
-                        other => return Err(format!(
+                s.gathering = match v.trim() {
+                    "implicit" => Gathering::Implicit,
+                    "explicit" => Gathering::Explicit,
+                    "smart" => Gathering::Smart,
+                    other => {
+                        return Err(format!(
                             "'{other}' is not a valid gathering value (implicit, explicit, smart)"
-                        )),
+                        ))
                     }
+                }
             }
         ),
         setting!(
@@ -554,9 +555,11 @@ fn descriptors() -> Vec<Descriptor> {
                     "warning" => PatternMismatch::Warning,
                     "error" => PatternMismatch::Error,
                     "ignore" => PatternMismatch::Ignore,
-                    other => return Err(format!(
+                    other => {
+                        return Err(format!(
                         "'{other}' is not a valid host_pattern_mismatch (warning, error, ignore)"
-                    )),
+                    ))
+                    }
                 }
             }
         ),

@@ -1,12 +1,13 @@
 //! rplay's integration tests: one binary, so the lab boots once for all of them. Each area adds
-//! `tests/it/<area>.rs` with `pub fn trials() -> Vec<libtest_mimic::Trial>` and is listed below
-//! (so `cargo test --test it -- FILTER` works as usual). Labs started through the fixture are
-//! torn down after all trials have run.
+//! `tests/it/<area>.rs` with `pub fn trials() -> Vec<libtest_mimic::Trial>` and is listed below.
+//! Labs started through the fixture are torn down after all trials have run.
 
 mod connection;
+mod engine;
 mod fixture;
 mod lab;
 mod modules_files;
+mod modules_system;
 mod template;
 mod vault;
 
@@ -16,8 +17,10 @@ fn main() {
     trials.extend(lab::trials());
     trials.extend(connection::trials());
     trials.extend(modules_files::trials());
+    trials.extend(modules_system::trials());
     trials.extend(template::trials());
     trials.extend(vault::trials());
+    trials.extend(engine::trials());
     let conclusion = libtest_mimic::run(&args, trials);
     fixture::teardown();
     conclusion.exit();
