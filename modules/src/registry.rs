@@ -28,6 +28,7 @@ pub fn all() -> Vec<&'static dyn Module> {
         &builtin::fetch::FetchModule,
         &builtin::tempfile::TempfileModule,
         &builtin::find::FindModule,
+        &builtin::get_url::GetUrlModule,
     ]
 }
 

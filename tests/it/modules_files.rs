@@ -1071,11 +1071,120 @@ fn find_files(s: Scratch) -> Result<(), Failed> {
     Ok(())
 }
 
+fn get_url_file_scheme(s: Scratch) -> Result<(), Failed> {
+    let src = s.host_path("src.bin");
+    s.write(&src, "payload v1\n")?;
+    let dest = s.host_path("dl/");
+    s.mkdir(&dest)?;
+    let url = format!("file://{src}");
+    let sha256 = "sha256:".to_string() + &sha256_hex(b"payload v1\n");
+    let args = json!({"url": url, "dest": dest, "mode": "0640", "checksum": sha256});
+    let r = s.apply("get_url", args.clone())?;
+    ensure(r.changed(), "downloaded")?;
+    let file = format!("{dest}src.bin");
+    eq(r.value("dest"), json!(file), "dest in directory")?;
+    eq(s.read(&file)?, "payload v1\n".to_string(), "content")?;
+    eq(s.mode(&file)?, 0o640, "mode")?;
+    eq(r.value("msg"), json!("OK (11 bytes)"), "msg")?;
+    ensure(
+        !s.apply("get_url", args.clone())?.changed(),
+        "checksum matches: nothing to do",
+    )?;
+    // force=false: an existing file is kept even when the source changed.
+    s.write(&src, "payload v2\n")?;
+    ensure(
+        !s.apply("get_url", json!({"url": url, "dest": file}))?
+            .changed(),
+        "force=false keeps",
+    )?;
+    let check = s.run(
+        "get_url",
+        json!({"url": url, "dest": file, "force": true}),
+        true,
+        false,
+    )?;
+    eq(
+        check.fields(),
+        vec!["content".to_string()],
+        "force plans a download",
+    )?;
+    eq(
+        s.read(&file)?,
+        "payload v1\n".to_string(),
+        "check changed nothing",
+    )?;
+    s.apply("get_url", json!({"url": url, "dest": file, "force": true}))?;
+    eq(s.read(&file)?, "payload v2\n".to_string(), "forced")?;
+    eq(s.mode(&file)?, 0o640, "mode kept on replace")?;
+    ensure(
+        !s.apply("get_url", json!({"url": url, "dest": file, "force": true}))?
+            .changed(),
+        "same download",
+    )?;
+    let e = s.fails(
+        "get_url",
+        json!({"url": url, "dest": s.host_path("other"), "checksum": "sha1:0000"}),
+    )?;
+    ensure(e.contains("did not match"), e)?;
+    ensure(
+        !s.exists(s.host_path("other"))?,
+        "bad download not installed",
+    )?;
+    Ok(())
+}
+
+fn get_url_http_local(s: Scratch) -> Result<(), Failed> {
+    let served = tempfile::tempdir().map_err(|e| e.to_string())?;
+    std::fs::write(served.path().join("f.txt"), "over http\n").map_err(|e| e.to_string())?;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+    // A one-file HTTP server answering each request with the file.
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for stream in listener.incoming().flatten().take(4) {
+            let mut stream = stream;
+            let mut req = Vec::new();
+            let mut buf = [0u8; 2048];
+            while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => req.extend_from_slice(&buf[..n]),
+                }
+            }
+            let body = b"over http\n";
+            let _ = write!(
+                stream,
+                "HTTP/1.0 200 OK\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(body);
+        }
+    });
+    let dest = s.host_path("h.txt");
+    let r = s.apply(
+        "get_url",
+        json!({"url": format!("http://127.0.0.1:{port}/f.txt"), "dest": dest}),
+    )?;
+    ensure(r.changed(), "downloaded")?;
+    eq(
+        s.read(&dest)?,
+        "over http\n".to_string(),
+        "content over http",
+    )?;
+    Ok(())
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(data))
+}
+
 /// Every scenario runs twice: on the controller through the local connection, and on a lab host
 /// through SSH.
 pub fn trials() -> Vec<Trial> {
     type Scenario = fn(Scratch) -> Result<(), Failed>;
     let scenarios: Vec<(&str, Scenario)> = vec![
+        ("get_url_file_scheme", get_url_file_scheme),
         ("find_files", find_files),
         ("slurp_fetch_tempfile", slurp_fetch_tempfile),
         ("file_directory_lifecycle", file_directory_lifecycle),
@@ -1099,6 +1208,9 @@ pub fn trials() -> Vec<Trial> {
             move || scenario(Scratch::lab(name)?),
         ));
     }
+    trials.push(Trial::test("modules_files::local::get_url_http", || {
+        get_url_http_local(Scratch::new()?)
+    }));
     trials.push(Trial::test(
         "modules_files::local::controller_modules",
         || controller_modules(Scratch::new()?),

@@ -9,6 +9,7 @@ pub mod fail;
 pub mod fetch;
 pub mod file;
 pub mod find;
+pub mod get_url;
 pub mod include_vars;
 pub mod lineinfile;
 pub mod pause;
