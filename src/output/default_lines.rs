@@ -3,12 +3,10 @@
 //! `[ERROR]: Task failed: ...` block with its source excerpt, `--diff` hunks, and warnings on
 //! stderr. Colour only when asked (a terminal without NO_COLOR).
 
-use std::collections::HashMap;
 use std::io::Write;
-use std::path::PathBuf;
 
 use colored::Colorize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::{banner, diff, pyjson, recap};
 use crate::run::event::{Event, HostResult, Origin, Reporter, Status, TaskKind};
@@ -31,7 +29,6 @@ pub struct DefaultLines {
     opts: LineOptions,
     out: Box<dyn Write + Send>,
     err: Box<dyn Write + Send>,
-    sources: HashMap<PathBuf, Vec<String>>,
     current_task: Option<String>,
 }
 
@@ -42,7 +39,6 @@ impl DefaultLines {
             opts,
             out,
             err,
-            sources: HashMap::new(),
             current_task: None,
         }
     }
@@ -65,38 +61,11 @@ impl DefaultLines {
         }
     }
 
-    fn excerpt(&mut self, origin: &Origin) -> String {
-        let lines = self
-            .sources
-            .entry(origin.file.clone())
-            .or_insert_with(|| {
-                std::fs::read_to_string(&origin.file)
-                    .map(|t| t.lines().map(str::to_string).collect())
-                    .unwrap_or_default()
-            })
-            .clone();
-        if origin.line == 0 || origin.line > lines.len() {
-            return String::new();
-        }
-        let first = origin.line.saturating_sub(2).max(1);
-        let width = origin.line.to_string().len();
-        let mut out = String::new();
-        for n in first..=origin.line {
-            out.push_str(&format!("{:>width$} {}\n", n, lines[n - 1]));
-        }
-        out.push_str(&format!(
-            "{}^ column {}\n",
-            " ".repeat(width + 1 + origin.column.saturating_sub(1)),
-            origin.column
-        ));
-        out
-    }
-
     fn error_block(&mut self, message: &str, origin: Option<&Origin>) {
         let mut text = format!("[ERROR]: Task failed: {message}");
         if let Some(origin) = origin {
             text.push_str(&format!("\nOrigin: {origin}\n\n"));
-            text.push_str(&self.excerpt(origin));
+            text.push_str(&super::error_text::excerpt(origin));
         }
         let text = if self.opts.color {
             text.red().to_string()
@@ -106,9 +75,26 @@ impl DefaultLines {
         self.line(&text);
     }
 
-    fn dump(&self, result: &Map<String, Value>, indent: bool) -> String {
-        let mut shown = result.clone();
-        shown.retain(|k, _| !k.starts_with("_ansible"));
+    fn dump(&self, r: &HostResult, indent: bool) -> String {
+        let mut shown = r.result.clone();
+        shown.retain(|k, _| !k.starts_with("_ansible") && k != "failed" && k != "exception");
+        if r.debug_result {
+            if shown.contains_key("msg") {
+                shown.retain(|k, _| matches!(k.as_str(), "msg" | "warnings" | "deprecations"));
+            } else {
+                for k in [
+                    "changed",
+                    "skipped",
+                    "invocation",
+                    "skip_reason",
+                    "ansible_loop_var",
+                    "ansible_index_var",
+                    "ansible_loop",
+                ] {
+                    shown.remove(k);
+                }
+            }
+        }
         if self.opts.verbosity < 3 {
             shown.remove("invocation");
             shown.remove("diff");
@@ -155,7 +141,7 @@ impl DefaultLines {
                 };
                 let mut t = format!("{word}: {label}{item}");
                 if verbose {
-                    t.push_str(&format!(" => {}", self.dump(&r.result, r.verbose_always)));
+                    t.push_str(&format!(" => {}", self.dump(r, r.verbose_always)));
                 }
                 t
             }
@@ -163,11 +149,11 @@ impl DefaultLines {
                 if r.item_label.is_some() {
                     let mut t = format!("skipping: {label}{item} ");
                     if self.opts.verbosity >= 1 {
-                        t = format!("skipping: {label}{item} => {}", self.dump(&r.result, false));
+                        t = format!("skipping: {label}{item}  => {}", self.dump(r, false));
                     }
                     t
                 } else if self.opts.verbosity >= 1 {
-                    format!("skipping: {label} => {}", self.dump(&r.result, false))
+                    format!("skipping: {label} => {}", self.dump(r, false))
                 } else {
                     format!("skipping: {label}")
                 }
@@ -177,7 +163,7 @@ impl DefaultLines {
                     let e = e.clone();
                     self.error_block(&e, r.origin.as_ref());
                 }
-                let json = self.dump(&r.result, r.verbose_always);
+                let json = self.dump(r, r.verbose_always);
                 match &r.item_label {
                     Some(l) => format!("failed: {label} (item={l}) => {json}"),
                     None => format!("fatal: {label}: FAILED! => {json}"),
@@ -188,7 +174,7 @@ impl DefaultLines {
                     let e = e.clone();
                     self.error_block(&e, r.origin.as_ref());
                 }
-                let json = self.dump(&r.result, false);
+                let json = self.dump(r, false);
                 match &r.item_label {
                     Some(l) => format!("fatal: {label}: UNREACHABLE! => (item={l}) => {json}"),
                     None => format!("fatal: {label}: UNREACHABLE! => {json}"),
@@ -267,6 +253,14 @@ impl Reporter for DefaultLines {
                     t.cyan().to_string()
                 } else {
                     t
+                };
+                self.line(&t);
+            }
+            Event::Ignoring { .. } => {
+                let t = if self.opts.color {
+                    "...ignoring".cyan().to_string()
+                } else {
+                    "...ignoring".to_string()
                 };
                 self.line(&t);
             }

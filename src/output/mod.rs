@@ -6,9 +6,11 @@ pub mod adhoc_lines;
 pub mod banner;
 pub mod default_lines;
 pub mod diff;
+pub mod error_text;
 pub mod exit_code;
 pub mod json_doc;
 pub mod json_lines;
+pub mod listing;
 pub mod pyjson;
 pub mod recap;
 

@@ -81,6 +81,8 @@ pub struct HostResult {
     pub ignored: bool,
     /// Always print the result (debug, assert), indented.
     pub verbose_always: bool,
+    /// A `debug` result: only `msg` (or the variable) is shown.
+    pub debug_result: bool,
     /// Why the task failed, for the `[ERROR]: Task failed: ...` block.
     pub error: Option<String>,
     /// Where the failing task was written.
@@ -140,6 +142,11 @@ pub enum Event {
         hosts: Vec<String>,
         /// Loop item label, when the include was looped.
         item_label: Option<String>,
+    },
+    /// A looped task failed but `ignore_errors` keeps the host going (`...ignoring`).
+    Ignoring {
+        /// The host.
+        host: String,
     },
     /// An `until` condition was not met; the task is tried again.
     Retrying {

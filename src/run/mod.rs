@@ -1,5 +1,25 @@
-//! The executor: playbook → play → batch (serial) → task → host. Hosts run as tokio tasks bounded
+//! The executor: playbook → play → batch (serial) → task → host. Hosts run concurrently bounded
 //! by forks; each host×task goes through the query-then-act machine (`machine.rs`); results and
-//! counters are reported as [`event::Event`]s to a [`event::Reporter`].
+//! counters are reported as [`event::Event`]s to a [`event::Reporter`]. The runner never formats
+//! text and never matches on module names except for engine actions (includes, meta, add_host,
+//! group_by) and the variable effects of set_fact/include_vars results.
 
+pub mod batches;
+pub mod connector;
+pub mod controller;
+pub mod env_host;
 pub mod event;
+pub mod extra_vars;
+pub mod handlers;
+pub mod host_state;
+pub mod hostvars;
+pub mod inventory_view;
+pub mod loop_items;
+pub mod machine;
+pub mod runner;
+pub mod simple_inventory;
+pub mod tags;
+pub mod templating;
+pub mod vars;
+
+pub use runner::{RunError, RunOptions, Runner};

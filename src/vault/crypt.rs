@@ -18,8 +18,8 @@ use super::secrets::{VaultSecret, VaultSecrets};
 pub struct Decrypted {
     /// The plaintext bytes, zeroed on drop.
     pub plaintext: Arc<Zeroizing<Vec<u8>>>,
-    /// The label of the secret that opened the data.
-    pub label: String,
+    /// The secret that opened the data (edit re-encrypts with it).
+    pub secret: VaultSecret,
 }
 
 /// The secrets of a run and the operations that use them. Cheap to share behind an `Arc`.
@@ -75,7 +75,7 @@ impl Vault {
             if let Some(plaintext) = opened {
                 let found = Decrypted {
                     plaintext: Arc::new(plaintext),
-                    label: secret.label.clone(),
+                    secret: secret.clone(),
                 };
                 if let Ok(mut cache) = self.cache.lock() {
                     cache.insert(env.body, found.clone());
@@ -120,6 +120,32 @@ impl Vault {
         let origin = path.display().to_string();
         let found = self.decrypt(&bytes, Some(&origin))?;
         Ok(Zeroizing::new(found.plaintext.to_vec()))
+    }
+
+    /// Reads a controller file that may be vault-encrypted, returning its plaintext. Errors name
+    /// the file.
+    pub fn read_file(&self, path: &std::path::Path) -> Result<Zeroizing<Vec<u8>>, Error> {
+        let bytes = std::fs::read(path).map_err(|source| Error::Io {
+            action: "Unable to read",
+            path: path.to_path_buf(),
+            source,
+        })?;
+        self.decrypt_file_bytes(bytes, path)
+    }
+
+    /// Every plaintext this vault has revealed so far that is text (at least 4 characters long),
+    /// so reporters can redact them wherever they would otherwise appear.
+    pub fn revealed_texts(&self) -> Vec<crate::secret::Secret> {
+        let Ok(cache) = self.cache.lock() else {
+            return Vec::new();
+        };
+        cache
+            .values()
+            .filter_map(|d| std::str::from_utf8(&d.plaintext).ok())
+            .map(str::trim)
+            .filter(|t| t.chars().count() >= 4)
+            .map(|t| crate::secret::Secret::new(t.to_string()))
+            .collect()
     }
 
     /// Encrypts `plaintext` with `secret`, writing the secret's label as the envelope's vault id
@@ -189,7 +215,7 @@ mod tests {
             .decrypt(text.as_bytes(), Some("f.yml"))
             .expect("decrypts");
         assert_eq!(&found.plaintext[..], b"top secret\n");
-        assert_eq!(found.label, "prod");
+        assert_eq!(found.secret.label, "prod");
         // Cached: same answer without secrets being tried again.
         assert_eq!(
             vault.reveal_envelope(&text).expect("text").expose(),

@@ -122,9 +122,7 @@ impl Error {
             | Error::DecryptionFailed { origin }
             | Error::NotText { origin }
             | Error::AlreadyEncrypted { origin } => {
-                if origin.is_none() {
-                    *origin = Some(name.to_string());
-                }
+                origin.get_or_insert_with(|| name.to_string());
             }
             _ => {}
         }

@@ -63,17 +63,37 @@ pub trait Prompter {
     fn ask_hidden(&self, prompt: &str) -> std::io::Result<Option<Zeroizing<String>>>;
 }
 
-/// Prompts on the controlling terminal.
+/// Prompts on the controlling terminal without echo. Without a terminal (CI, pipes) it reads a
+/// line from stdin after a warning on stderr, as Python's `getpass` (and so ansible-core) does.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct TerminalPrompter;
 
 impl Prompter for TerminalPrompter {
     fn ask_hidden(&self, prompt: &str) -> std::io::Result<Option<Zeroizing<String>>> {
-        match rpassword::prompt_password(prompt) {
-            Ok(answer) => Ok(Some(Zeroizing::new(answer))),
-            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(None),
-            Err(e) => Err(e),
+        let has_tty = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/tty")
+            .is_ok();
+        if has_tty {
+            return match rpassword::prompt_password(prompt) {
+                Ok(answer) => Ok(Some(Zeroizing::new(answer))),
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(None),
+                Err(e) => Err(e),
+            };
         }
+        use std::io::{BufRead, Write};
+        let mut err = std::io::stderr().lock();
+        err.write_all(b"Warning: Password input may be echoed.\n")?;
+        err.write_all(prompt.as_bytes())?;
+        err.flush()?;
+        let mut line = Zeroizing::new(String::new());
+        if std::io::stdin().lock().read_line(&mut line)? == 0 {
+            return Ok(None);
+        }
+        let len = line.trim_end_matches(['\r', '\n']).len();
+        line.truncate(len);
+        Ok(Some(line))
     }
 }
 
@@ -158,6 +178,19 @@ pub fn load_secrets(
     }
 }
 
+impl Vault {
+    /// The vault of an `rplay`/`radhoc` run: loads the secrets `opts` names (prompting only for
+    /// `--ask-vault-pass` or `@prompt`, as ansible-playbook does). Returns the warnings to show.
+    /// An empty vault is fine: the run fails only if it meets vault data.
+    pub fn for_run(
+        opts: &VaultOptions,
+        prompter: &dyn Prompter,
+    ) -> Result<(Vault, Vec<String>), Error> {
+        let loaded = load_secrets(opts, Purpose::Decrypt, false, prompter)?;
+        Ok((Vault::new(loaded.secrets), loaded.warnings))
+    }
+}
+
 /// Asks for a password (twice for a new one); the answer is stripped of surrounding whitespace.
 fn prompt_password(
     label: &str,
@@ -200,6 +233,7 @@ fn prompt_password(
 
 /// Reads a password file, or runs it when it is executable.
 fn read_password_source(path: &Path, label: &str, known: &Vault) -> Result<Password, Error> {
+    let path = &absolute(path);
     let meta = std::fs::metadata(path).map_err(|_| {
         Error::PasswordSource(format!(
             "The vault password file {} was not found",

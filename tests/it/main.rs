@@ -3,14 +3,20 @@
 //! Labs started through the fixture are torn down after all trials have run.
 
 mod fixture;
+mod connection;
 mod lab;
 mod modules_files;
+mod template;
+mod vault;
 
 fn main() {
     let args = libtest_mimic::Arguments::from_args();
     let mut trials = Vec::new();
     trials.extend(lab::trials());
+    trials.extend(connection::trials());
     trials.extend(modules_files::trials());
+    trials.extend(template::trials());
+    trials.extend(vault::trials());
     let conclusion = libtest_mimic::run(&args, trials);
     fixture::teardown();
     conclusion.exit();

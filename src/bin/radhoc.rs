@@ -1,0 +1,196 @@
+//! `radhoc`: runs one module on the hosts matching a pattern, like Ansible's ad-hoc `ansible`
+//! command: a one-task play, printed in the ad-hoc (`minimal`/`oneline`) format.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::Parser;
+use rplay::cli::AdhocArgs;
+use rplay::output::{self, exit_code, AdhocLines, AdhocOptions};
+use rplay::playbook::node::Origin;
+use rplay::playbook::{kv, Item, Play, Playbook, Task};
+use rplay::run::connector::{BecomeWanted, LocalOnly};
+use rplay::run::event::{Fanout, Reporter};
+use rplay::run::inventory_view::InventoryView;
+use rplay::run::simple_inventory::SimpleInventory;
+use rplay::run::tags::TagFilter;
+use rplay::run::templating::Templating;
+use rplay::run::{extra_vars, RunOptions, Runner};
+use serde_json::{Map, Value};
+
+fn main() {
+    let args = match AdhocArgs::try_parse() {
+        Ok(a) => a,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            std::process::exit(code);
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("[ERROR]: cannot start the async runtime: {e}");
+            std::process::exit(exit_code::ERROR);
+        }
+    };
+    std::process::exit(rt.block_on(run(args)));
+}
+
+fn inventory_sources(args: &AdhocArgs) -> Vec<String> {
+    if !args.run.inventory.is_empty() {
+        return args.run.inventory.clone();
+    }
+    if let Ok(env) = std::env::var("ANSIBLE_INVENTORY") {
+        return env.split(',').map(str::to_string).collect();
+    }
+    if std::path::Path::new("/etc/ansible/hosts").is_file() {
+        return vec!["/etc/ansible/hosts".into()];
+    }
+    vec!["localhost,".into()]
+}
+
+/// Module arguments from `-a`: a JSON object, or k=v / free-form text.
+fn module_args(module: &str, text: Option<&str>) -> Result<(String, Map<String, Value>), String> {
+    let resolved = rplay_modules::registry::find(module)
+        .ok_or_else(|| format!("couldn't resolve module/action '{module}'. This often indicates a misspelling, missing collection, or incorrect module path."))?;
+    let spec = resolved.spec();
+    let free_form = spec.free_form.is_some();
+    let text = text.unwrap_or("").trim();
+    if text.is_empty()
+        && free_form
+        && spec
+            .args
+            .iter()
+            .any(|a| Some(a.name) == spec.free_form && a.required)
+    {
+        return Err(format!("No argument passed to {module} module"));
+    }
+    let args = if text.starts_with('{') && text.ends_with('}') {
+        match serde_json::from_str::<Value>(text) {
+            Ok(Value::Object(m)) => m,
+            _ => return Err(format!("invalid JSON module arguments: {text}")),
+        }
+    } else {
+        kv::parse_kv(text, free_form)?
+    };
+    Ok((spec.name.to_string(), args))
+}
+
+async fn run(args: AdhocArgs) -> i32 {
+    let (module, margs) = match module_args(&args.module, args.args.as_deref()) {
+        Ok(x) => x,
+        Err(e) => {
+            let hint = if args.pattern.ends_with(".yml") || args.pattern.ends_with(".yaml") {
+                " (did you mean to run ansible-playbook?)"
+            } else {
+                ""
+            };
+            eprintln!("[ERROR]: {e}{hint}");
+            return exit_code::OPTIONS_ERROR;
+        }
+    };
+    let extra = match extra_vars::parse_extra_vars(&args.run.extra_vars) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("[ERROR]: {e}");
+            return exit_code::ERROR;
+        }
+    };
+    let sources = inventory_sources(&args);
+    let inventory = match SimpleInventory::load(&sources, args.run.limit.clone()) {
+        Ok(i) => Arc::new(i),
+        Err(e) => {
+            eprintln!("[ERROR]: {e}");
+            return exit_code::ERROR;
+        }
+    };
+    if args.run.list_hosts {
+        let hosts = inventory.select(&args.pattern).unwrap_or_default();
+        println!("  hosts ({}):", hosts.len());
+        for h in hosts {
+            println!("    {h}");
+        }
+        return exit_code::OK;
+    }
+    let origin = Origin {
+        file: PathBuf::from(format!("<adhoc '{module}' task>")),
+        line: 0,
+        column: 0,
+    };
+    let task = Task::synthetic(None, &module, margs, origin.clone(), Map::new());
+    let mut keywords = Map::new();
+    keywords.insert("gather_facts".into(), Value::Bool(false));
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let play = Play {
+        name: Some("Ansible Ad-Hoc".into()),
+        hosts: Value::String(args.pattern.clone()),
+        origin,
+        vars: Map::new(),
+        vars_files: Vec::new(),
+        keywords,
+        tags: Vec::new(),
+        pre_tasks: Vec::new(),
+        tasks: vec![Item::Task(Arc::new(task))],
+        post_tasks: Vec::new(),
+        handlers: Vec::new(),
+        roles: Vec::new(),
+        playbook_dir: cwd.clone(),
+    };
+    let book = Playbook {
+        path: cwd.join("adhoc"),
+        plays: vec![Arc::new(play)],
+    };
+    let loader = rplay::playbook::Loader::new(&cwd.join("adhoc"), Vec::new(), extra.clone());
+    let tty = std::io::stdout().is_terminal();
+    let command_like = matches!(module.as_str(), "command" | "shell" | "raw" | "script");
+    let adhoc = AdhocLines::new(
+        AdhocOptions {
+            command_like,
+            one_line: args.one_line,
+            tree: args.tree.as_ref().map(PathBuf::from),
+            color: output::use_color(tty),
+            diff: args.run.diff,
+        },
+        Box::new(std::io::stdout()),
+        Box::new(std::io::stderr()),
+    );
+    let reporters: Vec<Box<dyn Reporter>> = vec![Box::new(adhoc)];
+    let opts = RunOptions {
+        check: args.run.check,
+        diff: args.run.diff,
+        forks: args.run.forks.unwrap_or(5),
+        verbosity: args.run.verbose,
+        tags: TagFilter::new(&[], &[]),
+        extra_vars: extra,
+        force_handlers: false,
+        start_at_task: None,
+        become_: BecomeWanted {
+            enabled: args.privilege.become_.then_some(true),
+            user: args.privilege.become_user.clone(),
+            method: args.privilege.become_method.clone(),
+            flags: None,
+            exe: None,
+        },
+        gathering: "explicit".into(),
+        inventory_sources: sources,
+    };
+    let runner = Runner::new(
+        opts,
+        Arc::new(Templating::new()),
+        inventory,
+        Arc::new(LocalOnly),
+        Box::new(Fanout(reporters)),
+    );
+    if let Err(e) = runner.run_playbook(&book, &loader).await {
+        eprintln!("[ERROR]: {e}");
+        runner.finish();
+        return exit_code::ERROR;
+    }
+    runner.finish();
+    exit_code::from_stats(&runner.stats())
+}

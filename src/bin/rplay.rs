@@ -1,0 +1,227 @@
+//! `rplay`: runs Ansible playbooks. Parses the command line, loads inventory and playbooks
+//! (validating everything before any host is contacted), runs them, prints the recap and exits
+//! with ansible-playbook's exit codes.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::Parser;
+use rplay::cli::PlaybookArgs;
+use rplay::output::{self, exit_code, DefaultLines, JsonDocument, JsonLines, LineOptions};
+use rplay::playbook::Loader;
+use rplay::run::connector::{BecomeWanted, LocalOnly};
+use rplay::run::event::{Fanout, Reporter};
+use rplay::run::simple_inventory::SimpleInventory;
+use rplay::run::tags::TagFilter;
+use rplay::run::templating::Templating;
+use rplay::run::{extra_vars, RunError, RunOptions, Runner};
+
+fn main() {
+    let args = match PlaybookArgs::try_parse() {
+        Ok(a) => a,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            std::process::exit(code);
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("[ERROR]: cannot start the async runtime: {e}");
+            std::process::exit(exit_code::ERROR);
+        }
+    };
+    let code = rt.block_on(run(args));
+    std::process::exit(code);
+}
+
+fn error(msg: &str) -> i32 {
+    eprintln!("[ERROR]: {msg}");
+    exit_code::ERROR
+}
+
+fn inventory_sources(args: &PlaybookArgs) -> Vec<String> {
+    if !args.run.inventory.is_empty() {
+        return args.run.inventory.clone();
+    }
+    if let Ok(env) = std::env::var("ANSIBLE_INVENTORY") {
+        return env.split(',').map(str::to_string).collect();
+    }
+    if std::path::Path::new("/etc/ansible/hosts").is_file() {
+        return vec!["/etc/ansible/hosts".into()];
+    }
+    vec!["localhost,".into()]
+}
+
+fn roles_path() -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::env::var("ANSIBLE_ROLES_PATH")
+        .map(|v| {
+            v.split(':')
+                .filter(|s| !s.is_empty())
+                .map(PathBuf::from)
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Ok(home) = std::env::var("HOME") {
+        out.push(PathBuf::from(home).join(".ansible/roles"));
+    }
+    out.push(PathBuf::from("/usr/share/ansible/roles"));
+    out.push(PathBuf::from("/etc/ansible/roles"));
+    out
+}
+
+fn reporter(args: &PlaybookArgs) -> Result<Box<dyn Reporter>, String> {
+    let tty = std::io::stdout().is_terminal();
+    let mut list: Vec<Box<dyn Reporter>> = Vec::new();
+    match args.run.output.as_str() {
+        "json" => list.push(Box::new(JsonDocument::new(Box::new(std::io::stdout())))),
+        "default" | "" => list.push(Box::new(DefaultLines::new(
+            LineOptions {
+                verbosity: args.run.verbose,
+                color: output::use_color(tty),
+                columns: output::banner::banner_columns(tty),
+                diff: args.run.diff,
+            },
+            Box::new(std::io::stdout()),
+            Box::new(std::io::stderr()),
+        ))),
+        other => {
+            return Err(format!(
+                "unknown output format '{other}' (use default or json)"
+            ))
+        }
+    }
+    if let Some(path) = &args.run.events {
+        let f = std::fs::File::create(path)
+            .map_err(|e| format!("cannot write events to {path}: {e}"))?;
+        list.push(Box::new(JsonLines::new(Box::new(std::io::BufWriter::new(
+            f,
+        )))));
+    }
+    Ok(Box::new(Fanout(list)))
+}
+
+async fn run(args: PlaybookArgs) -> i32 {
+    let extra = match extra_vars::parse_extra_vars(&args.run.extra_vars) {
+        Ok(m) => m,
+        Err(e) => return error(&e),
+    };
+    let sources = inventory_sources(&args);
+    let inventory = match SimpleInventory::load(&sources, args.run.limit.clone()) {
+        Ok(i) => Arc::new(i),
+        Err(e) => return error(&e),
+    };
+    // Load and validate every playbook before contacting any host.
+    let mut books = Vec::new();
+    for pb in &args.playbooks {
+        let path = PathBuf::from(pb);
+        if !path.is_file() {
+            return error(&format!("the playbook: {pb} could not be found"));
+        }
+        let loader = Loader::new(&path, roles_path(), extra.clone());
+        match loader.load_playbook(&path) {
+            Ok(book) => books.push((loader, book)),
+            Err(e) => {
+                eprintln!(
+                    "{}",
+                    output::error_text::error_text(&e.to_string(), e.origin())
+                );
+                return if e.is_parse_error() {
+                    exit_code::PARSE_ERROR
+                } else {
+                    exit_code::ERROR
+                };
+            }
+        }
+    }
+    if args.syntax_check {
+        for pb in &args.playbooks {
+            println!("\nplaybook: {pb}");
+        }
+        return exit_code::OK;
+    }
+    if args.run.list_hosts || args.list_tasks || args.list_tags {
+        use rplay::run::inventory_view::InventoryView;
+        let tags = TagFilter::new(&args.tag_list(), &args.skip_tag_list());
+        for (_, book) in &books {
+            let text = output::listing::listing(
+                book,
+                &|pattern: &str| inventory.select(pattern).unwrap_or_default(),
+                &tags,
+                args.run.list_hosts,
+                args.list_tasks,
+                args.list_tags,
+            );
+            print!("{text}");
+        }
+        return exit_code::OK;
+    }
+    let opts = RunOptions {
+        check: args.run.check,
+        diff: args.run.diff,
+        forks: args.run.forks.unwrap_or(5),
+        verbosity: args.run.verbose,
+        tags: TagFilter::new(&args.tag_list(), &args.skip_tag_list()),
+        extra_vars: extra,
+        force_handlers: args.force_handlers,
+        start_at_task: args.start_at_task.clone(),
+        become_: BecomeWanted {
+            enabled: args.privilege.become_.then_some(true),
+            user: args.privilege.become_user.clone(),
+            method: args.privilege.become_method.clone(),
+            flags: None,
+            exe: None,
+        },
+        gathering: std::env::var("ANSIBLE_GATHERING").unwrap_or_else(|_| "implicit".into()),
+        inventory_sources: sources,
+    };
+    let reporter = match reporter(&args) {
+        Ok(r) => r,
+        Err(e) => return error(&e),
+    };
+    let runner = Runner::new(
+        opts,
+        Arc::new(Templating::new()),
+        inventory,
+        Arc::new(LocalOnly),
+        reporter,
+    );
+    let mut fatal: Option<RunError> = None;
+    for (loader, book) in &books {
+        if let Err(e) = runner.run_playbook(book, loader).await {
+            fatal = Some(e);
+            break;
+        }
+        if exit_code::from_stats(&runner.stats()) != exit_code::OK {
+            break;
+        }
+    }
+    if let Some(e) = &fatal {
+        match e {
+            RunError::Load(le) => {
+                eprintln!(
+                    "{}",
+                    output::error_text::error_text(&le.to_string(), le.origin())
+                )
+            }
+            RunError::Fatal(msg) => eprintln!("[ERROR]: {msg}"),
+        }
+        if let Ok(mut r) = Ok::<_, ()>(()) {
+            let _ = &mut r;
+        }
+        runner.finish();
+        return exit_code::ERROR;
+    }
+    runner.finish();
+    if let Some(t) = &args.start_at_task {
+        if runner.start_at_task_missed() {
+            eprintln!("[ERROR]: No matching task \"{t}\" found. Note: --start-at-task can only follow static includes.");
+        }
+    }
+    exit_code::from_stats(&runner.stats())
+}

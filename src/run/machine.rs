@@ -1,0 +1,1221 @@
+//! One task on one host: the query-then-act machine. Loop items, `when`, argument templating and
+//! validation, then the module's `plan` (one query); in check mode the plan is the result,
+//! otherwise `apply` carries out exactly that plan. Then `changed_when`/`failed_when`/`until`,
+//! `register`, facts, notifications, counters and the result line.
+
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use rplay_modules::{Context, Host, HostError, ModuleError, Outcome};
+use serde_json::{json, Map, Value};
+
+use super::connector::BecomeWanted;
+use super::controller::TaskController;
+use super::env_host::EnvHost;
+use super::event::{Event, HostResult, Status};
+use super::runner::{PlayCtx, Runner};
+use super::templating::{Ctx, SearchPaths, Templating};
+use crate::output::pyjson;
+use crate::playbook::{Cond, Inherit, LoopSpec, Task};
+
+/// What an include asks the runner to load for a host.
+#[derive(Debug, Clone)]
+pub(crate) struct IncludeRequest {
+    /// Task file (include_tasks).
+    pub(crate) path: PathBuf,
+    /// The include task with rendered arguments (include_role).
+    pub(crate) task: Task,
+    /// Keywords for the included tasks.
+    pub(crate) inherit: Inherit,
+    /// Loop item label.
+    pub(crate) item_label: Option<String>,
+    /// Role name (include_role).
+    pub(crate) role_name: String,
+}
+
+impl IncludeRequest {
+    pub(crate) fn same_as(&self, other: &IncludeRequest) -> bool {
+        self.path == other.path
+            && self.role_name == other.role_name
+            && self.item_label == other.item_label
+            && self.inherit.include_params == other.inherit.include_params
+    }
+}
+
+/// How a host finished a task.
+pub(crate) struct HostTaskEnd {
+    pub(crate) host: String,
+    pub(crate) failed: bool,
+    pub(crate) unreachable: bool,
+    pub(crate) includes: Vec<IncludeRequest>,
+    pub(crate) registered: Map<String, Value>,
+    pub(crate) set_facts: Option<Map<String, Value>>,
+}
+
+impl HostTaskEnd {
+    pub(crate) fn new(host: &str) -> Self {
+        HostTaskEnd {
+            host: host.to_string(),
+            failed: false,
+            unreachable: false,
+            includes: Vec::new(),
+            registered: Map::new(),
+            set_facts: None,
+        }
+    }
+}
+
+/// One execution's raw result.
+struct Exec {
+    result: Map<String, Value>,
+    include: Option<IncludeRequest>,
+    controller_only: bool,
+}
+
+const CENSORED: &str =
+    "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
+
+fn is_true(m: &Map<String, Value>, k: &str) -> bool {
+    m.get(k).and_then(Value::as_bool).unwrap_or(false)
+}
+
+fn status_of(m: &Map<String, Value>) -> Status {
+    if is_true(m, "unreachable") {
+        Status::Unreachable
+    } else if is_true(m, "failed") {
+        Status::Failed
+    } else if is_true(m, "skipped") {
+        Status::Skipped
+    } else if is_true(m, "changed") {
+        Status::Changed
+    } else {
+        Status::Ok
+    }
+}
+
+fn failed_result(msg: impl Into<String>) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("changed".into(), Value::Bool(false));
+    m.insert("failed".into(), Value::Bool(true));
+    m.insert("msg".into(), Value::String(msg.into()));
+    m
+}
+
+/// Display hints by action, as Ansible's callback has them for `debug` and `assert`.
+fn display_hints(action: &str) -> (bool, bool) {
+    match action {
+        "debug" => (true, true),
+        "assert" => (true, false),
+        _ => (false, false),
+    }
+}
+
+fn cond_text(c: &Cond) -> Value {
+    match &c.expr {
+        Value::String(s) => Value::String(s.clone()),
+        other => other.clone(),
+    }
+}
+
+impl Runner {
+    pub(crate) fn ctx_for(&self, vars: &Map<String, Value>, task: &Task, pc: &PlayCtx) -> Ctx {
+        let mut extras = vec![(
+            "groups".to_string(),
+            Templating::value(&Value::Object(self.inventory.groups())),
+        )];
+        extras.push(("hostvars".to_string(), self.hostvars_value(pc)));
+        self.templating
+            .context(Arc::new(vars.clone()), extras, self.search_paths(task, pc))
+    }
+
+    fn hostvars_value(&self, _pc: &PlayCtx) -> minijinja::Value {
+        let view = super::hostvars::HostVars {
+            inventory: self.inventory.clone(),
+            hosts: self.hosts.clone(),
+        };
+        minijinja::Value::from_object(view)
+    }
+
+    pub(crate) fn search_paths(&self, task: &Task, pc: &PlayCtx) -> SearchPaths {
+        let mut dirs = Vec::new();
+        if let Some(r) = &task.role {
+            dirs.push(r.path.clone());
+            dirs.extend(r.parent_paths.iter().cloned());
+        }
+        if !task.dir.as_os_str().is_empty() {
+            dirs.push(task.dir.clone());
+        }
+        dirs.push(pc.play.playbook_dir.clone());
+        SearchPaths { dirs }
+    }
+
+    /// Evaluates a list of conditions (AND). Literal bools are used as they are.
+    pub(crate) fn eval_conds(&self, conds: &[Cond], ctx: &Ctx) -> Result<(bool, Value), String> {
+        for c in conds {
+            let ok = match &c.expr {
+                Value::Bool(b) => *b,
+                Value::String(s) => {
+                    let s = s.trim();
+                    if s.is_empty() {
+                        return Err("Empty conditional expressions are not allowed.".into());
+                    }
+                    let expr = if Templating::is_template(s) {
+                        match self.templating.render_str(s, ctx)? {
+                            Value::Bool(b) => {
+                                if !b {
+                                    return Ok((false, cond_text(c)));
+                                }
+                                continue;
+                            }
+                            Value::String(inner) => inner,
+                            other => {
+                                return Err(format!(
+                                    "Conditional result was derived from value of type '{}'. Conditionals must have a boolean result.",
+                                    match other {
+                                        Value::Number(_) => "int",
+                                        Value::Array(_) => "list",
+                                        Value::Object(_) => "dict",
+                                        _ => "NoneType",
+                                    }
+                                ))
+                            }
+                        }
+                    } else {
+                        s.to_string()
+                    };
+                    self.templating
+                        .eval_bool(&expr, ctx)
+                        .map_err(|e| format!("Error while evaluating conditional: {e}"))?
+                }
+                Value::Null => true,
+                _ => return Err("Conditional expressions must be strings.".into()),
+            };
+            if !ok {
+                return Ok((false, cond_text(c)));
+            }
+        }
+        Ok((true, Value::Null))
+    }
+
+    fn bool_keyword(&self, task: &Task, name: &str, ctx: &Ctx) -> Option<bool> {
+        let v = task.keyword(name)?;
+        let v = self.templating.render_value(v, ctx).ok()?;
+        rplay_modules::spec::parse_bool(&v)
+    }
+
+    fn str_keyword(&self, task: &Task, name: &str, ctx: &Ctx) -> Option<String> {
+        let v = task.keyword(name)?;
+        let v = self.templating.render_value(v, ctx).ok()?;
+        match v {
+            Value::Null => None,
+            other => Some(rplay_modules::spec::value_to_string(&other)),
+        }
+    }
+
+    fn skipped_result(false_condition: Value) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("changed".into(), Value::Bool(false));
+        m.insert("false_condition".into(), false_condition);
+        m.insert("skip_reason".into(), json!("Conditional result was False"));
+        m.insert("skipped".into(), Value::Bool(true));
+        m
+    }
+
+    /// Runs `task` on `host` and reports it.
+    pub(crate) async fn run_host(
+        &self,
+        pc: &PlayCtx,
+        task: &Arc<Task>,
+        host: &str,
+        display: &str,
+        rescuable: bool,
+    ) -> HostTaskEnd {
+        let vars = self.task_vars(pc, host, Some(task));
+        let ctx = self.ctx_for(&vars, task, pc);
+        let delegate = self
+            .str_keyword(task, "delegate_to", &ctx)
+            .filter(|d| !d.is_empty());
+        let no_log = self.bool_keyword(task, "no_log", &ctx).unwrap_or(false);
+        let ignore = self
+            .bool_keyword(task, "ignore_errors", &ctx)
+            .unwrap_or(false);
+        let mut end = HostTaskEnd {
+            host: host.to_string(),
+            failed: false,
+            unreachable: false,
+            includes: Vec::new(),
+            registered: Map::new(),
+            set_facts: None,
+        };
+        let (verbose_always, debug_result) = display_hints(&task.action);
+        let report = |status: Status,
+                      result: Map<String, Value>,
+                      item: Option<String>,
+                      ignored: bool,
+                      error: Option<String>| {
+            let shown = if no_log {
+                let mut m = Map::new();
+                m.insert("censored".into(), json!(CENSORED));
+                m.insert(
+                    "changed".into(),
+                    result.get("changed").cloned().unwrap_or(Value::Bool(false)),
+                );
+                m
+            } else {
+                result
+            };
+            let item = if no_log && item.is_some() {
+                Some("(censored due to no_log)".to_string())
+            } else {
+                item
+            };
+            self.report(Event::HostResult(Box::new(HostResult {
+                host: host.to_string(),
+                delegated_to: delegate.clone(),
+                status,
+                result: shown,
+                item_label: item,
+                ignored,
+                verbose_always: verbose_always && !no_log,
+                debug_result: debug_result && !no_log,
+                error,
+                origin: Some(task.origin.clone()),
+            })));
+        };
+
+        // Loops.
+        if let Some(spec) = &task.loop_spec {
+            let items = match self.loop_items(spec, &ctx, task, pc) {
+                Ok(items) => items,
+                Err(e) => match self.eval_conds(&task.when, &ctx) {
+                    Ok((false, fc)) => {
+                        let r = Self::skipped_result(fc);
+                        self.count_and_register(task, host, &r, false, rescuable, &mut end);
+                        report(Status::Skipped, r, None, false, None);
+                        return end;
+                    }
+                    _ => {
+                        let r = failed_result(e.clone());
+                        self.count_and_register(task, host, &r, ignore, rescuable, &mut end);
+                        report(Status::Failed, r, None, ignore, Some(e));
+                        return end;
+                    }
+                },
+            };
+            return self
+                .run_loop(
+                    pc,
+                    task,
+                    host,
+                    &vars,
+                    items,
+                    delegate.clone(),
+                    ignore,
+                    rescuable,
+                    display,
+                    &report,
+                    end,
+                )
+                .await;
+        }
+
+        match self.eval_conds(&task.when, &ctx) {
+            Ok((true, _)) => {}
+            Ok((false, fc)) => {
+                let r = Self::skipped_result(fc);
+                self.count_and_register(task, host, &r, false, rescuable, &mut end);
+                report(Status::Skipped, r, None, false, None);
+                return end;
+            }
+            Err(e) => {
+                let r = failed_result(e.clone());
+                self.count_and_register(task, host, &r, ignore, rescuable, &mut end);
+                report(Status::Failed, r, None, ignore, Some(e));
+                return end;
+            }
+        }
+        let exec = self
+            .execute(pc, task, host, &vars, delegate.clone(), display, None)
+            .await;
+        if let Some(inc) = exec.include {
+            end.includes.push(inc);
+            return end;
+        }
+        let result = exec.result;
+        let status = status_of(&result);
+        self.apply_effects(task, host, &result, &mut end);
+        if status == Status::Changed || (status == Status::Failed && is_true(&result, "changed")) {
+            if status != Status::Failed {
+                self.notify(pc, task, host, &ctx);
+            }
+        }
+        let error = (status == Status::Failed || status == Status::Unreachable).then(|| {
+            let msg = result
+                .get("msg")
+                .map(rplay_modules::spec::value_to_string)
+                .unwrap_or_default();
+            if status == Status::Unreachable {
+                msg
+            } else if exec.controller_only {
+                format!("Action failed: {msg}")
+            } else {
+                format!("Module failed: {msg}")
+            }
+        });
+        let ignored = status == Status::Failed && ignore;
+        self.count_and_register(task, host, &result, ignore, rescuable, &mut end);
+        report(status, result, None, ignored, error);
+        end
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn run_loop(
+        &self,
+        pc: &PlayCtx,
+        task: &Arc<Task>,
+        host: &str,
+        vars: &Map<String, Value>,
+        items: Vec<Value>,
+        delegate: Option<String>,
+        ignore: bool,
+        rescuable: bool,
+        display: &str,
+        report: &(dyn Fn(Status, Map<String, Value>, Option<String>, bool, Option<String>) + Sync),
+        mut end: HostTaskEnd,
+    ) -> HostTaskEnd {
+        let lc = task.loop_control.clone().unwrap_or(Value::Null);
+        let loop_var = lc
+            .get("loop_var")
+            .and_then(Value::as_str)
+            .unwrap_or("item")
+            .to_string();
+        let index_var = lc
+            .get("index_var")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let extended = lc
+            .get("extended")
+            .and_then(rplay_modules::spec::parse_bool)
+            .unwrap_or(false);
+        let pause = lc.get("pause").and_then(Value::as_f64).unwrap_or(0.0);
+        if items.is_empty() {
+            let mut r = Map::new();
+            r.insert("changed".into(), Value::Bool(false));
+            r.insert("results".into(), json!([]));
+            r.insert("skipped".into(), Value::Bool(true));
+            r.insert("skipped_reason".into(), json!("No items in the list"));
+            self.count_and_register(task, host, &r, false, rescuable, &mut end);
+            report(Status::Skipped, r, None, false, None);
+            return end;
+        }
+        let mut results = Vec::new();
+        let mut any_changed = false;
+        let mut any_failed = false;
+        let mut all_skipped = true;
+        let n = items.len();
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 && pause > 0.0 {
+                tokio::time::sleep(std::time::Duration::from_secs_f64(pause)).await;
+            }
+            let mut item_vars = vars.clone();
+            item_vars.insert(loop_var.clone(), item.clone());
+            item_vars.insert("ansible_loop_var".into(), json!(loop_var));
+            if let Some(iv) = &index_var {
+                item_vars.insert(iv.clone(), json!(i));
+                item_vars.insert("ansible_index_var".into(), json!(iv));
+            }
+            if extended {
+                item_vars.insert(
+                    "ansible_loop".into(),
+                    json!({
+                        "index": i + 1, "index0": i, "first": i == 0, "last": i + 1 == n,
+                        "length": n, "revindex": n - i, "revindex0": n - i - 1,
+                        "previtem": if i > 0 { items[i - 1].clone() } else { Value::Null },
+                        "nextitem": items.get(i + 1).cloned().unwrap_or(Value::Null),
+                        "allitems": items.clone(),
+                    }),
+                );
+            }
+            if let Some(reg) = &task.register {
+                if !results.is_empty() {
+                    item_vars.insert(reg.clone(), json!({"results": results.clone()}));
+                }
+            }
+            let ctx = self.ctx_for(&item_vars, task, pc);
+            let label = match lc.get("label") {
+                Some(l) => match self.templating.render_value(l, &ctx) {
+                    Ok(v) => pyjson::python_str(&v),
+                    Err(_) => pyjson::python_str(item),
+                },
+                None => pyjson::python_str(item),
+            };
+            let mut result = match self.eval_conds(&task.when, &ctx) {
+                Ok((true, _)) => {
+                    let exec = self
+                        .execute(
+                            pc,
+                            task,
+                            host,
+                            &item_vars,
+                            delegate.clone(),
+                            display,
+                            Some(&label),
+                        )
+                        .await;
+                    if let Some(inc) = exec.include {
+                        end.includes.push(inc);
+                        continue;
+                    }
+                    let mut r = exec.result;
+                    if is_true(&r, "failed") && !is_true(&r, "unreachable") {
+                        r.entry("msg").or_insert(json!(""));
+                    }
+                    r
+                }
+                Ok((false, fc)) => Self::skipped_result(fc),
+                Err(e) => failed_result(e),
+            };
+            result.insert(loop_var.clone(), item.clone());
+            result.insert("ansible_loop_var".into(), json!(loop_var));
+            if let Some(iv) = &index_var {
+                result.insert(iv.clone(), json!(i));
+                result.insert("ansible_index_var".into(), json!(iv));
+            }
+            let status = status_of(&result);
+            if status == Status::Changed {
+                any_changed = true;
+            }
+            if status != Status::Skipped {
+                all_skipped = false;
+            }
+            if status == Status::Failed || status == Status::Unreachable {
+                any_failed = true;
+            }
+            if is_true(&result, "changed") {
+                any_changed = true;
+            }
+            let error = (status == Status::Failed).then(|| {
+                let msg = result
+                    .get("msg")
+                    .map(rplay_modules::spec::value_to_string)
+                    .unwrap_or_default();
+                format!("Module failed: {msg}")
+            });
+            report(status, result.clone(), Some(label), false, error);
+            results.push(Value::Object(result));
+        }
+        if !end.includes.is_empty() {
+            return end;
+        }
+        let mut agg = Map::new();
+        agg.insert("changed".into(), Value::Bool(any_changed));
+        if any_failed {
+            agg.insert("failed".into(), Value::Bool(true));
+            agg.insert("msg".into(), json!("One or more items failed"));
+        } else if all_skipped {
+            agg.insert("msg".into(), json!("All items skipped"));
+            agg.insert("skipped".into(), Value::Bool(true));
+        } else {
+            agg.insert("msg".into(), json!("All items completed"));
+        }
+        agg.insert("results".into(), Value::Array(results));
+        if all_skipped && !any_failed {
+            report(Status::Skipped, agg.clone(), None, false, None);
+        } else if any_failed && ignore {
+            self.report(Event::Ignoring {
+                host: host.to_string(),
+            });
+        }
+        if any_changed && !any_failed {
+            let ctx = self.ctx_for(vars, task, pc);
+            self.notify(pc, task, host, &ctx);
+        }
+        self.apply_effects(task, host, &agg, &mut end);
+        self.count_and_register(task, host, &agg, ignore, rescuable, &mut end);
+        end
+    }
+
+    /// Items of a loop.
+    fn loop_items(
+        &self,
+        spec: &LoopSpec,
+        ctx: &Ctx,
+        _task: &Task,
+        _pc: &PlayCtx,
+    ) -> Result<Vec<Value>, String> {
+        match spec {
+            LoopSpec::Loop(v) => match self.templating.render_value(v, ctx)? {
+                Value::Array(a) => Ok(a),
+                other => Err(format!(
+                    "The `loop` value must resolve to a 'list', not '{}'.",
+                    match other {
+                        Value::String(_) => "str",
+                        Value::Object(_) => "dict",
+                        Value::Number(_) => "int",
+                        Value::Bool(_) => "bool",
+                        _ => "NoneType",
+                    }
+                )),
+            },
+            LoopSpec::With { lookup, terms } => {
+                let rendered = self.templating.render_value(terms, ctx)?;
+                match super::loop_items::builtin_items(lookup, &rendered) {
+                    Some(r) => r,
+                    None => {
+                        let expr = format!("query('{lookup}', *__rplay_terms)");
+                        let mut m = Map::new();
+                        let terms = match rendered {
+                            Value::Array(a) => Value::Array(a),
+                            other => Value::Array(vec![other]),
+                        };
+                        m.insert("__rplay_terms".into(), terms);
+                        let _ = m;
+                        match self.templating.eval(&expr, ctx)? {
+                            Value::Array(a) => Ok(a),
+                            other => Ok(vec![other]),
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Updates counters, registers the result and marks failures. Returns nothing; `end` records
+    /// the outcome for the caller.
+    pub(crate) fn count_and_register(
+        &self,
+        task: &Task,
+        host: &str,
+        result: &Map<String, Value>,
+        ignore: bool,
+        rescuable: bool,
+        end: &mut HostTaskEnd,
+    ) {
+        let status = status_of(result);
+        let changed = is_true(result, "changed");
+        match status {
+            Status::Unreachable => {
+                self.with_stats(host, |s| s.unreachable += 1);
+                self.with_host(host, |s| s.unreachable = true);
+                end.unreachable = true;
+            }
+            Status::Failed if ignore => self.with_stats(host, |s| {
+                s.ok += 1;
+                s.ignored += 1;
+                if changed {
+                    s.changed += 1;
+                }
+            }),
+            Status::Failed => {
+                if rescuable {
+                    self.with_stats(host, |s| s.rescued += 1);
+                } else {
+                    self.with_stats(host, |s| s.failed += 1);
+                }
+                self.with_host(host, |s| s.failed = true);
+                end.failed = true;
+                if rescuable {
+                    let failed_task = json!({"name": task.name.clone().unwrap_or_else(|| task.action_written.clone()), "action": task.action});
+                    let r = Value::Object(result.clone());
+                    self.with_host(host, |s| {
+                        s.set_facts
+                            .insert("ansible_failed_task".into(), failed_task);
+                        s.set_facts.insert("ansible_failed_result".into(), r);
+                    });
+                }
+            }
+            Status::Skipped => self.with_stats(host, |s| s.skipped += 1),
+            Status::Ok | Status::Changed => self.with_stats(host, |s| {
+                s.ok += 1;
+                if changed {
+                    s.changed += 1;
+                }
+            }),
+        }
+        let mut reg = result.clone();
+        reg.retain(|k, _| !k.starts_with("_ansible") && k != "invocation");
+        if status == Status::Failed && !reg.contains_key("exception") {
+            reg.insert("exception".into(), json!("(traceback unavailable)"));
+        }
+        reg.entry("failed").or_insert(Value::Bool(false));
+        if status == Status::Skipped {
+            reg.remove("failed");
+        }
+        end.registered = reg.clone();
+        if let Some(name) = &task.register {
+            let name = name.clone();
+            self.with_host(host, |s| {
+                s.set_facts.insert(name, Value::Object(reg));
+            });
+        }
+    }
+
+    /// Facts, set_fact and include_vars results land in the host's variables.
+    fn apply_effects(
+        &self,
+        task: &Task,
+        host: &str,
+        result: &Map<String, Value>,
+        end: &mut HostTaskEnd,
+    ) {
+        if is_true(result, "failed") {
+            return;
+        }
+        let mut facts = Map::new();
+        if let Some(Value::Object(f)) = result.get("ansible_facts") {
+            facts.extend(f.clone());
+        }
+        if let Some(Value::Array(items)) = result.get("results") {
+            for i in items {
+                if let Some(Value::Object(f)) = i.get("ansible_facts") {
+                    facts.extend(f.clone());
+                }
+            }
+        }
+        if facts.is_empty() {
+            return;
+        }
+        let target = if self_delegate_facts(task) {
+            task.keyword("delegate_to")
+                .and_then(Value::as_str)
+                .unwrap_or(host)
+                .to_string()
+        } else {
+            host.to_string()
+        };
+        match task.action.as_str() {
+            "set_fact" => {
+                end.set_facts = Some(facts.clone());
+                self.with_host(&target, |s| s.set_facts.extend(facts));
+            }
+            "include_vars" => self.with_host(&target, |s| s.include_vars.extend(facts)),
+            _ => self.with_host(&target, |s| {
+                for (k, v) in facts {
+                    let k = k.strip_prefix("ansible_").map(str::to_string).unwrap_or(k);
+                    s.facts.insert(k, v);
+                }
+            }),
+        }
+    }
+
+    /// Runs the action once (with `until` retries), applying changed_when/failed_when.
+    #[allow(clippy::too_many_arguments)]
+    async fn execute(
+        &self,
+        pc: &PlayCtx,
+        task: &Arc<Task>,
+        host: &str,
+        vars: &Map<String, Value>,
+        delegate: Option<String>,
+        display: &str,
+        item_label: Option<&str>,
+    ) -> Exec {
+        let retries = task
+            .keyword("retries")
+            .and_then(|v| {
+                v.as_i64()
+                    .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+            })
+            .unwrap_or(3);
+        let delay = task
+            .keyword("delay")
+            .and_then(|v| {
+                v.as_f64()
+                    .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+            })
+            .unwrap_or(5.0);
+        let attempts = if task.until.is_empty() {
+            1
+        } else {
+            (retries.max(0) + 1) as u32
+        };
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let ctx = self.ctx_for(vars, task, pc);
+            let mut exec = self
+                .execute_once(pc, task, host, vars, &ctx, delegate.clone(), item_label)
+                .await;
+            if exec.include.is_some() || is_true(&exec.result, "unreachable") {
+                return exec;
+            }
+            self.post_conditions(task, vars, &mut exec.result, pc);
+            if task.until.is_empty() {
+                return exec;
+            }
+            exec.result.insert("attempts".into(), json!(attempt));
+            let mut v2 = vars.clone();
+            if let Some(reg) = &task.register {
+                v2.insert(reg.clone(), Value::Object(exec.result.clone()));
+            }
+            let ctx2 = self.ctx_for(&v2, task, pc);
+            let done = matches!(self.eval_conds(&task.until, &ctx2), Ok((true, _)));
+            if done {
+                return exec;
+            }
+            if attempt >= attempts {
+                exec.result.insert("failed".into(), Value::Bool(true));
+                exec.result.insert("attempts".into(), json!(retries.max(0)));
+                return exec;
+            }
+            self.report(Event::Retrying {
+                host: host.to_string(),
+                task: display.to_string(),
+                left: attempts - attempt,
+            });
+            if delay > 0.0 {
+                tokio::time::sleep(std::time::Duration::from_secs_f64(delay)).await;
+            }
+        }
+    }
+
+    fn post_conditions(
+        &self,
+        task: &Task,
+        vars: &Map<String, Value>,
+        result: &mut Map<String, Value>,
+        pc: &PlayCtx,
+    ) {
+        if task.changed_when.is_empty() && task.failed_when.is_empty() {
+            if !result.contains_key("failed") {
+                let rc_failed = result
+                    .get("rc")
+                    .and_then(Value::as_i64)
+                    .is_some_and(|rc| rc != 0);
+                result.insert("failed".into(), Value::Bool(rc_failed));
+            }
+            return;
+        }
+        let mut v2 = vars.clone();
+        if let Some(reg) = &task.register {
+            v2.insert(reg.clone(), Value::Object(result.clone()));
+        }
+        let ctx = self.ctx_for(&v2, task, pc);
+        if !task.changed_when.is_empty() {
+            match self.eval_conds(&task.changed_when, &ctx) {
+                Ok((b, _)) => {
+                    result.insert("changed".into(), Value::Bool(b));
+                }
+                Err(e) => {
+                    result.insert("failed".into(), Value::Bool(true));
+                    result.insert("changed_when_result".into(), json!(e));
+                }
+            }
+        }
+        if !task.failed_when.is_empty() {
+            match self.eval_conds(&task.failed_when, &ctx) {
+                Ok((b, _)) => {
+                    result.insert("failed".into(), Value::Bool(b));
+                    result.insert("failed_when_result".into(), Value::Bool(b));
+                }
+                Err(e) => {
+                    result.insert("failed".into(), Value::Bool(true));
+                    result.insert("failed_when_result".into(), json!(e));
+                }
+            }
+        }
+    }
+
+    fn become_for(&self, task: &Task, ctx: &Ctx) -> BecomeWanted {
+        let mut b = self.opts.become_.clone();
+        if let Some(v) = self.bool_keyword(task, "become", ctx) {
+            b.enabled = Some(v);
+        }
+        if let Some(v) = self.str_keyword(task, "become_user", ctx) {
+            b.user = Some(v);
+        }
+        if let Some(v) = self.str_keyword(task, "become_method", ctx) {
+            b.method = Some(v);
+        }
+        if let Some(v) = self.str_keyword(task, "become_flags", ctx) {
+            b.flags = Some(v);
+        }
+        if let Some(v) = self.str_keyword(task, "become_exe", ctx) {
+            b.exe = Some(v);
+        }
+        b
+    }
+
+    /// Connection variables of `target`, templated.
+    fn connection_vars(&self, vars: &Map<String, Value>, ctx: &Ctx) -> Map<String, Value> {
+        let mut out = Map::new();
+        for (k, v) in vars {
+            if !k.starts_with("ansible_") || k == "ansible_facts" {
+                continue;
+            }
+            let rendered = match v {
+                Value::String(s) if Templating::is_template(s) => self
+                    .templating
+                    .render_str(s, ctx)
+                    .unwrap_or_else(|_| v.clone()),
+                other => other.clone(),
+            };
+            out.insert(k.clone(), rendered);
+        }
+        out
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn execute_once(
+        &self,
+        pc: &PlayCtx,
+        task: &Arc<Task>,
+        host: &str,
+        vars: &Map<String, Value>,
+        ctx: &Ctx,
+        delegate: Option<String>,
+        item_label: Option<&str>,
+    ) -> Exec {
+        let plain = |result| Exec {
+            result,
+            include: None,
+            controller_only: true,
+        };
+        let args = match self
+            .templating
+            .render_value(&Value::Object(task.args.clone()), ctx)
+        {
+            Ok(Value::Object(m)) => m,
+            Ok(_) => Map::new(),
+            Err(e) => {
+                return plain(failed_result(format!(
+                    "Finalization of task args for '{}' failed: {e}",
+                    task.action
+                )))
+            }
+        };
+        match task.action.as_str() {
+            "include_tasks" | "include" => {
+                let file = args
+                    .get("_raw_params")
+                    .or_else(|| args.get("file"))
+                    .map(rplay_modules::spec::value_to_string)
+                    .unwrap_or_default();
+                let inherit_probe = Inherit {
+                    dir: task.dir.clone(),
+                    role: task.role.clone(),
+                    ..Default::default()
+                };
+                let path = match pc
+                    .loader
+                    .find_task_file(&file, &inherit_probe, &task.origin)
+                {
+                    Ok(p) => p,
+                    Err(e) => return plain(failed_result(e.to_string())),
+                };
+                let apply = args.get("apply").and_then(Value::as_object);
+                let params = self.loop_params(task, vars);
+                let inherit = self.include_inherit(task, apply, params);
+                return Exec {
+                    result: Map::new(),
+                    include: Some(IncludeRequest {
+                        path,
+                        task: (**task).clone(),
+                        inherit,
+                        item_label: item_label.map(str::to_string),
+                        role_name: String::new(),
+                    }),
+                    controller_only: true,
+                };
+            }
+            "include_role" => {
+                let mut t = (**task).clone();
+                t.args = args.clone();
+                let apply = args.get("apply").and_then(Value::as_object);
+                let params = self.loop_params(task, vars);
+                let inherit = self.include_inherit(task, apply, params);
+                let role_name = args
+                    .get("name")
+                    .map(rplay_modules::spec::value_to_string)
+                    .unwrap_or_default();
+                return Exec {
+                    result: Map::new(),
+                    include: Some(IncludeRequest {
+                        path: PathBuf::new(),
+                        task: t,
+                        inherit,
+                        item_label: item_label.map(str::to_string),
+                        role_name,
+                    }),
+                    controller_only: true,
+                };
+            }
+            "add_host" => {
+                let name = args
+                    .get("name")
+                    .or_else(|| args.get("hostname"))
+                    .or_else(|| args.get("host"))
+                    .map(rplay_modules::spec::value_to_string)
+                    .unwrap_or_default();
+                let groups: Vec<String> = match args
+                    .get("groups")
+                    .or_else(|| args.get("group"))
+                    .or_else(|| args.get("groupname"))
+                {
+                    Some(Value::Array(a)) => {
+                        a.iter().map(rplay_modules::spec::value_to_string).collect()
+                    }
+                    Some(Value::String(s)) => s.split(',').map(|x| x.trim().to_string()).collect(),
+                    _ => Vec::new(),
+                };
+                let mut hv = args.clone();
+                for k in ["name", "hostname", "host", "groups", "group", "groupname"] {
+                    hv.remove(k);
+                }
+                self.inventory.add_host(&name, &groups, hv);
+                let mut r = Map::new();
+                r.insert(
+                    "add_host".into(),
+                    json!({"host_name": name, "groups": groups}),
+                );
+                r.insert("changed".into(), Value::Bool(true));
+                return plain(r);
+            }
+            "group_by" => {
+                let key = args
+                    .get("key")
+                    .map(rplay_modules::spec::value_to_string)
+                    .unwrap_or_default();
+                self.inventory.add_to_group(host, &key);
+                let mut r = Map::new();
+                r.insert("add_group".into(), json!(key));
+                r.insert("changed".into(), Value::Bool(false));
+                return plain(r);
+            }
+            _ => {}
+        }
+        let Some(module) = rplay_modules::registry::find(&task.action) else {
+            return plain(failed_result(format!(
+                "couldn't resolve module/action '{}'",
+                task.action
+            )));
+        };
+        let spec = module.spec();
+        let mut args = args;
+        if let Some(ff) = spec.free_form {
+            if let Some(raw) = args.remove("_raw_params") {
+                args.insert(ff.to_string(), raw);
+            }
+        }
+        let validated = match spec.validate(&args) {
+            Ok(a) => a,
+            Err(e) => {
+                return Exec {
+                    result: failed_result(e),
+                    include: None,
+                    controller_only: spec.controller_only,
+                }
+            }
+        };
+        let check = self
+            .bool_keyword(task, "check_mode", ctx)
+            .unwrap_or(self.opts.check);
+        let diff = self
+            .bool_keyword(task, "diff", ctx)
+            .unwrap_or(self.opts.diff);
+        let target = delegate.clone().unwrap_or_else(|| host.to_string());
+        let handle: Arc<dyn Host> = if spec.controller_only {
+            Arc::new(crate::connection::local::LocalHost::new(host))
+        } else {
+            let tvars = if target == host {
+                vars.clone()
+            } else {
+                let mut m = self.inventory.host_vars(&target);
+                if target == "localhost" || target == "127.0.0.1" {
+                    m.entry("ansible_connection").or_insert(json!("local"));
+                }
+                m
+            };
+            let conn = self.connection_vars(&tvars, ctx);
+            let become_ = self.become_for(task, ctx);
+            match self.connector.host(&target, &conn, &become_).await {
+                Ok(h) => h,
+                Err(HostError::Unreachable(msg)) => {
+                    let mut r = Map::new();
+                    r.insert("changed".into(), Value::Bool(false));
+                    r.insert("msg".into(), json!(format!("Task failed: {msg}")));
+                    r.insert("unreachable".into(), Value::Bool(true));
+                    return plain(r);
+                }
+                Err(e) => return plain(failed_result(e.to_string())),
+            }
+        };
+        let env = self.environment(task, ctx);
+        let handle: Arc<dyn Host> = if env.is_empty() {
+            handle
+        } else {
+            Arc::new(EnvHost { inner: handle, env })
+        };
+        let paths = self.search_paths(task, pc);
+        let controller = TaskController {
+            templating: self.templating.clone(),
+            ctx: ctx.clone(),
+            search_dirs: paths.dirs,
+            task_dir: task.dir.clone(),
+        };
+        let mctx = Context {
+            host: handle.as_ref(),
+            controller: &controller,
+            check_mode: check,
+            diff,
+        };
+        let mut result = match module.plan(&validated, &mctx).await {
+            Err(e) => module_error(e),
+            Ok(plan) => {
+                if plan.is_empty() {
+                    let mut r = plan.values.clone();
+                    r.insert("changed".into(), Value::Bool(false));
+                    if let Some(m) = &plan.msg {
+                        r.insert("msg".into(), json!(m));
+                    }
+                    r
+                } else if check {
+                    if plan.always_acts {
+                        let mut r = plan.values.clone();
+                        r.insert("changed".into(), Value::Bool(false));
+                        r.insert(
+                            "msg".into(),
+                            json!("Command would have run if not in check mode"),
+                        );
+                        r.insert("skipped".into(), Value::Bool(true));
+                        r
+                    } else {
+                        let mut r = plan.values.clone();
+                        r.insert("changed".into(), Value::Bool(true));
+                        if diff {
+                            if let Some(d) = diff_value(&plan.changes) {
+                                r.insert("diff".into(), d);
+                            }
+                        }
+                        r
+                    }
+                } else {
+                    match module.apply(&validated, plan, &mctx).await {
+                        Err(e) => module_error(e),
+                        Ok(outcome) => outcome_result(outcome, diff),
+                    }
+                }
+            }
+        };
+        if !spec.controller_only && !is_true(&result, "unreachable") {
+            result.insert(
+                "invocation".into(),
+                json!({"module_args": Value::Object(validated.0.clone())}),
+            );
+        }
+        let _ = Ordering::SeqCst;
+        Exec {
+            result,
+            include: None,
+            controller_only: spec.controller_only,
+        }
+    }
+
+    fn loop_params(&self, task: &Task, vars: &Map<String, Value>) -> Map<String, Value> {
+        let mut m = Map::new();
+        if task.loop_spec.is_some() {
+            for k in ["ansible_loop_var", "ansible_index_var", "ansible_loop"] {
+                if let Some(v) = vars.get(k) {
+                    m.insert(k.into(), v.clone());
+                }
+            }
+            if let Some(Value::String(lv)) = vars.get("ansible_loop_var") {
+                if let Some(v) = vars.get(lv) {
+                    m.insert(lv.clone(), v.clone());
+                }
+            }
+            if let Some(Value::String(iv)) = vars.get("ansible_index_var") {
+                if let Some(v) = vars.get(iv) {
+                    m.insert(iv.clone(), v.clone());
+                }
+            }
+        }
+        m
+    }
+
+    fn environment(&self, task: &Task, ctx: &Ctx) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        for e in &task.environment {
+            let rendered = self.templating.render_value(e, ctx).unwrap_or(Value::Null);
+            let dicts = match rendered {
+                Value::Array(a) => a,
+                other => vec![other],
+            };
+            for d in dicts {
+                if let Value::Object(m) = d {
+                    for (k, v) in m {
+                        out.retain(|(ek, _)| ek != &k);
+                        out.push((k, rplay_modules::spec::value_to_string(&v)));
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+fn self_delegate_facts(task: &Task) -> bool {
+    task.keyword("delegate_facts")
+        .and_then(rplay_modules::spec::parse_bool)
+        .unwrap_or(false)
+}
+
+fn module_error(e: ModuleError) -> Map<String, Value> {
+    match e {
+        ModuleError::Host(HostError::Unreachable(msg)) => {
+            let mut r = Map::new();
+            r.insert("changed".into(), Value::Bool(false));
+            r.insert("msg".into(), json!(format!("Task failed: {msg}")));
+            r.insert("unreachable".into(), Value::Bool(true));
+            r
+        }
+        other => failed_result(other.to_string()),
+    }
+}
+
+fn diff_value(changes: &[rplay_modules::Change]) -> Option<Value> {
+    let mut texts = Vec::new();
+    let mut before = Map::new();
+    let mut after = Map::new();
+    for c in changes {
+        match &c.text {
+            Some(t) => texts.push(json!({
+                "before": t.before, "after": t.after,
+                "before_header": t.before_header, "after_header": t.after_header,
+            })),
+            None => {
+                before.insert(c.field.clone(), c.before.clone());
+                after.insert(c.field.clone(), c.after.clone());
+            }
+        }
+    }
+    if !before.is_empty() {
+        texts.push(json!({"before": before, "after": after}));
+    }
+    match texts.len() {
+        0 => None,
+        1 => texts.pop(),
+        _ => Some(Value::Array(texts)),
+    }
+}
+
+fn outcome_result(o: Outcome, diff: bool) -> Map<String, Value> {
+    let mut r = o.values;
+    r.insert("changed".into(), Value::Bool(o.changed));
+    if o.failed {
+        r.insert("failed".into(), Value::Bool(true));
+    }
+    if o.skipped {
+        r.insert("skipped".into(), Value::Bool(true));
+    }
+    if let Some(m) = o.msg {
+        r.insert("msg".into(), json!(m));
+    }
+    if diff {
+        if let Some(d) = diff_value(&o.diffs) {
+            r.insert("diff".into(), d);
+        }
+    }
+    r
+}

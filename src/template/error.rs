@@ -1,0 +1,140 @@
+//! Templating errors with Ansible's wording, converted from minijinja's errors.
+
+use minijinja::ErrorKind;
+
+/// What went wrong while templating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TemplateErrorKind {
+    /// A variable, key or attribute is undefined (`'foo' is undefined`).
+    Undefined,
+    /// The template text does not parse.
+    Syntax,
+    /// A variable refers to itself through templating.
+    Recursion,
+    /// A conditional did not produce a boolean, or is empty.
+    Conditional,
+    /// A filter, test, lookup or operation failed.
+    Render,
+}
+
+/// A templating failure. `Display` gives the message as Ansible words it (without the task prefix).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct TemplateError {
+    /// The class of failure.
+    pub kind: TemplateErrorKind,
+    /// The message, e.g. `'foo' is undefined`.
+    pub message: String,
+}
+
+impl TemplateError {
+    /// An error of `kind` with `message`.
+    pub fn new(kind: TemplateErrorKind, message: impl Into<String>) -> Self {
+        TemplateError {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// An undefined-variable error for `name`.
+    pub fn undefined(name: &str) -> Self {
+        TemplateError::new(
+            TemplateErrorKind::Undefined,
+            format!("'{name}' is undefined"),
+        )
+    }
+
+    /// Converts a minijinja error raised while templating `source`.
+    pub(crate) fn from_minijinja(err: &minijinja::Error, source: &str) -> Self {
+        let detail = err.detail().map(str::to_string);
+        match err.kind() {
+            ErrorKind::UndefinedError => {
+                let message = match detail {
+                    Some(d) => undefined_message(&d).unwrap_or(d),
+                    None => "undefined variable".to_string(),
+                };
+                TemplateError::new(TemplateErrorKind::Undefined, message)
+            }
+            ErrorKind::SyntaxError => TemplateError::new(
+                TemplateErrorKind::Syntax,
+                format!(
+                    "template error while templating string: {}. String: {}",
+                    detail.unwrap_or_else(|| "syntax error".to_string()),
+                    source
+                ),
+            ),
+            _ => {
+                let message = detail.unwrap_or_else(|| err.kind().to_string());
+                if message.starts_with(RECURSION_PREFIX) {
+                    return TemplateError::new(TemplateErrorKind::Recursion, message);
+                }
+                if let Some(inner) = message.strip_prefix(UNDEFINED_PREFIX) {
+                    return TemplateError::new(TemplateErrorKind::Undefined, inner.to_string());
+                }
+                // Operations on undefined values carry the name in parentheses at the end.
+                if let Some(start) = message.rfind("(`") {
+                    if let Some(m) = undefined_message(message[start + 1..].trim_end_matches(')')) {
+                        return TemplateError::new(TemplateErrorKind::Undefined, m);
+                    }
+                }
+                TemplateError::new(TemplateErrorKind::Render, message)
+            }
+        }
+    }
+
+    /// Converts this error back into a minijinja error (for errors raised inside lazy variables).
+    pub(crate) fn into_minijinja(self) -> minijinja::Error {
+        let message = match self.kind {
+            TemplateErrorKind::Undefined => format!("{UNDEFINED_PREFIX}{}", self.message),
+            _ => self.message,
+        };
+        minijinja::Error::new(ErrorKind::InvalidOperation, message)
+    }
+}
+
+/// Stands for the variable name in `mandatory`'s message until the templar fills it in.
+pub(crate) const MANDATORY_NAME_MARKER: &str = "\u{1}name\u{1}";
+
+/// Message prefix marking a recursion error raised inside a lazy variable.
+pub(crate) const RECURSION_PREFIX: &str = "Recursive loop detected in template";
+/// Marker carried by undefined errors that cross a lazy variable boundary.
+const UNDEFINED_PREFIX: &str = "\u{1}undefined:";
+
+/// Turns minijinja's "`a.b` is undefined" into Ansible's wording.
+fn undefined_message(detail: &str) -> Option<String> {
+    let rest = detail.strip_prefix('`')?;
+    let end = rest.find("` is undefined")?;
+    let path = &rest[..end];
+    Some(match path.rsplit_once('.') {
+        Some((_, attr)) => format!("object of type 'dict' has no attribute '{attr}'"),
+        None => {
+            // `d['k']` lookups are rendered by minijinja as `d["k"]`.
+            if let Some(open) = path.find('[') {
+                let key = path[open + 1..]
+                    .trim_end_matches(']')
+                    .trim_matches(|c| c == '"' || c == '\'');
+                format!("object of type 'dict' has no attribute '{key}'")
+            } else {
+                format!("'{path}' is undefined")
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn undefined_names_follow_ansible_wording() {
+        assert_eq!(
+            undefined_message("`foo` is undefined").as_deref(),
+            Some("'foo' is undefined")
+        );
+        assert_eq!(
+            undefined_message("`d.missing` is undefined").as_deref(),
+            Some("object of type 'dict' has no attribute 'missing'")
+        );
+        assert_eq!(undefined_message("something else"), None);
+    }
+}

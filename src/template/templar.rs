@@ -1,0 +1,604 @@
+//! [`Templar`]: the shared template engine of a run, and Ansible's typing of template results.
+//!
+//! One `Templar` is built per run and shared by every host task. It owns minijinja environments
+//! configured like Ansible's (trim_blocks on, trailing newlines kept, chained undefined values that
+//! fail when printed) with Ansible's filters, tests and lookups registered.
+
+use std::sync::{Arc, OnceLock};
+
+use minijinja::syntax::SyntaxConfig;
+use minijinja::value::{Value, ValueKind};
+use minijinja::{AutoEscape, Environment, Output, State, UndefinedBehavior};
+use serde_json::{Map, Value as Json};
+
+use super::convert;
+use super::error::{TemplateError, TemplateErrorKind, MANDATORY_NAME_MARKER};
+use super::lazy::VarsContext;
+
+/// Decrypts vaulted values (`{"__ansible_vault": envelope}`) when a template reads them. The
+/// engine implements it over its vault secrets.
+pub trait VaultReveal: Send + Sync {
+    /// Returns the plaintext of `envelope` (the `$ANSIBLE_VAULT;...` text), or a message saying why
+    /// it cannot be decrypted.
+    fn reveal(&self, envelope: &str) -> Result<String, String>;
+}
+
+/// Run-wide templating settings (from ansible.cfg and the command line).
+#[derive(Clone)]
+pub struct TemplarOptions {
+    /// The `ansible_managed` string of template files (`[defaults] ansible_managed`).
+    pub ansible_managed: String,
+    /// Decrypts vaulted variables; without it, using one is an error.
+    pub vault: Option<Arc<dyn VaultReveal>>,
+    /// `ALLOW_BROKEN_CONDITIONALS`: non-boolean conditionals use their truthiness instead of failing.
+    pub allow_broken_conditionals: bool,
+}
+
+impl Default for TemplarOptions {
+    fn default() -> Self {
+        TemplarOptions {
+            ansible_managed: "Ansible managed".to_string(),
+            vault: None,
+            allow_broken_conditionals: false,
+        }
+    }
+}
+
+impl std::fmt::Debug for TemplarOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TemplarOptions")
+            .field("ansible_managed", &self.ansible_managed)
+            .field("vault", &self.vault.is_some())
+            .field("allow_broken_conditionals", &self.allow_broken_conditionals)
+            .finish()
+    }
+}
+
+/// The template engine of a run. Cheap to clone; safe to use from many threads at once.
+#[derive(Clone)]
+pub struct Templar {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    options: TemplarOptions,
+    omit: String,
+    /// Environments by (trim_blocks, lstrip_blocks); index 2 (trim, no lstrip) is Ansible's default.
+    envs: [OnceLock<Environment<'static>>; 4],
+}
+
+impl std::fmt::Debug for Templar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Templar")
+            .field("options", &self.inner.options)
+            .finish()
+    }
+}
+
+impl Templar {
+    /// Builds the engine for a run.
+    pub fn new(options: TemplarOptions) -> Self {
+        Templar {
+            inner: Arc::new(Inner {
+                options,
+                omit: make_omit_placeholder(),
+                envs: Default::default(),
+            }),
+        }
+    }
+
+    /// The run's options.
+    pub fn options(&self) -> &TemplarOptions {
+        &self.inner.options
+    }
+
+    /// The `omit` placeholder: a template result equal to it means "leave this argument out".
+    pub fn omit(&self) -> &str {
+        &self.inner.omit
+    }
+
+    /// True when `value` is the `omit` placeholder.
+    pub fn is_omit(&self, value: &Json) -> bool {
+        value.as_str() == Some(self.omit())
+    }
+
+    /// True when `s` contains template syntax and must be rendered.
+    pub fn is_template(s: &str) -> bool {
+        s.contains("{{") || s.contains("{%") || s.contains("{#")
+    }
+
+    /// A lazy context over `vars` (copied once into an `Arc`). For engine-provided extras and
+    /// lookup paths, build a [`VarsContext`] instead.
+    pub fn context_from(&self, vars: &Map<String, Json>) -> Value {
+        VarsContext::new(self, Arc::new(vars.clone())).into_value()
+    }
+
+    /// The default environment (trim_blocks on, lstrip_blocks off).
+    pub(crate) fn env(&self) -> &Environment<'static> {
+        self.env_with(true, false)
+    }
+
+    /// The environment for the given whitespace settings (`#jinja2:` header, module options).
+    pub(crate) fn env_with(&self, trim_blocks: bool, lstrip_blocks: bool) -> &Environment<'static> {
+        let idx = usize::from(trim_blocks) * 2 + usize::from(lstrip_blocks);
+        self.inner.envs[idx].get_or_init(|| build_env(trim_blocks, lstrip_blocks))
+    }
+
+    pub(crate) fn reveal_vault(&self, envelope: &str) -> Result<String, String> {
+        match &self.inner.options.vault {
+            Some(v) => v.reveal(envelope),
+            None => Err(
+                "Attempt to use undecryptable variable: no vault secrets were found".to_string(),
+            ),
+        }
+    }
+
+    /// Renders `text` with Ansible 2.19 typing: a single `{{ expr }}` gives its native value,
+    /// other templates give a string, plain strings are returned as they are.
+    pub fn render_str(&self, text: &str, ctx: &Value) -> Result<Json, TemplateError> {
+        if !Self::is_template(text) {
+            return Ok(Json::String(text.to_string()));
+        }
+        let value = self.render_native(text, ctx)?;
+        convert::to_json(&value, self.omit())
+    }
+
+    /// Renders every string in `value` (list items, dict values and keys) like
+    /// [`render_str`](Self::render_str); list elements and dict entries whose value is `omit` are
+    /// removed.
+    pub fn render_value(&self, value: &Json, ctx: &Value) -> Result<Json, TemplateError> {
+        Ok(match value {
+            Json::String(s) => self.render_str(s, ctx)?,
+            Json::Array(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    let rendered = self.render_value(item, ctx)?;
+                    if !self.is_omit(&rendered) {
+                        out.push(rendered);
+                    }
+                }
+                Json::Array(out)
+            }
+            Json::Object(map) => {
+                if is_tagged_value(map) {
+                    return Ok(value.clone());
+                }
+                let mut out = Map::new();
+                for (k, v) in map {
+                    let rendered = self.render_value(v, ctx)?;
+                    if self.is_omit(&rendered) {
+                        continue;
+                    }
+                    let key = if Self::is_template(k) {
+                        match self.render_str(k, ctx)? {
+                            Json::String(s) => s,
+                            other => other.to_string(),
+                        }
+                    } else {
+                        k.clone()
+                    };
+                    out.insert(key, rendered);
+                }
+                Json::Object(out)
+            }
+            other => other.clone(),
+        })
+    }
+
+    /// Evaluates a bare expression (`debug: var=...`, `loop` items...) to its native value.
+    pub fn eval(&self, expr: &str, ctx: &Value) -> Result<Json, TemplateError> {
+        let value = self.eval_native(expr, ctx)?;
+        convert::to_json(&value, self.omit())
+    }
+
+    /// Evaluates a conditional (`when`, `changed_when`, `failed_when`, `until`, `assert.that`) with
+    /// 2.19 rules (PB-12): `{{ }}`-wrapped strings are rendered first and a string result is
+    /// evaluated again as the expression; the result must be a boolean.
+    pub fn eval_bool(&self, expr: &str, ctx: &Value) -> Result<bool, TemplateError> {
+        let trimmed = expr.trim();
+        if trimmed.is_empty() {
+            return Err(empty_conditional());
+        }
+        let value = if Self::is_template(trimmed) {
+            let rendered = self.render_native(trimmed, ctx)?;
+            match rendered.as_str() {
+                Some(s) if s.trim().is_empty() => return Err(empty_conditional()),
+                Some(s) => self.eval_native(s.trim(), ctx)?,
+                None => rendered,
+            }
+        } else {
+            self.eval_native(trimmed, ctx)?
+        };
+        if value.kind() == ValueKind::Bool {
+            return Ok(value.is_true());
+        }
+        if self.inner.options.allow_broken_conditionals {
+            return Ok(value.is_true());
+        }
+        Err(TemplateError::new(
+            TemplateErrorKind::Conditional,
+            format!(
+                "Conditional result ({}) was derived from value of type '{}'. Conditionals must \
+                 have a boolean result.",
+                if value.is_true() { "True" } else { "False" },
+                python_type_name(&value)
+            ),
+        ))
+    }
+
+    /// Evaluates a bare expression to a minijinja value (undefined results are errors).
+    pub(crate) fn eval_native(&self, expr: &str, ctx: &Value) -> Result<Value, TemplateError> {
+        let env = self.env();
+        let compiled = env
+            .compile_expression(expr)
+            .map_err(|e| TemplateError::from_minijinja(&e, expr))?;
+        let value = compiled
+            .eval(ctx.clone())
+            .map_err(|e| self.explain(TemplateError::from_minijinja(&e, expr), expr, ctx))?;
+        self.check_result(value, expr, ctx)
+    }
+
+    /// Renders `text` to a native value (the core of [`render_str`](Self::render_str), also used
+    /// for lazy variables).
+    pub(crate) fn render_native(&self, text: &str, ctx: &Value) -> Result<Value, TemplateError> {
+        if !Self::is_template(text) {
+            return Ok(Value::from(text));
+        }
+        if let Some(expr) = single_expression(text) {
+            if let Ok(compiled) = self.env().compile_expression(expr) {
+                let value = compiled.eval(ctx.clone()).map_err(|e| {
+                    self.explain(TemplateError::from_minijinja(&e, text), expr, ctx)
+                })?;
+                return self.check_result(value, expr, ctx);
+            }
+        }
+        let (settings, body) = super::file::split_header(text);
+        let env = self.env_with(
+            settings.trim_blocks.unwrap_or(true),
+            settings.lstrip_blocks.unwrap_or(false),
+        );
+        let rendered = env.render_str(body, ctx.clone()).map_err(|e| {
+            self.explain_template(TemplateError::from_minijinja(&e, text), body, ctx)
+        })?;
+        if rendered.contains(self.omit()) {
+            return Ok(Value::from(rendered.replace(self.omit(), "")));
+        }
+        Ok(Value::from(rendered))
+    }
+
+    fn check_result(&self, value: Value, expr: &str, ctx: &Value) -> Result<Value, TemplateError> {
+        match value.kind() {
+            ValueKind::Undefined => Err(self.explain(
+                TemplateError::new(TemplateErrorKind::Undefined, "undefined value"),
+                expr,
+                ctx,
+            )),
+            ValueKind::Invalid => Err(convert::invalid_error(&value)),
+            _ => Ok(value),
+        }
+    }
+
+    /// Names the undefined variable of an expression when minijinja could not.
+    fn explain(&self, err: TemplateError, expr: &str, ctx: &Value) -> TemplateError {
+        if !needs_explaining(&err) {
+            return err;
+        }
+        let names = match self.env().compile_expression(expr) {
+            Ok(c) => c.undeclared_variables(false),
+            Err(_) => return err,
+        };
+        fill_in_undefined(err, names, expr, ctx)
+    }
+
+    /// Like [`explain`](Self::explain) for a whole template.
+    pub(crate) fn explain_template(
+        &self,
+        err: TemplateError,
+        body: &str,
+        ctx: &Value,
+    ) -> TemplateError {
+        if !needs_explaining(&err) {
+            return err;
+        }
+        let names = match self.env().template_from_str(body) {
+            Ok(t) => t.undeclared_variables(false),
+            Err(_) => return err,
+        };
+        fill_in_undefined(err, names, body, ctx)
+    }
+}
+
+fn needs_explaining(err: &TemplateError) -> bool {
+    err.message.contains(MANDATORY_NAME_MARKER)
+        || (err.kind == TemplateErrorKind::Undefined && !err.message.contains('\''))
+}
+
+/// Puts the name of the first undefined variable into `err`.
+fn fill_in_undefined(
+    err: TemplateError,
+    names: std::collections::HashSet<String>,
+    source: &str,
+    ctx: &Value,
+) -> TemplateError {
+    if err.message.contains(MANDATORY_NAME_MARKER) {
+        let mut roots: Vec<String> = names.into_iter().collect();
+        roots.sort_by_key(|n| source.find(n.as_str()).unwrap_or(usize::MAX));
+        let name = roots
+            .into_iter()
+            .find(|n| ctx.get_attr(n).map(|v| v.is_undefined()).unwrap_or(true))
+            .unwrap_or_default();
+        let message = err
+            .message
+            .replace(MANDATORY_NAME_MARKER, &format!("'{name}'"));
+        return TemplateError::new(err.kind, message);
+    }
+    first_undefined(names, source, ctx).unwrap_or(err)
+}
+
+/// Finds the first (by position in `source`) referenced variable, or attribute/key chain after
+/// it (`a.b`, `a['b']`), that is undefined.
+fn first_undefined(
+    names: std::collections::HashSet<String>,
+    source: &str,
+    ctx: &Value,
+) -> Option<TemplateError> {
+    let mut names: Vec<String> = names.into_iter().collect();
+    names.sort_by_key(|n| source.find(n.as_str()).unwrap_or(usize::MAX));
+    for root in names {
+        let value = ctx.get_attr(&root).ok()?;
+        if value.is_undefined() {
+            return Some(TemplateError::undefined(&root));
+        }
+        let pattern = format!(
+            r#"\b{}((?:\s*\.\s*\w+|\[\s*'[^']*'\s*\]|\[\s*"[^"]*"\s*\])+)"#,
+            regex::escape(&root)
+        );
+        let Ok(re) = regex::Regex::new(&pattern) else {
+            continue;
+        };
+        let Ok(segment_re) =
+            regex::Regex::new(r#"\.\s*(\w+)|\[\s*'([^']*)'\s*\]|\[\s*"([^"]*)"\s*\]"#)
+        else {
+            continue;
+        };
+        for chain in re.captures_iter(source) {
+            let mut cur = value.clone();
+            for seg in segment_re.captures_iter(&chain[1]) {
+                let key = seg
+                    .get(1)
+                    .or_else(|| seg.get(2))
+                    .or_else(|| seg.get(3))
+                    .map(|m| m.as_str())
+                    .unwrap_or_default();
+                let next = cur.get_attr(key).unwrap_or(Value::UNDEFINED);
+                if next.is_undefined() {
+                    return Some(TemplateError::new(
+                        TemplateErrorKind::Undefined,
+                        format!(
+                            "object of type '{}' has no attribute '{key}'",
+                            python_type_name(&cur)
+                        ),
+                    ));
+                }
+                cur = next;
+            }
+        }
+    }
+    None
+}
+
+fn empty_conditional() -> TemplateError {
+    TemplateError::new(
+        TemplateErrorKind::Conditional,
+        "Empty conditional expressions are not allowed.",
+    )
+}
+
+/// `{"__ansible_vault": ...}` / `{"__ansible_unsafe": ...}` values are data, not templates.
+fn is_tagged_value(map: &Map<String, Json>) -> bool {
+    map.len() == 1 && (map.contains_key("__ansible_vault") || map.contains_key("__ansible_unsafe"))
+}
+
+/// If `text` is exactly one `{{ expr }}` (plus at most one trailing newline), returns `expr`.
+pub(crate) fn single_expression(text: &str) -> Option<&str> {
+    let t = text.strip_suffix('\n').unwrap_or(text);
+    let inner = t.strip_prefix("{{")?.strip_suffix("}}")?;
+    let inner = inner.strip_prefix(['-', '+']).unwrap_or(inner);
+    let inner = inner.strip_suffix(['-', '+']).unwrap_or(inner);
+    if inner.trim().is_empty() {
+        return None;
+    }
+    Some(inner)
+}
+
+/// Python's type name of a value, as `type_debug` and error messages show it.
+pub(crate) fn python_type_name(value: &Value) -> &'static str {
+    match value.kind() {
+        ValueKind::Undefined => "AnsibleUndefined",
+        ValueKind::None => "NoneType",
+        ValueKind::Bool => "bool",
+        ValueKind::Number => {
+            if value.is_integer() {
+                "int"
+            } else {
+                "float"
+            }
+        }
+        ValueKind::String => "str",
+        ValueKind::Bytes => "bytes",
+        ValueKind::Seq | ValueKind::Iterable => "list",
+        ValueKind::Map => "dict",
+        _ => "object",
+    }
+}
+
+/// A unique placeholder per run, like Ansible's `__omit_place_holder__<sha1>`.
+fn make_omit_placeholder() -> String {
+    use sha1::{Digest, Sha1};
+    let mut h = Sha1::new();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    h.update(now.to_le_bytes());
+    h.update(std::process::id().to_le_bytes());
+    let marker = 0u8;
+    h.update((&marker as *const u8 as usize).to_le_bytes());
+    format!("__omit_place_holder__{}", hex::encode(h.finalize()))
+}
+
+/// Writes a value into text the way Ansible does: `None` as nothing, undefined as an error.
+fn ansible_formatter(
+    out: &mut Output,
+    state: &mut State,
+    value: &Value,
+) -> Result<(), minijinja::Error> {
+    if value.is_undefined() {
+        return Err(minijinja::Error::from(minijinja::ErrorKind::UndefinedError));
+    }
+    if value.is_none() {
+        return Ok(());
+    }
+    if value.kind() == ValueKind::Invalid {
+        return Err(minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            convert::invalid_error(value)
+                .into_minijinja()
+                .detail()
+                .unwrap_or("invalid value")
+                .to_string(),
+        ));
+    }
+    minijinja::escape_formatter(out, state, value)
+}
+
+fn build_env(trim_blocks: bool, lstrip_blocks: bool) -> Environment<'static> {
+    let mut env = Environment::new();
+    if let Ok(syntax) = SyntaxConfig::builder()
+        .trim_blocks(trim_blocks)
+        .lstrip_blocks(lstrip_blocks)
+        .keep_trailing_newline(true)
+        .build()
+    {
+        env.set_syntax(syntax);
+    }
+    env.set_undefined_behavior(UndefinedBehavior::Chainable);
+    env.set_auto_escape_callback(|_| AutoEscape::None);
+    env.set_formatter(ansible_formatter);
+    env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+    super::filters::register(&mut env);
+    super::jinja_tests::register(&mut env);
+    super::lookups::register(&mut env);
+    env
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn render(vars: Json, text: &str) -> Result<Json, TemplateError> {
+        let t = Templar::new(TemplarOptions::default());
+        let map = vars.as_object().cloned().unwrap_or_default();
+        let ctx = t.context_from(&map);
+        t.render_str(text, &ctx)
+    }
+
+    #[test]
+    fn single_expression_keeps_native_type() {
+        assert_eq!(render(json!({}), "{{ 1 + 1 }}").ok(), Some(json!(2)));
+        assert_eq!(render(json!({}), "{{ [1, 2] }}").ok(), Some(json!([1, 2])));
+        assert_eq!(render(json!({}), "{{ None }}").ok(), Some(json!(null)));
+        assert_eq!(render(json!({}), "{{ 'True' }}").ok(), Some(json!("True")));
+        assert_eq!(render(json!({"n": 5}), "{{ n }}\n").ok(), Some(json!(5)));
+    }
+
+    #[test]
+    fn mixed_text_is_a_string() {
+        assert_eq!(render(json!({"n": 5}), "x{{ n }}").ok(), Some(json!("x5")));
+        assert_eq!(
+            render(json!({"n": 5}), " {{ n }} ").ok(),
+            Some(json!(" 5 "))
+        );
+        assert_eq!(render(json!({}), "{{ 1 }}{{ 2 }}").ok(), Some(json!("12")));
+        assert_eq!(render(json!({}), "a{{ None }}b").ok(), Some(json!("ab")));
+    }
+
+    #[test]
+    fn plain_strings_are_untouched() {
+        assert_eq!(render(json!({}), "yes").ok(), Some(json!("yes")));
+    }
+
+    #[test]
+    fn lazy_vars_render_recursively() {
+        let vars =
+            json!({"a": "one", "b": "{{ a }}-x", "c": "{{ b | upper }}", "l": "{{ [a, 2] }}"});
+        assert_eq!(render(vars.clone(), "{{ c }}").ok(), Some(json!("ONE-X")));
+        assert_eq!(
+            render(vars.clone(), "{{ l }}").ok(),
+            Some(json!(["one", 2]))
+        );
+        assert_eq!(
+            render(json!({"d": {"k": "{{ a }}", "a": 1}, "a": 7}), "{{ d }}").ok(),
+            Some(json!({"k": 7, "a": 1}))
+        );
+    }
+
+    #[test]
+    fn recursion_is_detected() {
+        let err = render(json!({"a": "{{ b }}", "b": "{{ a }}"}), "{{ a }}").err();
+        assert_eq!(err.map(|e| e.kind), Some(TemplateErrorKind::Recursion));
+    }
+
+    #[test]
+    fn unsafe_values_are_not_templated() {
+        let vars = json!({"u": {"__ansible_unsafe": "{{ nope }}"}});
+        assert_eq!(render(vars, "{{ u }}").ok(), Some(json!("{{ nope }}")));
+    }
+
+    #[test]
+    fn undefined_names_the_variable() {
+        let err = render(json!({}), "{{ foo }}").err().map(|e| e.message);
+        assert_eq!(err.as_deref(), Some("'foo' is undefined"));
+        let err = render(json!({}), "x {{ foo }}").err().map(|e| e.message);
+        assert_eq!(err.as_deref(), Some("'foo' is undefined"));
+        let err = render(json!({"d": {"a": 1}}), "{{ d.missing }}")
+            .err()
+            .map(|e| e.message);
+        assert_eq!(
+            err.as_deref(),
+            Some("object of type 'dict' has no attribute 'missing'")
+        );
+        assert_eq!(
+            render(json!({}), "{{ foo.bar | default('x') }}").ok(),
+            Some(json!("x"))
+        );
+    }
+
+    #[test]
+    fn conditionals_must_be_boolean() {
+        let t = Templar::new(TemplarOptions::default());
+        let map = json!({"flag": "false", "n": 3, "s": "x == 1", "x": 1});
+        let ctx = t.context_from(map.as_object().unwrap_or(&Map::new()));
+        assert_eq!(t.eval_bool("n > 2", &ctx).ok(), Some(true));
+        assert_eq!(t.eval_bool("flag | bool", &ctx).ok(), Some(false));
+        assert!(t.eval_bool("flag", &ctx).is_err());
+        assert_eq!(t.eval_bool("{{ s }}", &ctx).ok(), Some(true));
+        assert_eq!(t.eval_bool("undef is defined", &ctx).ok(), Some(false));
+        assert!(t.eval_bool("undef", &ctx).is_err());
+        assert!(t.eval_bool("  ", &ctx).is_err());
+    }
+
+    #[test]
+    fn omit_is_dropped() {
+        let t = Templar::new(TemplarOptions::default());
+        let ctx = t.context_from(&Map::new());
+        let v = json!([1, "{{ omit }}", {"a": "{{ omit }}", "b": 2}]);
+        assert_eq!(t.render_value(&v, &ctx).ok(), Some(json!([1, {"b": 2}])));
+        assert_eq!(t.render_str("x{{ omit }}", &ctx).ok(), Some(json!("x")));
+        let o = t
+            .render_str("{{ undef | default(omit) }}", &ctx)
+            .unwrap_or_default();
+        assert!(t.is_omit(&o));
+    }
+}

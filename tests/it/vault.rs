@@ -1,0 +1,1213 @@
+//! Differential tests of vault compatibility: data encrypted by ansible-vault (the pinned
+//! ansible-core) opens with rvault and rplay's library, and data rvault writes opens with
+//! ansible-vault; vault ids, wrong passwords, rekey, password scripts, encrypt_string layout, and
+//! `edit` leaving no plaintext behind. These run on the controller only: no lab hosts needed.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use libtest_mimic::{Failed, Trial};
+
+type TestResult = Result<(), Failed>;
+type TestFn = fn() -> TestResult;
+
+pub fn trials() -> Vec<Trial> {
+    let tests: Vec<(&str, TestFn)> = vec![
+        (
+            "vault::ansible_file_opens_with_rvault_and_library",
+            ansible_file_opens_with_rvault_and_library,
+        ),
+        (
+            "vault::rvault_file_opens_with_ansible",
+            rvault_file_opens_with_ansible,
+        ),
+        ("vault::vault_ids_both_ways", vault_ids_both_ways),
+        (
+            "vault::wrong_or_missing_password_is_a_clear_error",
+            wrong_or_missing_password_is_a_clear_error,
+        ),
+        (
+            "vault::rekey_changes_password_and_keeps_mode",
+            rekey_changes_password_and_keeps_mode,
+        ),
+        (
+            "vault::encrypt_string_layout_matches_ansible",
+            encrypt_string_layout_matches_ansible,
+        ),
+        ("vault::inline_values_both_ways", inline_values_both_ways),
+        (
+            "vault::password_scripts_like_ansible",
+            password_scripts_like_ansible,
+        ),
+        (
+            "vault::edit_leaves_no_plaintext_on_disk",
+            edit_leaves_no_plaintext_on_disk,
+        ),
+        (
+            "vault::create_with_scripted_editor",
+            create_with_scripted_editor,
+        ),
+        (
+            "vault::env_password_file_and_output",
+            env_password_file_and_output,
+        ),
+        (
+            "vault::ask_vault_pass_without_terminal",
+            ask_vault_pass_without_terminal,
+        ),
+        (
+            "vault::playbook_with_rvault_data_runs_under_ansible",
+            playbook_with_rvault_data_runs_under_ansible,
+        ),
+    ];
+    tests
+        .into_iter()
+        .map(|(name, f)| Trial::test(name, f))
+        .collect()
+}
+
+/// The pinned ansible-vault (the oracle).
+fn oracle() -> Result<PathBuf, Failed> {
+    let dir = std::env::var_os("RPLAY_ORACLE_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/tmp/ansvenv/bin"));
+    let bin = dir.join("ansible-vault");
+    if !bin.exists() {
+        return Err(format!(
+            "oracle {} not found (set RPLAY_ORACLE_BIN to the pinned ansible-core's bin dir)",
+            bin.display()
+        )
+        .into());
+    }
+    Ok(bin)
+}
+
+fn rvault_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_rvault"))
+}
+
+/// A scratch directory with two password files, `p1` and `p2`.
+struct Scratch {
+    dir: tempfile::TempDir,
+}
+
+impl Scratch {
+    fn new() -> Result<Scratch, Failed> {
+        let dir = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
+        let s = Scratch { dir };
+        s.write("p1", "first-password\n")?;
+        s.write("p2", "second-password\n")?;
+        Ok(s)
+    }
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+    fn write(&self, name: &str, content: &str) -> Result<PathBuf, Failed> {
+        let p = self.path(name);
+        std::fs::write(&p, content).map_err(|e| format!("write {}: {e}", p.display()))?;
+        Ok(p)
+    }
+    fn read(&self, name: &str) -> Result<String, Failed> {
+        let p = self.path(name);
+        std::fs::read_to_string(&p).map_err(|e| format!("read {}: {e}", p.display()).into())
+    }
+    /// Runs `program args` in the scratch dir with a controlled environment.
+    fn run(
+        &self,
+        program: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+        stdin: Option<&str>,
+    ) -> Result<Output, Failed> {
+        let mut cmd = Command::new(program);
+        cmd.args(args).current_dir(self.dir.path());
+        for var in [
+            "ANSIBLE_VAULT_PASSWORD_FILE",
+            "ANSIBLE_VAULT_IDENTITY_LIST",
+            "ANSIBLE_VAULT_ENCRYPT_IDENTITY",
+            "EDITOR",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.env("ANSIBLE_CONFIG", self.path("no-ansible.cfg"))
+            .env("ANSIBLE_LOCAL_TEMP", self.path("ansible-tmp"));
+        cmd.envs(env.iter().copied());
+        cmd.stdin(if stdin.is_some() {
+            std::process::Stdio::piped()
+        } else {
+            std::process::Stdio::null()
+        });
+        cmd.stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| format!("cannot run {}: {e}", program.display()))?;
+        if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
+            use std::io::Write;
+            pipe.write_all(text.as_bytes())
+                .map_err(|e| format!("stdin: {e}"))?;
+        }
+        child
+            .wait_with_output()
+            .map_err(|e| format!("wait {}: {e}", program.display()).into())
+    }
+    fn ok(
+        &self,
+        program: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+        stdin: Option<&str>,
+    ) -> Result<String, Failed> {
+        let out = self.run(program, args, env, stdin)?;
+        if !out.status.success() {
+            return Err(format!(
+                "{} {args:?} failed ({}):\nstdout: {}\nstderr: {}",
+                program.display(),
+                out.status,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
+            .into());
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+}
+
+fn check(cond: bool, what: impl FnOnce() -> String) -> TestResult {
+    if cond {
+        Ok(())
+    } else {
+        Err(what().into())
+    }
+}
+
+fn check_eq(actual: &str, expected: &str, what: &str) -> TestResult {
+    check(actual == expected, || {
+        format!("{what}:\n--- expected\n{expected}\n--- actual\n{actual}")
+    })
+}
+
+const PLAIN: &str = "db_password: s3cr3t-Plaintext\nusers:\n  - alice\n  - bob\n";
+
+fn ansible_file_opens_with_rvault_and_library() -> TestResult {
+    let s = Scratch::new()?;
+    let (av, rv) = (oracle()?, rvault_bin());
+    s.write("f.yml", PLAIN)?;
+    s.ok(
+        &av,
+        &["encrypt", "--vault-password-file", "p1", "f.yml"],
+        &[],
+        None,
+    )?;
+    let text = s.read("f.yml")?;
+    check(text.starts_with("$ANSIBLE_VAULT;1.1;AES256\n"), || {
+        format!("oracle header: {text}")
+    })?;
+    check_eq(
+        &s.ok(
+            &rv,
+            &["view", "--vault-password-file", "p1", "f.yml"],
+            &[],
+            None,
+        )?,
+        PLAIN,
+        "rvault view",
+    )?;
+
+    // The library, as the engine uses it for vars files.
+    let mut secrets = rplay::vault::VaultSecrets::new();
+    secrets.push(
+        "default",
+        rplay::vault::Password::new(b"first-password".to_vec()),
+    );
+    let vault = rplay::vault::Vault::new(secrets);
+    let bytes = std::fs::read(s.path("f.yml")).map_err(|e| e.to_string())?;
+    check(rplay::vault::is_vault_text(&bytes), || {
+        "is_vault_text".into()
+    })?;
+    let plain = vault
+        .decrypt_file_bytes(bytes, &s.path("f.yml"))
+        .map_err(|e| e.to_string())?;
+    check_eq(&String::from_utf8_lossy(&plain), PLAIN, "library decrypt")?;
+
+    s.ok(
+        &rv,
+        &["decrypt", "--vault-password-file", "p1", "f.yml"],
+        &[],
+        None,
+    )?;
+    check_eq(&s.read("f.yml")?, PLAIN, "rvault decrypt in place")
+}
+
+fn rvault_file_opens_with_ansible() -> TestResult {
+    let s = Scratch::new()?;
+    let (av, rv) = (oracle()?, rvault_bin());
+    // Lengths around the 16-byte padding boundary and the 80-column wrap.
+    for (i, plain) in [
+        "",
+        "x",
+        "0123456789abcde\n",
+        "0123456789abcdef",
+        PLAIN,
+        &"long line ".repeat(40),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let name = format!("f{i}.yml");
+        s.write(&name, plain)?;
+        s.ok(
+            &rv,
+            &["encrypt", "--vault-password-file", "p1", &name],
+            &[],
+            None,
+        )?;
+        let text = s.read(&name)?;
+        check(
+            text.starts_with("$ANSIBLE_VAULT;1.1;AES256\n") && text.ends_with('\n'),
+            || format!("header: {text}"),
+        )?;
+        check(
+            text.lines()
+                .skip(1)
+                .all(|l| l.len() <= 80 && l.bytes().all(|b| b.is_ascii_hexdigit())),
+            || format!("body lines: {text}"),
+        )?;
+        check(
+            {
+                let body: Vec<&str> = text.lines().skip(1).collect();
+                body.iter()
+                    .take(body.len().saturating_sub(1))
+                    .all(|l| l.len() == 80)
+            },
+            || format!("wrap at 80: {text}"),
+        )?;
+        let mode = std::fs::metadata(s.path(&name))
+            .map_err(|e| e.to_string())?
+            .permissions()
+            .mode()
+            & 0o777;
+        check(mode == 0o600, || {
+            format!("encrypted file mode {mode:o}, ansible-vault writes 600")
+        })?;
+        let shown = s.ok(
+            &av,
+            &[
+                "decrypt",
+                "--vault-password-file",
+                "p1",
+                "--output",
+                "-",
+                &name,
+            ],
+            &[],
+            None,
+        )?;
+        check_eq(&shown, plain, "ansible-vault decrypt of rvault output")?;
+    }
+    Ok(())
+}
+
+fn vault_ids_both_ways() -> TestResult {
+    let s = Scratch::new()?;
+    let (av, rv) = (oracle()?, rvault_bin());
+    s.write("dev.yml", "env: dev\n")?;
+    s.write("prod.yml", "env: prod\n")?;
+    s.ok(
+        &av,
+        &["encrypt", "--vault-id", "dev@p1", "dev.yml"],
+        &[],
+        None,
+    )?;
+    s.ok(
+        &rv,
+        &["encrypt", "--vault-id", "prod@p2", "prod.yml"],
+        &[],
+        None,
+    )?;
+    check(
+        s.read("dev.yml")?
+            .starts_with("$ANSIBLE_VAULT;1.2;AES256;dev\n"),
+        || "oracle 1.2 header".into(),
+    )?;
+    check(
+        s.read("prod.yml")?
+            .starts_with("$ANSIBLE_VAULT;1.2;AES256;prod\n"),
+        || "rvault 1.2 header".into(),
+    )?;
+    let both = ["view", "--vault-id", "dev@p1", "--vault-id", "prod@p2"];
+    for (bin, label) in [(&av, "ansible-vault"), (&rv, "rvault")] {
+        for (file, want) in [("dev.yml", "env: dev\n"), ("prod.yml", "env: prod\n")] {
+            let mut args = both.to_vec();
+            args.push(file);
+            check_eq(
+                &s.ok(bin, &args, &[], None)?,
+                want,
+                &format!("{label} view {file}"),
+            )?;
+        }
+        // A secret under another label is still tried (vault_id_match is off by default).
+        check_eq(
+            &s.ok(
+                bin,
+                &["view", "--vault-id", "other@p2", "prod.yml"],
+                &[],
+                None,
+            )?,
+            "env: prod\n",
+            label,
+        )?;
+    }
+    // Several secrets and no --encrypt-vault-id: same refusal, same exit code.
+    s.write("x.yml", "x\n")?;
+    let args = [
+        "encrypt",
+        "--vault-id",
+        "a@p1",
+        "--vault-id",
+        "b@p2",
+        "x.yml",
+    ];
+    let (a, r) = (s.run(&av, &args, &[], None)?, s.run(&rv, &args, &[], None)?);
+    check(a.status.code() == r.status.code(), || {
+        format!("exit codes: ansible {:?}, rvault {:?}", a.status, r.status)
+    })?;
+    check(
+        String::from_utf8_lossy(&r.stderr).contains("The vault-ids a,b are available to encrypt"),
+        || format!("stderr: {}", String::from_utf8_lossy(&r.stderr)),
+    )?;
+    s.ok(
+        &rv,
+        &[
+            "encrypt",
+            "--vault-id",
+            "a@p1",
+            "--vault-id",
+            "b@p2",
+            "--encrypt-vault-id",
+            "b",
+            "x.yml",
+        ],
+        &[],
+        None,
+    )?;
+    check(
+        s.read("x.yml")?
+            .starts_with("$ANSIBLE_VAULT;1.2;AES256;b\n"),
+        || "encrypt-vault-id header".into(),
+    )?;
+    check_eq(
+        &s.ok(&av, &["view", "--vault-id", "b@p2", "x.yml"], &[], None)?,
+        "x\n",
+        "ansible-vault view b",
+    )
+}
+
+fn wrong_or_missing_password_is_a_clear_error() -> TestResult {
+    let s = Scratch::new()?;
+    let (av, rv) = (oracle()?, rvault_bin());
+    s.write("f.yml", PLAIN)?;
+    s.ok(
+        &av,
+        &["encrypt", "--vault-password-file", "p1", "f.yml"],
+        &[],
+        None,
+    )?;
+    let before = s.read("f.yml")?;
+    for action in ["view", "decrypt"] {
+        let out = s.run(
+            &rv,
+            &[action, "--vault-password-file", "p2", "f.yml"],
+            &[],
+            None,
+        )?;
+        let err = String::from_utf8_lossy(&out.stderr);
+        check(out.status.code() == Some(1), || {
+            format!("{action}: exit {:?}", out.status)
+        })?;
+        check(
+            err.contains("Decryption failed (no vault secrets were found that could decrypt)")
+                && err.contains("f.yml"),
+            || format!("{action} stderr: {err}"),
+        )?;
+        check(!err.contains("s3cr3t") && out.stdout.is_empty(), || {
+            format!("{action} leaked output")
+        })?;
+    }
+    check_eq(
+        &s.read("f.yml")?,
+        &before,
+        "file untouched after failed decrypt",
+    )?;
+    let out = s.run(
+        &rv,
+        &["view", "--vault-password-file", "nope", "f.yml"],
+        &[],
+        None,
+    )?;
+    let err = String::from_utf8_lossy(&out.stderr);
+    check(
+        out.status.code() == Some(1)
+            && err.contains("The vault password file")
+            && err.contains("was not found"),
+        || format!("missing file: {:?} {err}", out.status),
+    )?;
+    // No password and no terminal: the prompt cannot be answered.
+    let out = s.run(&rv, &["view", "f.yml"], &[], None)?;
+    check(!out.status.success() && out.stdout.is_empty(), || {
+        format!("no password: {:?}", out.status)
+    })
+}
+
+fn rekey_changes_password_and_keeps_mode() -> TestResult {
+    let s = Scratch::new()?;
+    let (av, rv) = (oracle()?, rvault_bin());
+    s.write("f.yml", PLAIN)?;
+    s.ok(
+        &av,
+        &["encrypt", "--vault-password-file", "p1", "f.yml"],
+        &[],
+        None,
+    )?;
+    std::fs::set_permissions(s.path("f.yml"), std::fs::Permissions::from_mode(0o640))
+        .map_err(|e| e.to_string())?;
+    s.ok(
+        &rv,
+        &[
+            "rekey",
+            "--vault-password-file",
+            "p1",
+            "--new-vault-password-file",
+            "p2",
+            "f.yml",
+        ],
+        &[],
+        None,
+    )?;
+    let mode = std::fs::metadata(s.path("f.yml"))
+        .map_err(|e| e.to_string())?
+        .permissions()
+        .mode()
+        & 0o777;
+    check(mode == 0o640, || format!("rekey changed mode to {mode:o}"))?;
+    check_eq(
+        &s.ok(
+            &av,
+            &["view", "--vault-password-file", "p2", "f.yml"],
+            &[],
+            None,
+        )?,
+        PLAIN,
+        "new password",
+    )?;
+    let old = s.run(
+        &av,
+        &["view", "--vault-password-file", "p1", "f.yml"],
+        &[],
+        None,
+    )?;
+    check(!old.status.success(), || {
+        "old password still opens the file".into()
+    })?;
+    // One file the old password cannot open: no file is rekeyed.
+    s.write("g.yml", "g\n")?;
+    s.ok(
+        &av,
+        &["encrypt", "--vault-password-file", "p1", "g.yml"],
+        &[],
+        None,
+    )?;
+    let (f_before, g_before) = (s.read("f.yml")?, s.read("g.yml")?);
+    let args = [
+        "rekey",
+        "--vault-password-file",
+        "p2",
+        "--new-vault-password-file",
+        "p1",
+        "f.yml",
+        "g.yml",
+    ];
+    let out = s.run(&rv, &args, &[], None)?;
+    check(out.status.code() == Some(1), || {
+        format!("partial rekey: {:?}", out.status)
+    })?;
+    check(
+        s.read("f.yml")? == f_before && s.read("g.yml")? == g_before,
+        || "half-applied rekey".into(),
+    )?;
+    // Rekey to a labelled id: header becomes 1.2.
+    s.ok(
+        &rv,
+        &[
+            "rekey",
+            "--vault-password-file",
+            "p2",
+            "--new-vault-id",
+            "prod@p1",
+            "f.yml",
+        ],
+        &[],
+        None,
+    )?;
+    check(
+        s.read("f.yml")?
+            .starts_with("$ANSIBLE_VAULT;1.2;AES256;prod\n"),
+        || "rekey to id header".into(),
+    )?;
+    check_eq(
+        &s.ok(&av, &["view", "--vault-id", "prod@p1", "f.yml"], &[], None)?,
+        PLAIN,
+        "rekeyed to prod",
+    )
+}
+
+/// Replaces every hex body line with `HEX` so layouts can be compared despite random salts.
+fn layout(text: &str) -> String {
+    text.lines()
+        .map(|l| {
+            let t = l.trim_start();
+            if !t.is_empty() && t.bytes().all(|b| b.is_ascii_hexdigit()) {
+                format!("{}HEX({})", &l[..l.len() - t.len()], t.len())
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + if text.ends_with('\n') { "\n" } else { "" }
+}
+
+fn encrypt_string_layout_matches_ansible() -> TestResult {
+    let s = Scratch::new()?;
+    let (av, rv) = (oracle()?, rvault_bin());
+    let cases: Vec<(Vec<&str>, Option<&str>)> = vec![
+        (
+            vec![
+                "encrypt_string",
+                "--vault-password-file",
+                "p1",
+                "--name",
+                "db_pass",
+                "hunter2",
+            ],
+            None,
+        ),
+        (
+            vec!["encrypt_string", "--vault-password-file", "p1", "hunter2"],
+            None,
+        ),
+        (
+            vec![
+                "encrypt_string",
+                "--vault-id",
+                "prod@p1",
+                "--name",
+                "a",
+                "one",
+                "two",
+                "three",
+            ],
+            None,
+        ),
+        (
+            vec![
+                "encrypt_string",
+                "--vault-password-file",
+                "p1",
+                "--stdin-name",
+                "from_stdin",
+            ],
+            Some("piped secret\n"),
+        ),
+        (
+            vec![
+                "encrypt_string",
+                "--vault-password-file",
+                "p1",
+                "-n",
+                "x",
+                "arg",
+                "-",
+            ],
+            Some("both"),
+        ),
+    ];
+    for (args, stdin) in cases {
+        let a = s.run(&av, &args, &[], stdin)?;
+        let r = s.run(&rv, &args, &[], stdin)?;
+        check(a.status.code() == r.status.code(), || {
+            format!(
+                "{args:?}: exit ansible {:?} rvault {:?}",
+                a.status, r.status
+            )
+        })?;
+        check_eq(
+            &layout(&String::from_utf8_lossy(&r.stdout)),
+            &layout(&String::from_utf8_lossy(&a.stdout)),
+            &format!("stdout {args:?}"),
+        )?;
+        check_eq(
+            &String::from_utf8_lossy(&r.stderr),
+            &String::from_utf8_lossy(&a.stderr),
+            &format!("stderr {args:?}"),
+        )?;
+    }
+    // Empty plaintext is refused the same way.
+    let args = ["encrypt_string", "--vault-password-file", "p1", ""];
+    let (a, r) = (s.run(&av, &args, &[], None)?, s.run(&rv, &args, &[], None)?);
+    check(
+        a.status.code() == r.status.code() && r.stdout.is_empty(),
+        || format!("empty: ansible {:?} rvault {:?}", a.status, r.status),
+    )
+}
+
+/// The `!vault |` block of an encrypt_string output, dedented to a plain envelope.
+fn envelope_of(block: &str) -> String {
+    block
+        .lines()
+        .skip(1)
+        .map(|l| format!("{}\n", l.trim()))
+        .collect()
+}
+
+fn inline_values_both_ways() -> TestResult {
+    let s = Scratch::new()?;
+    let (av, rv) = (oracle()?, rvault_bin());
+    let secret = "inline Secret with spaces & ünïcode";
+    // ansible-vault made → rvault (stdin) and the library's reveal_envelope/reveal_value.
+    let block = s.ok(
+        &av,
+        &["encrypt_string", "--vault-id", "prod@p2", secret],
+        &[],
+        None,
+    )?;
+    let env = envelope_of(&block);
+    check_eq(
+        &s.ok(&rv, &["decrypt", "--vault-id", "prod@p2"], &[], Some(&env))?,
+        secret,
+        "rvault decrypt of inline",
+    )?;
+    let vault = rplay::vault::Vault::new(rplay::vault::VaultSecrets::single(
+        "prod",
+        rplay::vault::Password::new(b"second-password".to_vec()),
+    ));
+    let revealed = vault.reveal_envelope(&env).map_err(|e| e.to_string())?;
+    check_eq(revealed.expose(), secret, "reveal_envelope")?;
+    check(format!("{revealed}") == "********", || {
+        "Secret must mask Display".into()
+    })?;
+    let carried = serde_json::json!({"db": {"password": {"__ansible_vault": env}}, "port": 5432});
+    let shown = vault.reveal_value(&carried).map_err(|e| e.to_string())?;
+    check(
+        shown == serde_json::json!({"db": {"password": secret}, "port": 5432}),
+        || format!("reveal_value: {shown}"),
+    )?;
+
+    // rvault made → ansible-vault decrypt of the dedented envelope.
+    let block = s.ok(
+        &rv,
+        &[
+            "encrypt_string",
+            "--vault-password-file",
+            "p1",
+            "--name",
+            "v",
+            secret,
+        ],
+        &[],
+        None,
+    )?;
+    check(
+        block.starts_with("v: !vault |\n          $ANSIBLE_VAULT;1.1;AES256\n"),
+        || format!("block: {block}"),
+    )?;
+    let env = envelope_of(&block);
+    check_eq(
+        &s.ok(
+            &av,
+            &["decrypt", "--vault-password-file", "p1"],
+            &[],
+            Some(&env),
+        )?,
+        secret,
+        "ansible-vault decrypt of rvault inline",
+    )
+}
+
+fn password_scripts_like_ansible() -> TestResult {
+    let s = Scratch::new()?;
+    let (av, rv) = (oracle()?, rvault_bin());
+    let script = s.write("pass.sh", "#!/bin/sh\necho first-password\n")?;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o700))
+        .map_err(|e| e.to_string())?;
+    let client = s.write(
+        "keys-client.sh",
+        "#!/bin/sh\n[ \"$1\" = --vault-id ] || exit 1\ncase \"$2\" in dev) echo first-password;; prod) echo second-password;; *) echo \"no $2\" >&2; exit 2;; esac\n",
+    )?;
+    std::fs::set_permissions(&client, std::fs::Permissions::from_mode(0o700))
+        .map_err(|e| e.to_string())?;
+    s.write("d.yml", "d\n")?;
+    s.write("p.yml", "p\n")?;
+    s.ok(
+        &av,
+        &["encrypt", "--vault-password-file", "pass.sh", "d.yml"],
+        &[],
+        None,
+    )?;
+    s.ok(
+        &av,
+        &["encrypt", "--vault-id", "prod@keys-client.sh", "p.yml"],
+        &[],
+        None,
+    )?;
+    check_eq(
+        &s.ok(
+            &rv,
+            &["view", "--vault-password-file", "pass.sh", "d.yml"],
+            &[],
+            None,
+        )?,
+        "d\n",
+        "script",
+    )?;
+    check_eq(
+        &s.ok(
+            &rv,
+            &["view", "--vault-id", "prod@keys-client.sh", "p.yml"],
+            &[],
+            None,
+        )?,
+        "p\n",
+        "client script",
+    )?;
+    let args = ["view", "--vault-id", "qa@keys-client.sh", "p.yml"];
+    let (a, r) = (s.run(&av, &args, &[], None)?, s.run(&rv, &args, &[], None)?);
+    check(a.status.code() == r.status.code(), || {
+        format!("unknown id: ansible {:?} rvault {:?}", a.status, r.status)
+    })?;
+    check(
+        String::from_utf8_lossy(&r.stderr).contains("did not find a secret for vault-id=qa"),
+        || format!("stderr: {}", String::from_utf8_lossy(&r.stderr)),
+    )
+}
+
+/// An editor script: records the file it was given, appends a line to it.
+fn scripted_editor(s: &Scratch, line: &str) -> Result<PathBuf, Failed> {
+    let log = s.path("editor.log");
+    let script = s.write(
+        "editor.sh",
+        &format!(
+            "#!/bin/sh\necho \"$1\" >> '{}'\nprintf '%s\\n' '{line}' >> \"$1\"\n",
+            log.display()
+        ),
+    )?;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o700))
+        .map_err(|e| e.to_string())?;
+    Ok(script)
+}
+
+/// Every file under `dir` whose content contains `needle`.
+fn files_containing(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.file_name().is_some_and(|n| n == "editor.sh") {
+                // The scripted editor holds the line it adds.
+            } else if std::fs::read(&p).is_ok_and(|c| c.windows(needle.len()).any(|w| w == needle))
+            {
+                found.push(p);
+            }
+        }
+    }
+    found
+}
+
+fn edit_leaves_no_plaintext_on_disk() -> TestResult {
+    let s = Scratch::new()?;
+    let (av, rv) = (oracle()?, rvault_bin());
+    let tmp = s.path("tmp");
+    std::fs::create_dir(&tmp).map_err(|e| e.to_string())?;
+    s.write("f.yml", PLAIN)?;
+    s.ok(
+        &av,
+        &["encrypt", "--vault-id", "prod@p1", "f.yml"],
+        &[],
+        None,
+    )?;
+    std::fs::set_permissions(s.path("f.yml"), std::fs::Permissions::from_mode(0o644))
+        .map_err(|e| e.to_string())?;
+    let editor = scripted_editor(&s, "added: Another-Secret")?;
+    let env = [
+        ("EDITOR", editor.to_str().unwrap_or_default()),
+        ("TMPDIR", tmp.to_str().unwrap_or_default()),
+    ];
+    s.ok(&rv, &["edit", "--vault-id", "prod@p1", "f.yml"], &env, None)?;
+
+    let edited = format!("{PLAIN}added: Another-Secret\n");
+    check_eq(
+        &s.ok(&av, &["view", "--vault-id", "prod@p1", "f.yml"], &[], None)?,
+        &edited,
+        "edited content",
+    )?;
+    check(
+        s.read("f.yml")?
+            .starts_with("$ANSIBLE_VAULT;1.2;AES256;prod\n"),
+        || "edit kept the vault id".into(),
+    )?;
+    let mode = std::fs::metadata(s.path("f.yml"))
+        .map_err(|e| e.to_string())?
+        .permissions()
+        .mode()
+        & 0o777;
+    check(mode == 0o644, || format!("edit changed mode to {mode:o}"))?;
+    let given = s.read("editor.log")?;
+    let given = PathBuf::from(given.trim());
+    check(
+        given.starts_with(&tmp) && given.extension().is_some_and(|e| e == "yml"),
+        || format!("editor got {}", given.display()),
+    )?;
+    check(
+        !given.exists() && given.parent().is_some_and(|d| !d.exists()),
+        || format!("{} left behind", given.display()),
+    )?;
+    let leftovers: Vec<_> = std::fs::read_dir(&tmp)
+        .map_err(|e| e.to_string())?
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    check(leftovers.is_empty(), || {
+        format!("temp dir not empty: {leftovers:?}")
+    })?;
+    for needle in ["s3cr3t-Plaintext", "Another-Secret"] {
+        let hits = files_containing(s.dir.path(), needle.as_bytes());
+        check(hits.is_empty(), || {
+            format!("plaintext {needle:?} found in {hits:?}")
+        })?;
+    }
+
+    // An edit that changes nothing leaves the file byte for byte as it was.
+    let before = s.read("f.yml")?;
+    s.write("noop.sh", "#!/bin/sh\nexit 0\n")?;
+    std::fs::set_permissions(s.path("noop.sh"), std::fs::Permissions::from_mode(0o700))
+        .map_err(|e| e.to_string())?;
+    let noop = s.path("noop.sh");
+    s.ok(
+        &rv,
+        &["edit", "--vault-id", "prod@p1", "f.yml"],
+        &[("EDITOR", noop.to_str().unwrap_or_default())],
+        None,
+    )?;
+    check_eq(&s.read("f.yml")?, &before, "unchanged edit")?;
+
+    // A wrong password: the editor never runs.
+    std::fs::remove_file(s.path("editor.log")).map_err(|e| e.to_string())?;
+    let out = s.run(
+        &rv,
+        &["edit", "--vault-password-file", "p2", "f.yml"],
+        &env,
+        None,
+    )?;
+    check(
+        out.status.code() == Some(1) && !s.path("editor.log").exists(),
+        || format!("wrong password edit: {:?}", out.status),
+    )
+}
+
+fn create_with_scripted_editor() -> TestResult {
+    let s = Scratch::new()?;
+    let (av, rv) = (oracle()?, rvault_bin());
+    let editor = scripted_editor(&s, "created: yes")?;
+    let tmp = s.path("tmp");
+    std::fs::create_dir(&tmp).map_err(|e| e.to_string())?;
+    let env = [
+        ("EDITOR", editor.to_str().unwrap_or_default()),
+        ("TMPDIR", tmp.to_str().unwrap_or_default()),
+    ];
+    // Without a terminal, create refuses unless told to skip the check (as ansible-vault, exit 5).
+    let out = s.run(
+        &rv,
+        &["create", "--vault-password-file", "p1", "sub/new.yml"],
+        &env,
+        None,
+    )?;
+    check(out.status.code() == Some(5), || {
+        format!("create without tty: {:?}", out.status)
+    })?;
+    s.ok(
+        &rv,
+        &[
+            "create",
+            "--skip-tty-check",
+            "--vault-password-file",
+            "p1",
+            "sub/new.yml",
+        ],
+        &env,
+        None,
+    )?;
+    check_eq(
+        &s.ok(
+            &av,
+            &["view", "--vault-password-file", "p1", "sub/new.yml"],
+            &[],
+            None,
+        )?,
+        "created: yes\n",
+        "created",
+    )?;
+    let out = s.run(
+        &rv,
+        &[
+            "create",
+            "--skip-tty-check",
+            "--vault-password-file",
+            "p1",
+            "sub/new.yml",
+        ],
+        &env,
+        None,
+    )?;
+    let err = String::from_utf8_lossy(&out.stderr);
+    check(
+        out.status.code() == Some(1) && err.contains("exists, please use 'edit' instead"),
+        || format!("create existing: {err}"),
+    )?;
+    let leftovers: Vec<_> = std::fs::read_dir(&tmp)
+        .map_err(|e| e.to_string())?
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    check(leftovers.is_empty(), || {
+        format!("temp dir not empty: {leftovers:?}")
+    })
+}
+
+fn env_password_file_and_output() -> TestResult {
+    let s = Scratch::new()?;
+    let (av, rv) = (oracle()?, rvault_bin());
+    let p1 = s.path("p1");
+    let env = [(
+        "ANSIBLE_VAULT_PASSWORD_FILE",
+        p1.to_str().unwrap_or_default(),
+    )];
+    s.write("f.yml", PLAIN)?;
+    s.ok(
+        &rv,
+        &["encrypt", "--output", "enc.yml", "f.yml"],
+        &env,
+        None,
+    )?;
+    check_eq(&s.read("f.yml")?, PLAIN, "--output leaves the input alone")?;
+    check_eq(
+        &s.ok(&av, &["view", "enc.yml"], &env, None)?,
+        PLAIN,
+        "ansible-vault with env password file",
+    )?;
+    check_eq(
+        &s.ok(&rv, &["decrypt", "--output", "-", "enc.yml"], &env, None)?,
+        PLAIN,
+        "rvault decrypt to stdout",
+    )?;
+    let ids = format!("dev@{}", p1.display());
+    let out = s.ok(
+        &rv,
+        &["view", "enc.yml"],
+        &[("ANSIBLE_VAULT_IDENTITY_LIST", &ids)],
+        None,
+    )?;
+    check_eq(&out, PLAIN, "ANSIBLE_VAULT_IDENTITY_LIST")?;
+    let out = s.run(&rv, &["encrypt", "--output", "x", "a", "b"], &env, None)?;
+    check(out.status.code() == Some(5), || {
+        format!("--output with two inputs: {:?}", out.status)
+    })
+}
+
+fn ask_vault_pass_without_terminal() -> TestResult {
+    let s = Scratch::new()?;
+    let (av, rv) = (oracle()?, rvault_bin());
+    s.write("a.yml", PLAIN)?;
+    s.write("r.yml", PLAIN)?;
+    s.ok(
+        &av,
+        &["encrypt", "--ask-vault-pass", "a.yml"],
+        &[],
+        Some("typed-pw\ntyped-pw\n"),
+    )?;
+    s.ok(
+        &rv,
+        &["encrypt", "-J", "r.yml"],
+        &[],
+        Some("typed-pw\ntyped-pw\n"),
+    )?;
+    for (bin, file) in [(&rv, "a.yml"), (&av, "r.yml")] {
+        let out = s.ok(
+            bin,
+            &["view", "--ask-vault-pass", file],
+            &[],
+            Some("typed-pw\n"),
+        )?;
+        check_eq(&out, PLAIN, &format!("{} view {file}", bin.display()))?;
+    }
+    // Confirmation mismatch and end of input fail alike in both tools.
+    for (args, input) in [
+        (vec!["encrypt", "-J", "a.yml"], "one\ntwo\n"),
+        (vec!["view", "-J", "r.yml"], ""),
+    ] {
+        let (a, r) = (
+            s.run(&av, &args, &[], Some(input))?,
+            s.run(&rv, &args, &[], Some(input))?,
+        );
+        check(
+            !r.status.success() && a.status.code() == r.status.code(),
+            || {
+                format!(
+                    "{args:?}: ansible {:?} rvault {:?} ({})",
+                    a.status,
+                    r.status,
+                    String::from_utf8_lossy(&r.stderr)
+                )
+            },
+        )?;
+    }
+    check_eq(
+        &s.ok(&rv, &["view", "-J", "r.yml"], &[], Some("typed-pw\n"))?,
+        PLAIN,
+        "file unchanged",
+    )
+}
+
+/// Secrets of the vault test project; none may ever appear in any output of a run.
+const PROJECT_SECRETS: [&str; 3] = [
+    "Whole-File-Db-Pw-81x",
+    "Inline-Api-Token-93k",
+    "Prod-Id-Key-27q",
+];
+
+/// Writes an Ansible project whose vault data is all made by rvault: a whole-file vaulted
+/// `group_vars/all/vault.yml`, an inline `!vault` value in `group_vars/all/main.yml` and one under
+/// vault id `prod`, and a playbook that checks them (without printing them). Returns the
+/// arguments to add to `ansible-playbook` / `rplay`.
+fn vault_project(s: &Scratch) -> Result<Vec<String>, Failed> {
+    let rv = rvault_bin();
+    for dir in ["group_vars/all", "host_vars"] {
+        std::fs::create_dir_all(s.path(dir)).map_err(|e| e.to_string())?;
+    }
+    s.write(
+        "inventory.ini",
+        "[local]\nlocalhost ansible_connection=local\n",
+    )?;
+    s.write(
+        "group_vars/all/vault.yml",
+        &format!("vault_db_password: {}\n", PROJECT_SECRETS[0]),
+    )?;
+    s.ok(
+        &rv,
+        &[
+            "encrypt",
+            "--vault-password-file",
+            "p1",
+            "group_vars/all/vault.yml",
+        ],
+        &[],
+        None,
+    )?;
+    let token = s.ok(
+        &rv,
+        &[
+            "encrypt_string",
+            "--vault-password-file",
+            "p1",
+            "--name",
+            "api_token",
+            PROJECT_SECRETS[1],
+        ],
+        &[],
+        None,
+    )?;
+    let key = s.ok(
+        &rv,
+        &[
+            "encrypt_string",
+            "--vault-id",
+            "prod@p2",
+            "--name",
+            "prod_key",
+            PROJECT_SECRETS[2],
+        ],
+        &[],
+        None,
+    )?;
+    s.write(
+        "group_vars/all/main.yml",
+        &format!(
+            "db_password: \"{{{{ vault_db_password }}}}\"\n{token}{key}plain_setting: visible\n"
+        ),
+    )?;
+    s.write(
+        "site.yml",
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - name: check secrets without showing them\n      assert:\n        that:\n          - db_password | length == 20\n          - api_token.startswith('Inline-')\n          - prod_key.endswith('27q')\n        quiet: true\n    - name: show the plain setting\n      debug:\n        var: plain_setting\n",
+    )?;
+    Ok([
+        "-i",
+        "inventory.ini",
+        "--vault-id",
+        "default@p1",
+        "--vault-id",
+        "prod@p2",
+        "site.yml",
+    ]
+    .map(String::from)
+    .to_vec())
+}
+
+fn playbook_with_rvault_data_runs_under_ansible() -> TestResult {
+    let s = Scratch::new()?;
+    let args = vault_project(&s)?;
+    let playbook = oracle()?.with_file_name("ansible-playbook");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = s.run(&playbook, &args, &[("ANSIBLE_NOCOLOR", "1")], None)?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    check(
+        out.status.success() && stdout.contains("\"plain_setting\": \"visible\""),
+        || {
+            format!(
+                "ansible-playbook on rvault data: {:?}\n{stdout}\n{}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            )
+        },
+    )?;
+    check(
+        stdout.contains("ok=2") && stdout.contains("failed=0"),
+        || format!("recap: {stdout}"),
+    )?;
+    for secret in PROJECT_SECRETS {
+        check(
+            !stdout.contains(secret) && !String::from_utf8_lossy(&out.stderr).contains(secret),
+            || format!("{secret} appeared in ansible-playbook output"),
+        )?;
+    }
+    // Wrong password for the whole-file vault: ansible-core 2.19 fails when it first computes the
+    // host's vars (after the PLAY banner), with exit code 4, and runs no task.
+    let mut wrong: Vec<&str> = args.clone();
+    if let Some(pos) = wrong.iter().position(|a| *a == "default@p1") {
+        wrong[pos] = "default@p2";
+    }
+    let out = s.run(&playbook, &wrong, &[("ANSIBLE_NOCOLOR", "1")], None)?;
+    let err = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    check(
+        out.status.code() == Some(4)
+            && err.contains("Decryption failed")
+            && !stdout.contains("TASK"),
+        || format!("wrong password: {:?} {stdout} {err}", out.status),
+    )
+}
