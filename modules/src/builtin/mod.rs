@@ -12,6 +12,7 @@ pub mod fetch;
 pub mod file;
 pub mod find;
 pub mod firewalld;
+pub mod get_url;
 pub mod include_vars;
 pub mod lineinfile;
 pub mod package;
