@@ -22,6 +22,8 @@ pub fn all() -> Vec<&'static dyn Module> {
         &builtin::systemd::SystemdModule,
         &builtin::service::ServiceModule,
         &builtin::firewalld::FirewalldModule,
+        &builtin::user::UserModule,
+        &builtin::group::GroupModule,
     ]
 }
 

@@ -37,6 +37,7 @@ pub fn trials() -> Vec<Trial> {
             firewalld_runtime_and_permanent,
         ),
         Trial::test("modules_system::firewalld_offline", firewalld_offline),
+        Trial::test("modules_system::user_and_group", user_and_group),
     ]
 }
 
@@ -603,6 +604,102 @@ fn firewalld_offline() -> Result<(), Failed> {
     )?;
     t.sh(
         "firewall-cmd -q --permanent --remove-service=imap; firewall-cmd -q --remove-service=imap",
+    )?;
+    Ok(())
+}
+
+fn user_and_group() -> Result<(), Failed> {
+    let t = Target::connect()?;
+    t.sh("userdel -r rplayu >/dev/null 2>&1; groupdel rplayg >/dev/null 2>&1; true")?;
+    let g = json!({"name": "rplayg", "gid": 1750});
+    ensure(
+        t.task("group", g.clone(), false)?.changed(),
+        "group created",
+    )?;
+    ensure(
+        t.sh("getent group rplayg | cut -d: -f3")? == "1750",
+        "gid 1750",
+    )?;
+    ensure(
+        !t.task("ansible.builtin.group", g, false)?.changed(),
+        "group ok",
+    )?;
+    // A SHA-512 crypt hash of "secret" (a fixed salt, so the test is stable).
+    let hash = "$6$rplaysalt$1c0mX3Mzv0GbMiQ8p4HqP8TgI8XoM7G1bC2K5rQ1m1cY9z7b8nQmQ0Jd3u7C1eYp8lK2y7q9S6wV4x3Z5a0b1.";
+    let u = json!({"name": "rplayu", "uid": 1600, "groups": ["rplayg", "adm"], "shell": "/bin/bash", "comment": "Rplay User", "password": hash});
+    let first = t.task("user", u.clone(), false)?;
+    ensure(first.changed(), "user created")?;
+    ensure(
+        first.value("password") == json!("NOT_LOGGING_PASSWORD"),
+        "password never returned",
+    )?;
+    ensure(
+        first.value("uid") == json!(1600),
+        format!("uid {:?}", first.value("uid")),
+    )?;
+    ensure(
+        t.sh("getent passwd rplayu")? == "rplayu:x:1600:1600:Rplay User:/home/rplayu:/bin/bash",
+        "passwd line",
+    )?;
+    ensure(
+        t.sh("getent shadow rplayu | cut -d: -f2")? == hash,
+        "hash set",
+    )?;
+    ensure(
+        t.sh("id -Gn rplayu")? == "rplayu adm rplayg"
+            || t.sh("id -Gn rplayu")? == "rplayu rplayg adm",
+        "groups",
+    )?;
+    ensure(t.rc("test -d /home/rplayu")? == 0, "home created")?;
+    let second = t.task("user", u.clone(), false)?;
+    ensure(!second.changed(), format!("user ok: {:?}", second.fields()))?;
+    // Drift: shell and a group changed by hand.
+    t.sh("usermod -s /bin/sh rplayu && gpasswd -d rplayu adm >/dev/null")?;
+    let check = t.task("user", u.clone(), true)?;
+    ensure(
+        check.fields() == vec!["groups", "shell"],
+        format!("check: {:?}", check.fields()),
+    )?;
+    ensure(
+        t.sh("getent passwd rplayu | cut -d: -f7")? == "/bin/sh",
+        "check changed nothing",
+    )?;
+    t.task("user", u, false)?;
+    ensure(
+        t.sh("getent passwd rplayu | cut -d: -f7")? == "/bin/bash",
+        "shell fixed",
+    )?;
+    ensure(t.sh("id -Gn rplayu")?.contains("adm"), "group fixed")?;
+    // append keeps other groups; exact lists remove them.
+    let r = t.task(
+        "user",
+        json!({"name": "rplayu", "groups": "rplayg", "append": true}),
+        false,
+    )?;
+    ensure(!r.changed(), "append with a group it has is ok")?;
+    let r = t.task("user", json!({"name": "rplayu", "groups": "rplayg"}), false)?;
+    ensure(
+        r.changed() && !t.sh("id -Gn rplayu")?.contains("adm"),
+        "exact groups",
+    )?;
+    let r = t.task(
+        "user",
+        json!({"name": "rplayu", "state": "absent", "remove": true}),
+        false,
+    )?;
+    ensure(
+        r.changed() && t.rc("getent passwd rplayu")? != 0 && t.rc("test -d /home/rplayu")? != 0,
+        "removed",
+    )?;
+    ensure(
+        !t.task("user", json!({"name": "rplayu", "state": "absent"}), false)?
+            .changed(),
+        "absent ok",
+    )?;
+    ensure(
+        t.task("group", json!({"name": "rplayg", "state": "absent"}), false)?
+            .changed(),
+        "group removed",
     )?;
     Ok(())
 }
