@@ -24,6 +24,7 @@
 
 pub mod builtin;
 pub mod change;
+pub mod facts;
 pub mod fileattr;
 pub mod host;
 pub mod module;

@@ -24,6 +24,8 @@ pub fn all() -> Vec<&'static dyn Module> {
         &builtin::firewalld::FirewalldModule,
         &builtin::user::UserModule,
         &builtin::group::GroupModule,
+        &builtin::setup::SetupModule,
+        &builtin::ping::PingModule,
     ]
 }
 

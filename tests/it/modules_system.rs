@@ -38,6 +38,15 @@ pub fn trials() -> Vec<Trial> {
         ),
         Trial::test("modules_system::firewalld_offline", firewalld_offline),
         Trial::test("modules_system::user_and_group", user_and_group),
+        Trial::test(
+            "modules_system::setup_matches_ansible",
+            setup_matches_ansible,
+        ),
+        Trial::test(
+            "modules_system::setup_subset_filter_local",
+            setup_subset_filter_local,
+        ),
+        Trial::test("modules_system::ping_pong", ping_pong),
     ]
 }
 
@@ -47,6 +56,16 @@ fn lab() -> Result<&'static Lab, Failed> {
     LAB.get_or_init(|| fixture::start_lab(&format!("msys-{}", fixture::lab_tag()), 1, &[]))
         .as_ref()
         .map_err(|e| Failed::from(e.as_str()))
+}
+
+/// A python lab host for differential tests against ansible's own setup module.
+fn pylab() -> Result<&'static Lab, Failed> {
+    static LAB: OnceLock<Result<Lab, String>> = OnceLock::new();
+    LAB.get_or_init(|| {
+        fixture::start_lab(&format!("msyspy-{}", fixture::lab_tag()), 1, &["--python"])
+    })
+    .as_ref()
+    .map_err(|e| Failed::from(e.as_str()))
 }
 
 /// A controller with nothing on it: system modules never read controller files.
@@ -99,8 +118,12 @@ static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 impl Target {
     fn connect() -> Result<Target, Failed> {
+        Target::connect_to(lab)
+    }
+
+    fn connect_to(which: fn() -> Result<&'static Lab, Failed>) -> Result<Target, Failed> {
         let turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
-        let lab = lab()?;
+        let lab = which()?;
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -701,5 +724,157 @@ fn user_and_group() -> Result<(), Failed> {
             .changed(),
         "group removed",
     )?;
+    Ok(())
+}
+
+/// Facts whose values change between two gatherings (time, load, free space...).
+const VOLATILE: &[&str] = &[
+    "ansible_date_time",
+    "ansible_memfree_mb",
+    "ansible_memory_mb",
+    "ansible_uptime_seconds",
+    "ansible_mounts",
+    "ansible_loadavg",
+    "ansible_env",
+];
+
+/// Facts rplay does not gather (hardware inventory details playbooks rarely use).
+const NOT_GATHERED: &[&str] = &[
+    "ansible_devices",
+    "ansible_device_links",
+    "ansible_lvm",
+    "ansible_system_capabilities",
+    "ansible_system_capabilities_enforced",
+    "ansible_systemd",
+    "ansible_hostnqn",
+    "ansible_iscsi_iqn",
+    "ansible_fibre_channel_wwn",
+    "ansible_loadavg",
+    "ansible_selinux_python_present",
+];
+
+fn setup_matches_ansible() -> Result<(), Failed> {
+    let lab = pylab()?;
+    let ansible = fixture::oracle_bin("ansible")?;
+    let out = fixture::run_with_input(
+        std::process::Command::new(ansible)
+            .args([
+                "-i",
+                &lab.inventory.display().to_string(),
+                "h1",
+                "-m",
+                "setup",
+            ])
+            .env("ANSIBLE_HOST_KEY_CHECKING", "False")
+            .env("ANSIBLE_PYTHON_INTERPRETER", "/usr/bin/python3"),
+        None,
+    );
+    let text = out.stdout;
+    let start = text
+        .find('{')
+        .ok_or_else(|| format!("no JSON from ansible: {text} {}", out.stderr))?;
+    let theirs: Value =
+        serde_json::from_str(&text[start..]).map_err(|e| format!("ansible JSON: {e}"))?;
+    let theirs = theirs["ansible_facts"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    let t = Target::connect_to(pylab)?;
+    let ours = t.task("setup", json!({}), false)?.value("ansible_facts");
+    let ours = ours.as_object().cloned().unwrap_or_default();
+    let mut problems = Vec::new();
+    for (k, v) in &theirs {
+        if NOT_GATHERED.contains(&k.as_str()) {
+            continue;
+        }
+        let Some(mine) = ours.get(k) else {
+            problems.push(format!("missing {k}"));
+            continue;
+        };
+        let same_type = std::mem::discriminant(mine) == std::mem::discriminant(v);
+        if k == "ansible_interfaces" {
+            // Ansible lists them in directory order; compare as sets.
+            let mut a: Vec<String> = mine
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|x| x.to_string())
+                .collect();
+            let mut b: Vec<String> = v
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|x| x.to_string())
+                .collect();
+            a.sort();
+            b.sort();
+            if a != b {
+                problems.push(format!("{k}: ours {a:?} theirs {b:?}"));
+            }
+            continue;
+        }
+        if !same_type {
+            problems.push(format!("{k}: type differs: ours {mine} theirs {v}"));
+        } else if !VOLATILE.contains(&k.as_str()) && mine != v {
+            problems.push(format!("{k}: ours {mine} theirs {v}"));
+        }
+    }
+    for k in ours.keys() {
+        if !theirs.contains_key(k) {
+            problems.push(format!("extra {k}"));
+        }
+    }
+    ensure(
+        problems.is_empty(),
+        format!("setup differs from ansible's:\n{}", problems.join("\n")),
+    )
+}
+
+fn setup_subset_filter_local() -> Result<(), Failed> {
+    let t = Target::connect()?;
+    t.sh("mkdir -p /etc/ansible/facts.d && printf '{\"v\": 1}' > /etc/ansible/facts.d/app.fact && printf '#!/bin/sh\\necho {\\\"x\\\": true}\\n' > /etc/ansible/facts.d/exe.fact && chmod +x /etc/ansible/facts.d/exe.fact")?;
+    let r = t.task(
+        "setup",
+        json!({"gather_subset": ["!all", "!min", "distribution"]}),
+        false,
+    )?;
+    let f = r.value("ansible_facts");
+    ensure(
+        f["ansible_distribution"] == json!("Debian"),
+        format!("distribution: {f}"),
+    )?;
+    ensure(
+        f.get("ansible_interfaces").is_none() && f.get("ansible_env").is_none(),
+        "only distribution",
+    )?;
+    let r = t.task(
+        "ansible.builtin.setup",
+        json!({"filter": "ansible_distribution*,ansible_local"}),
+        false,
+    )?;
+    let f = r.value("ansible_facts");
+    ensure(
+        f["ansible_local"]["app"]["v"] == json!(1),
+        format!("local json fact: {}", f["ansible_local"]),
+    )?;
+    ensure(
+        f["ansible_local"]["exe"]["x"] == json!(true),
+        format!("local exec fact: {}", f["ansible_local"]),
+    )?;
+    ensure(f.get("ansible_kernel").is_none(), "filtered")?;
+    ensure(
+        f["ansible_distribution_major_version"] == json!("12"),
+        "major version string",
+    )?;
+    t.sh("rm -rf /etc/ansible/facts.d")?;
+    Ok(())
+}
+
+fn ping_pong() -> Result<(), Failed> {
+    let t = Target::connect()?;
+    let r = t.task("ping", json!({}), false)?;
+    ensure(!r.changed() && r.value("ping") == json!("pong"), "pong")?;
+    let e = t.task("ansible.builtin.ping", json!({"data": "crash"}), false);
+    ensure(e.is_err(), "data=crash fails")?;
     Ok(())
 }
