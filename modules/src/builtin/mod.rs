@@ -13,7 +13,6 @@ pub mod file;
 pub mod find;
 pub mod firewalld;
 pub mod group;
-pub mod package;
 pub mod ping;
 pub mod include_vars;
 pub mod lineinfile;
