@@ -36,6 +36,10 @@ pub fn all() -> Vec<&'static dyn Module> {
         &builtin::service::ServiceModule,
         &builtin::firewalld::FirewalldModule,
         &builtin::get_url::GetUrlModule,
+        &builtin::user::UserModule,
+        &builtin::group::GroupModule,
+        &builtin::setup::SetupModule,
+        &builtin::ping::PingModule,
     ]
 }
 
