@@ -1253,6 +1253,36 @@ fn library_reads_project_vars_like_ansible() -> TestResult {
             vars.extend(map);
         }
     }
+    // The inventory area's loader with the vault hook sees the same values.
+    let vault = std::sync::Arc::new(vault);
+    let settings = rplay::config::Settings::default();
+    let inventory_path = s.path("inventory.ini").display().to_string();
+    let inventory = rplay::inventory::Inventory::load_with_vault(
+        &[inventory_path],
+        &settings,
+        Some(rplay::vault::inventory_decrypt(vault.clone())),
+    )
+    .map_err(|e| e.to_string())?;
+    let host_vars = inventory
+        .host_vars("localhost", None)
+        .map_err(|e| e.to_string())?;
+    let from_inventory = vault
+        .reveal_value(&serde_json::Value::Object(host_vars))
+        .map_err(|e| e.to_string())?;
+    for key in [
+        "vault_db_password",
+        "api_token",
+        "prod_key",
+        "plain_setting",
+    ] {
+        check(from_inventory.get(key) == vars.get(key), || {
+            format!(
+                "inventory {key}: {:?} vs {:?}",
+                from_inventory.get(key),
+                vars.get(key)
+            )
+        })?;
+    }
     let ours = serde_json::json!([
         vars.get("vault_db_password"),
         vars.get("api_token"),
