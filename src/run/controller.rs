@@ -67,7 +67,8 @@ impl Controller for TaskController {
     }
 
     fn render_template(&self, path: &Path) -> Result<String, String> {
-        self.templating.render_file(path, &self.ctx)
+        self.templating
+            .render_file(path, &self.ctx, &self.search_dirs)
     }
 
     fn eval(&self, expr: &str) -> Result<Value, String> {

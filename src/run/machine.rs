@@ -122,7 +122,8 @@ impl Runner {
     pub(crate) fn ctx_for(&self, vars: &Map<String, Value>, task: &Task, pc: &PlayCtx) -> Ctx {
         let mut extras = vec![(
             "groups".to_string(),
-            Templating::value(&Value::Object(self.inventory.groups())),
+            self.templating
+                .value(&Value::Object(self.inventory.groups())),
         )];
         extras.push(("hostvars".to_string(), self.hostvars_value(pc)));
         self.templating
@@ -133,6 +134,7 @@ impl Runner {
         let view = super::hostvars::HostVars {
             inventory: self.inventory.clone(),
             hosts: self.hosts.clone(),
+            templating: self.templating.clone(),
         };
         minijinja::Value::from_object(view)
     }
@@ -155,39 +157,13 @@ impl Runner {
         for c in conds {
             let ok = match &c.expr {
                 Value::Bool(b) => *b,
-                Value::String(s) => {
-                    let s = s.trim();
-                    if s.is_empty() {
-                        return Err("Empty conditional expressions are not allowed.".into());
+                Value::String(s) => match self.templating.eval_bool(s, ctx) {
+                    Ok(b) => b,
+                    Err(e) if e.starts_with("Conditional result") || e.starts_with("Empty") => {
+                        return Err(e)
                     }
-                    let expr = if Templating::is_template(s) {
-                        match self.templating.render_str(s, ctx)? {
-                            Value::Bool(b) => {
-                                if !b {
-                                    return Ok((false, cond_text(c)));
-                                }
-                                continue;
-                            }
-                            Value::String(inner) => inner,
-                            other => {
-                                return Err(format!(
-                                    "Conditional result was derived from value of type '{}'. Conditionals must have a boolean result.",
-                                    match other {
-                                        Value::Number(_) => "int",
-                                        Value::Array(_) => "list",
-                                        Value::Object(_) => "dict",
-                                        _ => "NoneType",
-                                    }
-                                ))
-                            }
-                        }
-                    } else {
-                        s.to_string()
-                    };
-                    self.templating
-                        .eval_bool(&expr, ctx)
-                        .map_err(|e| format!("Error while evaluating conditional: {e}"))?
-                }
+                    Err(e) => return Err(format!("Error while evaluating conditional: {e}")),
+                },
                 Value::Null => true,
                 _ => return Err("Conditional expressions must be strings.".into()),
             };

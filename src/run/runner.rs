@@ -144,6 +144,11 @@ impl Runner {
         self.stats.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
+    /// Closes every connection of the run.
+    pub async fn close(&self) {
+        self.connector.close_all().await;
+    }
+
     /// Prints the recap and lets reporters finish.
     pub fn finish(&self) {
         let stats = self.stats();
