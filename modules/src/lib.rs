@@ -30,6 +30,7 @@ pub mod module;
 pub mod registry;
 pub mod shell;
 pub mod spec;
+pub mod textedit;
 pub mod timestamp;
 
 pub use change::{Change, Outcome, Plan, TextDiff};

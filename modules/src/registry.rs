@@ -15,6 +15,19 @@ pub fn all() -> Vec<&'static dyn Module> {
         &builtin::copy::CopyModule,
         &builtin::template::TemplateModule,
         &builtin::stat::StatModule,
+        &builtin::lineinfile::LineinfileModule,
+        &builtin::blockinfile::BlockinfileModule,
+        &builtin::replace::ReplaceModule,
+        &builtin::debug::DebugModule,
+        &builtin::set_fact::SetFactModule,
+        &builtin::assert::AssertModule,
+        &builtin::fail::FailModule,
+        &builtin::pause::PauseModule,
+        &builtin::include_vars::IncludeVarsModule,
+        &builtin::slurp::SlurpModule,
+        &builtin::fetch::FetchModule,
+        &builtin::tempfile::TempfileModule,
+        &builtin::find::FindModule,
     ]
 }
 

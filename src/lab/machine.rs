@@ -1,6 +1,7 @@
 //! One lab host on the controller: its directory (overlay upper/work dirs, its own hostname,
 //! machine-id and ed25519 host key), and how it is started: a full host is systemd-nspawn
-//! booting systemd; a light host is sshd chrooted into the overlay with its own UTS namespace.
+//! booting systemd; a light host is sshd chrooted into the overlay with its own UTS and PID
+//! namespaces.
 //! Both run in the host's network namespace and in a private mount namespace, so the
 //! overlay mount vanishes with the host's processes.
 
@@ -117,9 +118,9 @@ pub fn launch(spec: &HostSpec) -> Result<u32> {
     let r = root.display();
     let script = if spec.light {
         format!(
-            "{overlay} && mount --rbind /dev {r}/dev && mount -t proc proc {r}/proc && mount --rbind /sys {r}/sys && \
-             mount -t tmpfs -o mode=755 tmpfs {r}/run && mkdir -p {r}/run/sshd && hostname {name} && \
-             exec chroot {r} /usr/sbin/sshd -D -e -o ListenAddress=127.0.0.1",
+            "set -e; {overlay}; mount --rbind /dev {r}/dev; mount -t proc proc {r}/proc; mount --rbind /sys {r}/sys; \
+             mount -t tmpfs -o mode=755 tmpfs {r}/run; mkdir -p {r}/run/sshd; hostname {name}; \
+             chroot {r} /usr/sbin/sshd -D -e -o ListenAddress=127.0.0.1 -o UsePAM=no & wait $!",
             name = spec.name
         )
     } else {
@@ -133,7 +134,10 @@ pub fn launch(spec: &HostSpec) -> Result<u32> {
     };
     let mut unshare = vec!["--mount", "--propagation", "private"];
     if spec.light {
-        unshare.push("--uts");
+        // Own hostname, and own pids: `pkill sshd` or `kill -9 1` on a light host must not
+        // reach the controller or other hosts. The shell stays as the namespace's init, so when
+        // sshd dies the whole light host goes away, as a real host would be unreachable.
+        unshare.extend(["--uts", "--pid", "--fork", "--kill-child"]);
     }
     let log = File::create(spec.log()).map_err(io_err(spec.log()))?;
     let log2 = log.try_clone().map_err(io_err(spec.log()))?;

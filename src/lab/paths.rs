@@ -116,7 +116,7 @@ impl LabPaths {
 /// Checks that a lab name is safe in paths, namespace names and machine names.
 pub fn validate_lab_name(name: &str) -> Result<()> {
     let ok = !name.is_empty()
-        && name.len() <= 20
+        && name.len() <= 32
         && name.starts_with(|c: char| c.is_ascii_lowercase())
         && name
             .chars()
@@ -145,7 +145,7 @@ mod tests {
         assert!(validate_lab_name("1lab").is_err());
         assert!(validate_lab_name("Lab").is_err());
         assert!(validate_lab_name("a/b").is_err());
-        assert!(validate_lab_name("abcdefghijklmnopqrstu").is_err());
+        assert!(validate_lab_name("abcdefghijklmnopqrstuvwxyz0123456").is_err());
     }
 
     #[test]

@@ -630,11 +630,23 @@ fn host_stopped_mid_run() -> Result<(), Failed> {
         for h in &hosts {
             sh(&**h, "true").await?;
         }
-        // h2's sshd (and with it the whole light host) goes away mid-run.
-        lab.ssh(
-            "h2",
-            "kill -9 $(cat /run/sshd.pid 2>/dev/null) 1 2>/dev/null; pkill -9 sshd",
+        // Every process of h2 (its sshd, sessions and shells) dies mid-run: the host is gone.
+        // Light hosts share the controller's PID namespace, so only h2's network namespace is
+        // searched for them.
+        let ns = format!("rlab-{}-h2", lab.name);
+        let pids = fixture::run_with_input(
+            std::process::Command::new("ip").args(["netns", "pids", &ns]),
+            None,
         );
+        ensure(
+            pids.rc == 0 && !pids.stdout.trim().is_empty(),
+            format!("pids of {ns}: {}", pids.stderr),
+        )?;
+        for pid in pids.stdout.split_whitespace() {
+            let _ = std::process::Command::new("kill")
+                .args(["-9", pid])
+                .status();
+        }
         let mut results = Vec::new();
         for h in &hosts {
             results.push(h.run(Command::new("hostname")).await);

@@ -15,8 +15,8 @@ fn main() {
     let mut trials = Vec::new();
     trials.extend(lab::trials());
     trials.extend(connection::trials());
-    trials.extend(template::trials());
     trials.extend(modules_files::trials());
+    trials.extend(template::trials());
     trials.extend(vault::trials());
     trials.extend(engine::trials());
     let conclusion = libtest_mimic::run(&args, trials);
