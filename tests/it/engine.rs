@@ -45,7 +45,28 @@ pub fn trials() -> Vec<Trial> {
 }
 
 /// semantics-lab playbooks compared as they are.
-const SEMANTICS_LAB: &[&str] = &["handlers.yml", "block.yml", "tags.yml", "serial.yml", "mfp.yml", "aef.yml", "persist.yml", "regloop.yml", "incwhen.yml", "h2.yml", "h3.yml", "nomatch.yml", "loopout.yml", "misc219.yml", "when219.yml", "types219.yml", "lazy.yml", "check.yml", "names.yml", "dv.yml"];
+const SEMANTICS_LAB: &[&str] = &[
+    "handlers.yml",
+    "block.yml",
+    "tags.yml",
+    "serial.yml",
+    "mfp.yml",
+    "aef.yml",
+    "persist.yml",
+    "regloop.yml",
+    "incwhen.yml",
+    "h2.yml",
+    "h3.yml",
+    "nomatch.yml",
+    "loopout.yml",
+    "misc219.yml",
+    "when219.yml",
+    "types219.yml",
+    "lazy.yml",
+    "check.yml",
+    "names.yml",
+    "dv.yml",
+];
 
 fn cases_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/engine-cases")
