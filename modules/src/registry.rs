@@ -28,6 +28,13 @@ pub fn all() -> Vec<&'static dyn Module> {
         &builtin::fetch::FetchModule,
         &builtin::tempfile::TempfileModule,
         &builtin::find::FindModule,
+        // system (modsystem)
+        &builtin::apt::AptModule,
+        &builtin::dnf::DnfModule,
+        &builtin::package::PackageModule,
+        &builtin::systemd::SystemdModule,
+        &builtin::service::ServiceModule,
+        &builtin::firewalld::FirewalldModule,
     ]
 }
 

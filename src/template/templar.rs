@@ -218,8 +218,8 @@ impl Templar {
         Err(TemplateError::new(
             TemplateErrorKind::Conditional,
             format!(
-                "Conditional result ({}) was derived from value of type '{}'. Conditionals must \
-                 have a boolean result.",
+                "Conditional result ({}) was derived from value of type '{}' at '<unknown>'. \
+                 Conditionals must have a boolean result.",
                 if value.is_true() { "True" } else { "False" },
                 python_type_name(&value)
             ),
@@ -244,6 +244,8 @@ impl Templar {
         if !Self::is_template(text) {
             return Ok(Value::from(text));
         }
+        let escaped = escape_backslashes(text);
+        let text = escaped.as_ref();
         if let Some(expr) = single_expression(text) {
             if let Ok(compiled) = self.env().compile_expression(expr) {
                 let value = compiled.eval(ctx.clone()).map_err(|e| {
@@ -399,6 +401,70 @@ fn is_tagged_value(map: &Map<String, Json>) -> bool {
     map.len() == 1 && (map.contains_key("__ansible_vault") || map.contains_key("__ansible_unsafe"))
 }
 
+/// Jinja drops one trailing newline of every template (included ones too); Ansible then adds
+/// back as many newlines as the source had at its end (TPL-01).
+pub(crate) fn restore_trailing_newlines(source: &str, mut rendered: String) -> String {
+    let want = source.len() - source.trim_end_matches('\n').len();
+    let have = rendered.len() - rendered.trim_end_matches('\n').len();
+    if want > have {
+        rendered.push_str(&"\n".repeat(want - have));
+    }
+    rendered
+}
+
+/// Doubles backslashes inside string literals of `{{ }}` blocks, as Ansible does for inline
+/// templates, so `regex_replace('(\\d)', '\\1')` written once in YAML reaches the filter intact.
+pub(crate) fn escape_backslashes(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains('\\') || !text.contains("{{") {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut chars = text.chars().peekable();
+    let mut in_var = false;
+    let mut quote: Option<char> = None;
+    while let Some(c) = chars.next() {
+        if !in_var {
+            out.push(c);
+            if c == '{' && chars.peek() == Some(&'{') {
+                out.push('{');
+                chars.next();
+                in_var = true;
+            }
+            continue;
+        }
+        match quote {
+            Some(q) => {
+                if c == '\\' {
+                    out.push_str("\\\\");
+                    if let Some(n) = chars.next() {
+                        if n == '\\' {
+                            out.push_str("\\\\");
+                        } else {
+                            out.push(n);
+                        }
+                    }
+                } else {
+                    out.push(c);
+                    if c == q {
+                        quote = None;
+                    }
+                }
+            }
+            None => {
+                out.push(c);
+                if c == '\'' || c == '"' {
+                    quote = Some(c);
+                } else if c == '}' && chars.peek() == Some(&'}') {
+                    out.push('}');
+                    chars.next();
+                    in_var = false;
+                }
+            }
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// If `text` is exactly one `{{ expr }}` (plus at most one trailing newline), returns `expr`.
 pub(crate) fn single_expression(text: &str) -> Option<&str> {
     let t = text.strip_suffix('\n').unwrap_or(text);
@@ -477,7 +543,7 @@ fn build_env(trim_blocks: bool, lstrip_blocks: bool) -> Environment<'static> {
     if let Ok(syntax) = SyntaxConfig::builder()
         .trim_blocks(trim_blocks)
         .lstrip_blocks(lstrip_blocks)
-        .keep_trailing_newline(true)
+        .keep_trailing_newline(false)
         .build()
     {
         env.set_syntax(syntax);
@@ -522,6 +588,19 @@ mod tests {
         );
         assert_eq!(render(json!({}), "{{ 1 }}{{ 2 }}").ok(), Some(json!("12")));
         assert_eq!(render(json!({}), "a{{ None }}b").ok(), Some(json!("ab")));
+    }
+
+    #[test]
+    fn backslashes_in_expression_strings_are_literal() {
+        assert_eq!(escape_backslashes(r"{{ 'a\1' }} \n"), r"{{ 'a\\1' }} \n");
+        assert_eq!(
+            escape_backslashes(r"{% set x = '\n' %}"),
+            r"{% set x = '\n' %}"
+        );
+        assert_eq!(
+            render(json!({}), r"{{ 'ab' | regex_replace('(b)', '<\1>') }}").ok(),
+            Some(json!("a<b>"))
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod engine;
 mod fixture;
 mod lab;
 mod modules_files;
+mod modules_system;
 mod template;
 mod vault;
 
@@ -15,10 +16,11 @@ fn main() {
     let mut trials = Vec::new();
     trials.extend(lab::trials());
     trials.extend(connection::trials());
+    trials.extend(engine::trials());
     trials.extend(modules_files::trials());
+    trials.extend(modules_system::trials());
     trials.extend(template::trials());
     trials.extend(vault::trials());
-    trials.extend(engine::trials());
     let conclusion = libtest_mimic::run(&args, trials);
     fixture::teardown();
     conclusion.exit();
