@@ -65,8 +65,14 @@ impl Pool {
         Pool::default()
     }
 
-    /// An empty pool that runs at most `limit` SSH handshakes at once (at least 1).
+    /// An empty pool that runs at most `limit` SSH handshakes at once (at least 1). Also raises
+    /// the open-file soft limit (once per process) so thousands of connections fit.
     pub fn with_connect_limit(limit: usize) -> Pool {
+        static RAISE: std::sync::Once = std::sync::Once::new();
+        RAISE.call_once(|| {
+            // Best effort: without it, only very large fan-outs are at risk.
+            let _ = super::fd_limit::raise_fd_limit();
+        });
         Pool {
             slots: std::sync::Mutex::new(HashMap::new()),
             connecting: tokio::sync::Semaphore::new(limit.max(1)),
@@ -97,16 +103,11 @@ impl Pool {
             _ => {
                 let link = match spec.transport {
                     Transport::Local => Link::Local,
-                    Transport::Ssh => {
-                        let _turn = self.connecting.acquire().await.map_err(|_| {
-                            HostError::Unreachable("the connection pool is closed".into())
-                        })?;
-                        Link::Ssh(
-                            SshConnection::open(spec)
-                                .await
-                                .map_err(|e| e.into_host_error())?,
-                        )
-                    }
+                    Transport::Ssh => Link::Ssh(
+                        SshConnection::open(spec, &self.connecting)
+                            .await
+                            .map_err(|e| e.into_host_error())?,
+                    ),
                 };
                 let c = Arc::new(HostConnection::new(
                     link,

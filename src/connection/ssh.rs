@@ -236,11 +236,16 @@ fn handshake_failure(spec: &ConnectionSpec, e: HandlerError) -> Attempt {
 
 impl SshConnection {
     /// Connects and authenticates, through the spec's jump hosts, retrying transient failures.
-    pub(crate) async fn open(spec: &ConnectionSpec) -> Result<Arc<SshConnection>, ConnectError> {
+    /// `handshakes` bounds how many SSH handshakes (the CPU-heavy part) run at once; waiting
+    /// for a turn does not count against the connect timeout.
+    pub(crate) async fn open(
+        spec: &ConnectionSpec,
+        handshakes: &tokio::sync::Semaphore,
+    ) -> Result<Arc<SshConnection>, ConnectError> {
         let mut delay = spec.retry_delay;
         let mut tries_left = spec.retries;
         loop {
-            match Self::open_once(spec).await {
+            match Self::open_once(spec, handshakes).await {
                 Ok(c) => return Ok(c),
                 Err(a) if a.transient && tries_left > 0 => {
                     tries_left -= 1;
@@ -252,30 +257,36 @@ impl SshConnection {
         }
     }
 
-    async fn open_once(spec: &ConnectionSpec) -> Result<Arc<SshConnection>, Attempt> {
+    async fn open_once(
+        spec: &ConnectionSpec,
+        handshakes: &tokio::sync::Semaphore,
+    ) -> Result<Arc<SshConnection>, Attempt> {
         let mut via: Option<Arc<SshConnection>> = None;
         for hop in &spec.proxy_jump {
             let mut hop_spec = spec.for_jump(hop);
             hop_spec.proxy_jump.clear();
-            let conn = Self::hop(&hop_spec, via.take()).await.map_err(|mut a| {
-                a.error = match a.error {
-                    ConnectError::Unreachable(m) => ConnectError::Unreachable(format!(
-                        "{m} (jump host {} for {})",
-                        hop.host, spec.inventory_name
-                    )),
-                    other => other,
-                };
-                a
-            })?;
+            let conn = Self::hop(&hop_spec, via.take(), handshakes)
+                .await
+                .map_err(|mut a| {
+                    a.error = match a.error {
+                        ConnectError::Unreachable(m) => ConnectError::Unreachable(format!(
+                            "{m} (jump host {} for {})",
+                            hop.host, spec.inventory_name
+                        )),
+                        other => other,
+                    };
+                    a
+                })?;
             via = Some(conn);
         }
-        Self::hop(spec, via).await
+        Self::hop(spec, via, handshakes).await
     }
 
     /// One hop: transport, handshake, authentication.
     async fn hop(
         spec: &ConnectionSpec,
         via: Option<Arc<SshConnection>>,
+        handshakes: &tokio::sync::Semaphore,
     ) -> Result<Arc<SshConnection>, Attempt> {
         let stream: Box<dyn Transport> = match &via {
             None => Box::new(dial(spec).await?),
@@ -303,6 +314,11 @@ impl SshConnection {
                 Box::new(ch.into_stream())
             }
         };
+        let _turn = handshakes.acquire().await.map_err(|_| {
+            fatal(ConnectError::Unreachable(
+                "the connection pool is closed".into(),
+            ))
+        })?;
         let handler = ClientHandler {
             inventory_name: spec.inventory_name.clone(),
             address: spec.address.clone(),
