@@ -10,7 +10,7 @@ use rplay_modules::{Host, HostError};
 use super::local::LocalHost;
 use super::shell_host::{HostConnection, Link, ShellHost};
 use super::spec::{BecomeSpec, ConnectionSpec, Transport};
-use super::ssh::SshConnection;
+use super::ssh::{JumpCache, SshConnection};
 
 /// A cache slot: connecting happens under its lock, so concurrent tasks of one host wait for the
 /// same connection instead of opening several.
@@ -24,6 +24,7 @@ pub const DEFAULT_CONNECT_LIMIT: usize = 32;
 pub struct Pool {
     slots: std::sync::Mutex<HashMap<String, Slot>>,
     connecting: tokio::sync::Semaphore,
+    jumps: JumpCache,
 }
 
 impl Default for Pool {
@@ -76,6 +77,7 @@ impl Pool {
         Pool {
             slots: std::sync::Mutex::new(HashMap::new()),
             connecting: tokio::sync::Semaphore::new(limit.max(1)),
+            jumps: JumpCache::default(),
         }
     }
 
@@ -104,7 +106,7 @@ impl Pool {
                 let link = match spec.transport {
                     Transport::Local => Link::Local,
                     Transport::Ssh => Link::Ssh(
-                        SshConnection::open(spec, &self.connecting)
+                        SshConnection::open(spec, &self.connecting, &self.jumps)
                             .await
                             .map_err(|e| e.into_host_error())?,
                     ),
@@ -170,6 +172,12 @@ impl Pool {
             }
         });
         futures::future::join_all(closing).await;
+        let jumps = self.jumps.clear().into_iter().map(|slot| async move {
+            if let Some(c) = slot.lock().await.take() {
+                c.close().await;
+            }
+        });
+        futures::future::join_all(jumps).await;
     }
 
     /// How many host connections are open.
@@ -178,6 +186,11 @@ impl Pool {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .len()
+    }
+
+    /// How many connections to jump hosts are open (each shared by all hosts behind it).
+    pub fn jump_connections(&self) -> usize {
+        self.jumps.open_count()
     }
 
     /// Whether no connection was opened.

@@ -116,6 +116,56 @@ pub(crate) struct SshConnection {
     pub(crate) port: u16,
 }
 
+/// Connections to jump hosts, shared by every target behind them (a fleet behind one bastion
+/// uses one bastion connection, not one per host). Keyed by the chain up to each hop.
+#[derive(Default)]
+pub(crate) struct JumpCache {
+    slots: std::sync::Mutex<std::collections::HashMap<String, JumpSlot>>,
+}
+
+type JumpSlot = Arc<tokio::sync::Mutex<Option<Arc<SshConnection>>>>;
+
+impl JumpCache {
+    fn slot(&self, key: &str) -> JumpSlot {
+        self.slots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(key.to_string())
+            .or_default()
+            .clone()
+    }
+
+    /// How many jump connections are open.
+    pub(crate) fn open_count(&self) -> usize {
+        let slots: Vec<JumpSlot> = self
+            .slots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .values()
+            .cloned()
+            .collect();
+        slots
+            .iter()
+            .filter(|s| {
+                matches!(
+                    s.try_lock().map(|g| g.as_ref().map(|c| !c.is_closed())),
+                    Ok(Some(true))
+                )
+            })
+            .count()
+    }
+
+    /// Forgets every jump connection (the targets' connections keep theirs alive).
+    pub(crate) fn clear(&self) -> Vec<JumpSlot> {
+        self.slots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .drain()
+            .map(|(_, s)| s)
+            .collect()
+    }
+}
+
 /// A connect failure, and whether trying again may help.
 struct Attempt {
     error: ConnectError,
@@ -241,11 +291,12 @@ impl SshConnection {
     pub(crate) async fn open(
         spec: &ConnectionSpec,
         handshakes: &tokio::sync::Semaphore,
+        jumps: &JumpCache,
     ) -> Result<Arc<SshConnection>, ConnectError> {
         let mut delay = spec.retry_delay;
         let mut tries_left = spec.retries;
         loop {
-            match Self::open_once(spec, handshakes).await {
+            match Self::open_once(spec, handshakes, jumps).await {
                 Ok(c) => return Ok(c),
                 Err(a) if a.transient && tries_left > 0 => {
                     tries_left -= 1;
@@ -260,23 +311,41 @@ impl SshConnection {
     async fn open_once(
         spec: &ConnectionSpec,
         handshakes: &tokio::sync::Semaphore,
+        jumps: &JumpCache,
     ) -> Result<Arc<SshConnection>, Attempt> {
         let mut via: Option<Arc<SshConnection>> = None;
+        let mut chain = String::new();
         for hop in &spec.proxy_jump {
             let mut hop_spec = spec.for_jump(hop);
             hop_spec.proxy_jump.clear();
-            let conn = Self::hop(&hop_spec, via.take(), handshakes)
-                .await
-                .map_err(|mut a| {
-                    a.error = match a.error {
-                        ConnectError::Unreachable(m) => ConnectError::Unreachable(format!(
-                            "{m} (jump host {} for {})",
-                            hop.host, spec.inventory_name
-                        )),
-                        other => other,
-                    };
-                    a
-                })?;
+            chain.push_str(&format!(
+                "{}@{}:{}/",
+                hop_spec.user, hop_spec.address, hop_spec.port
+            ));
+            let slot = jumps.slot(&chain);
+            let mut cached = slot.lock().await;
+            let conn = match cached.as_ref() {
+                Some(c) if !c.is_closed() => c.clone(),
+                _ => {
+                    let c =
+                        Self::hop(&hop_spec, via.take(), handshakes)
+                            .await
+                            .map_err(|mut a| {
+                                a.error = match a.error {
+                                    ConnectError::Unreachable(m) => {
+                                        ConnectError::Unreachable(format!(
+                                            "{m} (jump host {} for {})",
+                                            hop.host, spec.inventory_name
+                                        ))
+                                    }
+                                    other => other,
+                                };
+                                a
+                            })?;
+                    *cached = Some(c.clone());
+                    c
+                }
+            };
             via = Some(conn);
         }
         Self::hop(spec, via, handshakes).await
