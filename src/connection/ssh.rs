@@ -58,9 +58,13 @@ impl ClientHandler {
                     "WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED for {} ({name})! The host now offers {offered}, \
                      but known_hosts records {}. Someone could be eavesdropping on you right now \
                      (man-in-the-middle attack), or the host key was replaced. If the change is expected, remove \
-                     the old key with: ssh-keygen -R '{name}'. Host key verification failed.",
+                     the old key with: ssh-keygen -f '{}' -R '{name}'. Host key verification failed.",
                     self.inventory_name,
-                    was.join(", ")
+                    was.join(", "),
+                    recorded
+                        .first()
+                        .and_then(|(loc, _)| loc.rsplit_once(':').map(|(f, _)| f.to_string()))
+                        .unwrap_or_default()
                 ))
             }
             HostKeyStatus::Unknown => match self.policy {
@@ -76,10 +80,15 @@ impl ClientHandler {
                 }
                 HostKeyPolicy::Strict => Err(format!(
                     "Host key verification failed: no host key is known for {name} (it offers {offered}). \
-                     After checking the fingerprint, add it with: ssh-keyscan -p {} {} >> ~/.ssh/known_hosts \
+                     After checking the fingerprint, add it with: ssh-keyscan -p {} {} >> {} \
                      ; or accept new keys with ansible_ssh_common_args='-o StrictHostKeyChecking=accept-new' \
                      or host_key_checking = False.",
-                    self.port, self.address
+                    self.port,
+                    self.address,
+                    self.files
+                        .first()
+                        .map(|f| f.display().to_string())
+                        .unwrap_or_else(|| "~/.ssh/known_hosts".into())
                 )),
             },
         }
