@@ -29,6 +29,9 @@ pub fn all() -> Vec<&'static dyn Module> {
         &builtin::tempfile::TempfileModule,
         &builtin::find::FindModule,
         &builtin::get_url::GetUrlModule,
+        &builtin::unarchive::UnarchiveModule,
+        &builtin::wait_for::WaitForModule,
+        &builtin::script::ScriptModule,
     ]
 }
 

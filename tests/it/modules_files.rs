@@ -1333,11 +1333,130 @@ fn differential_results() -> Result<(), Failed> {
     Ok(())
 }
 
+fn unarchive_tarball(s: Scratch) -> Result<(), Failed> {
+    // An archive made on the controller with its tar.
+    let stage = tempfile::tempdir().map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(stage.path().join("app/bin")).map_err(|e| e.to_string())?;
+    std::fs::write(stage.path().join("app/bin/run"), "#!/bin/sh\necho run\n")
+        .map_err(|e| e.to_string())?;
+    std::fs::write(stage.path().join("app/README"), "readme\n").map_err(|e| e.to_string())?;
+    let archive = s.controller.base.join("files/app.tar.gz");
+    let st = std::process::Command::new("tar")
+        .arg("-czf")
+        .arg(&archive)
+        .arg("-C")
+        .arg(stage.path())
+        .arg("app")
+        .status()
+        .map_err(|e| e.to_string())?;
+    ensure(st.success(), "tar on the controller")?;
+    let dest = s.host_path("opt");
+    s.mkdir(&dest)?;
+    let args = json!({"src": "app.tar.gz", "dest": dest, "list_files": true});
+    let r = s.apply("unarchive", args.clone())?;
+    ensure(r.changed(), "unpacked")?;
+    eq(
+        s.read(format!("{dest}/app/README"))?,
+        "readme\n".to_string(),
+        "member",
+    )?;
+    ensure(
+        r.value("files").as_array().is_some_and(|f| f.len() == 4),
+        format!("files {}", r.value("files")),
+    )?;
+    eq(r.value("handler"), json!("TgzArchive"), "handler")?;
+    ensure(
+        !s.apply("unarchive", args.clone())?.changed(),
+        "second run: contents match",
+    )?;
+    s.write(format!("{dest}/app/README"), "changed by hand\n")?;
+    let check = s.run("unarchive", args.clone(), true, false)?;
+    ensure(check.changed(), "drift detected")?;
+    eq(
+        s.read(format!("{dest}/app/README"))?,
+        "changed by hand\n".to_string(),
+        "check changed nothing",
+    )?;
+    s.apply("unarchive", args.clone())?;
+    eq(
+        s.read(format!("{dest}/app/README"))?,
+        "readme\n".to_string(),
+        "drift fixed",
+    )?;
+    let sent = s.sh("ls /tmp | grep -c rplay-unarchive || true")?;
+    eq(sent.trim(), "0", "no archive left on the host")?;
+    let skip = s.apply(
+        "unarchive",
+        json!({"src": "app.tar.gz", "dest": dest, "creates": format!("{dest}/app")}),
+    )?;
+    ensure(!skip.changed(), "creates")?;
+    let e = s.fails(
+        "unarchive",
+        json!({"src": "app.tar.gz", "dest": s.host_path("none")}),
+    )?;
+    ensure(e.contains("must be an existing dir"), e)?;
+    Ok(())
+}
+
+fn wait_for_and_script(s: Scratch) -> Result<(), Failed> {
+    let f = s.host_path("ready");
+    s.write(&f, "status: up\n")?;
+    let r = s.apply(
+        "wait_for",
+        json!({"path": f, "search_regex": "up$", "timeout": 5}),
+    )?;
+    ensure(!r.changed(), "wait_for never changes")?;
+    eq(r.value("path"), json!(f), "path")?;
+    let e = s.fails(
+        "wait_for",
+        json!({"path": s.host_path("never"), "timeout": 1}),
+    )?;
+    eq(
+        e,
+        format!("Timeout when waiting for file {}", s.host_path("never")),
+        "timeout message",
+    )?;
+    s.apply(
+        "wait_for",
+        json!({"path": s.host_path("never"), "state": "absent", "timeout": 2}),
+    )?;
+    s.apply(
+        "wait_for",
+        json!({"port": 1, "state": "stopped", "timeout": 3}),
+    )?;
+    let e = s.fails(
+        "wait_for",
+        json!({"port": 1, "timeout": 1, "msg": "port 1 is closed"}),
+    )?;
+    eq(e, "port 1 is closed".to_string(), "custom msg")?;
+    s.controller_file("files/hello.sh", "#!/bin/sh\necho \"args: $*\"\npwd\n")?;
+    let r = s.apply(
+        "script",
+        json!({"cmd": "hello.sh a 'b c'", "chdir": s.host_path("")}),
+    )?;
+    ensure(
+        r.outcome.as_ref().is_some_and(|o| o.changed && !o.failed),
+        "script ran",
+    )?;
+    eq(
+        r.value("stdout_lines"),
+        json!(["args: a b c", s.root.clone()]),
+        "script output",
+    )?;
+    let left = s.sh("ls -a /tmp | grep -c rplay-script || true")?;
+    eq(left.trim(), "0", "script removed from the host")?;
+    let skip = s.apply("script", json!({"cmd": "hello.sh", "creates": f}))?;
+    ensure(!skip.changed(), "creates")?;
+    Ok(())
+}
+
 /// Every scenario runs twice: on the controller through the local connection, and on a lab host
 /// through SSH.
 pub fn trials() -> Vec<Trial> {
     type Scenario = fn(Scratch) -> Result<(), Failed>;
     let scenarios: Vec<(&str, Scenario)> = vec![
+        ("wait_for_and_script", wait_for_and_script),
+        ("unarchive_tarball", unarchive_tarball),
         ("get_url_file_scheme", get_url_file_scheme),
         ("find_files", find_files),
         ("slurp_fetch_tempfile", slurp_fetch_tempfile),
