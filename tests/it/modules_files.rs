@@ -1450,11 +1450,113 @@ fn wait_for_and_script(s: Scratch) -> Result<(), Failed> {
     Ok(())
 }
 
+/// A host that counts the requests going through it (each one is a round trip).
+struct CountingHost {
+    inner: Arc<dyn Host>,
+    calls: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl Host for CountingHost {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    async fn run(
+        &self,
+        cmd: rplay_modules::Command,
+    ) -> Result<rplay_modules::Output, rplay_modules::HostError> {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.run(cmd).await
+    }
+    async fn put_file(
+        &self,
+        dest: &str,
+        content: rplay_modules::Content,
+        attrs: &rplay_modules::FileAttrs,
+    ) -> Result<(), rplay_modules::HostError> {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.put_file(dest, content, attrs).await
+    }
+    async fn get_file(&self, path: &str) -> Result<Vec<u8>, rplay_modules::HostError> {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.get_file(path).await
+    }
+}
+
+/// A task that has nothing to do costs one round trip; a change costs a few.
+fn round_trips(mut s: Scratch) -> Result<(), Failed> {
+    s.controller_file("templates/t.j2", "v={{ v }}\n")?;
+    s.controller_file("files/f.txt", "file\n")?;
+    s.controller.vars.insert("v".into(), json!(1));
+    let d = s.host_path("rt");
+    let tasks = vec![
+        (
+            "file",
+            json!({"path": d, "state": "directory", "mode": "0755", "owner": "root"}),
+        ),
+        (
+            "copy",
+            json!({"src": "f.txt", "dest": format!("{d}/f.txt"), "mode": "0644", "owner": "root", "group": "root"}),
+        ),
+        (
+            "copy",
+            json!({"content": "c\n", "dest": format!("{d}/c.txt")}),
+        ),
+        (
+            "template",
+            json!({"src": "t.j2", "dest": format!("{d}/t.txt")}),
+        ),
+        (
+            "lineinfile",
+            json!({"path": format!("{d}/t.txt"), "line": "w=2"}),
+        ),
+        (
+            "blockinfile",
+            json!({"path": format!("{d}/t.txt"), "block": "b"}),
+        ),
+        (
+            "file",
+            json!({"src": format!("{d}/f.txt"), "dest": format!("{d}/l"), "state": "link"}),
+        ),
+        ("stat", json!({"path": format!("{d}/f.txt")})),
+    ];
+    let counting = Arc::new(CountingHost {
+        inner: s.host.clone(),
+        calls: Default::default(),
+    });
+    s.host = counting.clone();
+    let mut report = Vec::new();
+    for (module, args) in &tasks {
+        counting.calls.store(0, std::sync::atomic::Ordering::SeqCst);
+        let r = s.apply(module, args.clone())?;
+        let first = counting.calls.load(std::sync::atomic::Ordering::SeqCst);
+        ensure(
+            first <= 4,
+            format!("{module}: {first} round trips to converge"),
+        )?;
+        counting.calls.store(0, std::sync::atomic::Ordering::SeqCst);
+        let again = s.apply(module, args.clone())?;
+        let second = counting.calls.load(std::sync::atomic::Ordering::SeqCst);
+        ensure(
+            !again.changed(),
+            format!("{module} second run changed: {:?}", again.fields()),
+        )?;
+        eq(
+            second,
+            1,
+            &format!("{module}: round trips with nothing to do"),
+        )?;
+        report.push(format!("{module}: {first} then {second} ({})", r.changed()));
+    }
+    Ok(())
+}
+
 /// Every scenario runs twice: on the controller through the local connection, and on a lab host
 /// through SSH.
 pub fn trials() -> Vec<Trial> {
     type Scenario = fn(Scratch) -> Result<(), Failed>;
     let scenarios: Vec<(&str, Scenario)> = vec![
+        ("round_trips", round_trips),
         ("wait_for_and_script", wait_for_and_script),
         ("unarchive_tarball", unarchive_tarball),
         ("get_url_file_scheme", get_url_file_scheme),
