@@ -32,6 +32,17 @@ pub fn all() -> Vec<&'static dyn Module> {
         &builtin::unarchive::UnarchiveModule,
         &builtin::wait_for::WaitForModule,
         &builtin::script::ScriptModule,
+        // system (modsystem)
+        &builtin::apt::AptModule,
+        &builtin::dnf::DnfModule,
+        &builtin::package::PackageModule,
+        &builtin::systemd::SystemdModule,
+        &builtin::service::ServiceModule,
+        &builtin::firewalld::FirewalldModule,
+        &builtin::user::UserModule,
+        &builtin::group::GroupModule,
+        &builtin::setup::SetupModule,
+        &builtin::ping::PingModule,
     ]
 }
 
