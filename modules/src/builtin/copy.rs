@@ -681,7 +681,8 @@ impl CopyModule {
                       mode: Option<u32>| WriteSpec {
             dest: dest.clone(),
             basename,
-            after_header: dest.clone(),
+            // --diff names the source file as the new side, or dest for inline content (2.19).
+            after_header: label.clone().unwrap_or_else(|| dest.clone()),
             source,
             src_label: label,
             force: args.bool("force"),
