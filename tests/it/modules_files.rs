@@ -302,6 +302,13 @@ impl Scratch {
             Ok(Run {
                 outcome: Some(o), ..
             }) if o.failed => Ok(o.msg.unwrap_or_default()),
+            // A plan that says the task cannot be done (`failed: true` among its values).
+            Ok(Run {
+                plan,
+                outcome: None,
+            }) if plan.values.get("failed") == Some(&json!(true)) => {
+                Ok(plan.msg.unwrap_or_default())
+            }
             Ok(_) => Err("the task did not fail".into()),
         }
     }
@@ -1267,16 +1274,72 @@ fn normalise(v: &Value, out_dir: &str) -> Value {
     }
 }
 
-/// Runs the playbook with ansible-playbook and with rplay; the files and the registered results
-/// must be the same.
-fn differential_results() -> Result<(), Failed> {
+/// Text edits with every insertion rule, and expected failures, registered for comparison.
+const EDIT_PLAYBOOK: &str = r#"- hosts: localhost
+  gather_facts: false
+  tasks:
+    - file: path={{ out_dir }} state=directory
+    - copy: content="[main]\na=1\n# c\nb=2\na=3\n[other]\nz=9" dest={{ out_dir }}/e.ini
+    - lineinfile: path={{ out_dir }}/e.ini regexp='^a=' line='a=X'
+      register: e1
+    - lineinfile: path={{ out_dir }}/e.ini regexp='^a=' line='a=Y' firstmatch=yes
+      register: e2
+    - lineinfile: path={{ out_dir }}/e.ini line='after_main' insertafter='^\[main\]'
+      register: e3
+    - lineinfile: path={{ out_dir }}/e.ini line='before_other' insertbefore='^\[other\]'
+      register: e4
+    - lineinfile: path={{ out_dir }}/e.ini line='top' insertbefore=BOF
+      register: e5
+    - lineinfile: path={{ out_dir }}/e.ini regexp='^(z)=(\d)' line='\1=\2\2' backrefs=yes
+      register: e6
+    - lineinfile: path={{ out_dir }}/e.ini regexp='^nomatch' line='x' backrefs=yes
+      register: e7
+    - lineinfile: path={{ out_dir }}/e.ini search_string='# c' line='# comment'
+      register: e8
+    - lineinfile: path={{ out_dir }}/e.ini line='top' state=absent
+      register: e9
+    - lineinfile: path={{ out_dir }}/missing line='x'
+      register: e10
+      ignore_errors: true
+    - lineinfile: path={{ out_dir }}/sub/new.conf line='x' create=yes
+      register: e11
+    - blockinfile: path={{ out_dir }}/e.ini block="k=1" insertafter='^\[main\]' marker="; {mark} MANAGED"
+      register: b1
+    - blockinfile: path={{ out_dir }}/e.ini block="k=2" insertafter='^\[main\]' marker="; {mark} MANAGED"
+      register: b2
+    - blockinfile: path={{ out_dir }}/e.ini block="" marker="; {mark} MANAGED"
+      register: b3
+    - blockinfile: path={{ out_dir }}/b.txt block="new" create=yes
+      register: b4
+    - replace: path={{ out_dir }}/e.ini regexp='=(\d)$' replace='= \1' after='\[other\]'
+      register: r1
+    - replace: path={{ out_dir }}/e.ini regexp='nothing' replace='x'
+      register: r2
+    - file: path={{ out_dir }}/touched state=touch mode=0600
+      register: f1
+    - file: path={{ out_dir }}/e.ini state=directory
+      register: f2
+      ignore_errors: true
+    - file: path={{ out_dir }}/nope state=file
+      register: f3
+      ignore_errors: true
+    - file: path={{ out_dir }}/hard src={{ out_dir }}/e.ini state=hard
+      register: f4
+    - copy:
+        dest: "{{ out_dir }}/results.json"
+        content: "{{ {'e1': e1, 'e2': e2, 'e3': e3, 'e4': e4, 'e5': e5, 'e6': e6, 'e7': e7, 'e8': e8, 'e9': e9, 'e10': e10, 'e11': e11, 'b1': b1, 'b2': b2, 'b3': b3, 'b4': b4, 'r1': r1, 'r2': r2, 'f1': f1, 'f2': f2, 'f3': f3, 'f4': f4} }}"
+"#;
+
+/// Runs `playbook` with ansible-playbook and with rplay; `files` and the registered results must be
+/// the same.
+fn differential(playbook: &str, files: &[&str]) -> Result<(), Failed> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let base = dir.path();
     std::fs::create_dir_all(base.join("files")).map_err(|e| e.to_string())?;
     std::fs::create_dir_all(base.join("templates")).map_err(|e| e.to_string())?;
     std::fs::write(base.join("files/a.txt"), "abc\n").map_err(|e| e.to_string())?;
     std::fs::write(base.join("templates/t.j2"), "x={{ v }}\n").map_err(|e| e.to_string())?;
-    std::fs::write(base.join("pb.yml"), DIFF_PLAYBOOK).map_err(|e| e.to_string())?;
+    std::fs::write(base.join("pb.yml"), playbook).map_err(|e| e.to_string())?;
     let run = |program: PathBuf, out: &str| -> Result<Value, Failed> {
         let o = std::process::Command::new(&program)
             .current_dir(base)
@@ -1325,12 +1388,20 @@ fn differential_results() -> Result<(), Failed> {
     }
     diffs.dedup();
     ensure(diffs.is_empty(), diffs.join("\n"))?;
-    for f in ["a.txt", "c.conf", "t.txt"] {
+    for f in files {
         let a = std::fs::read_to_string(format!("{out_a}/{f}")).map_err(|e| e.to_string())?;
         let r = std::fs::read_to_string(format!("{out_r}/{f}")).map_err(|e| e.to_string())?;
         eq(r, a, &format!("{f} contents"))?;
     }
     Ok(())
+}
+
+fn differential_results() -> Result<(), Failed> {
+    differential(DIFF_PLAYBOOK, &["a.txt", "c.conf", "t.txt"])
+}
+
+fn differential_edits() -> Result<(), Failed> {
+    differential(EDIT_PLAYBOOK, &["e.ini", "sub/new.conf", "b.txt"])
 }
 
 fn unarchive_tarball(s: Scratch) -> Result<(), Failed> {
@@ -1586,6 +1657,10 @@ pub fn trials() -> Vec<Trial> {
     trials.push(Trial::test(
         "modules_files::differential::registered_results",
         differential_results,
+    ));
+    trials.push(Trial::test(
+        "modules_files::differential::text_edits",
+        differential_edits,
     ));
     trials.push(Trial::test("modules_files::local::get_url_http", || {
         get_url_http_local(Scratch::new()?)
