@@ -531,7 +531,7 @@ pub(crate) async fn apply_write(
             );
             let out = ctx.host.run(Command::new(check)).await?;
             if out.rc != 0 {
-                let mut o = Outcome::failed(format!("failed to validate"));
+                let mut o = Outcome::failed("failed to validate".to_string());
                 o.values.insert("exit_status".into(), Value::from(out.rc));
                 o.values
                     .insert("stdout".into(), Value::String(out.stdout_str()));

@@ -90,10 +90,9 @@ impl Module for ScriptModule {
         let remote = format!(
             "/tmp/.rplay-script-{}-{}",
             std::process::id(),
-            crate::builtin::copy::sha1_hex(
+            &crate::builtin::copy::sha1_hex(
                 format!("{line}{:?}", std::time::SystemTime::now()).as_bytes()
             )[..12]
-                .to_string()
         );
         ctx.host
             .put_file(
