@@ -388,13 +388,15 @@ fn plan_from(
                     plan.changes.push(Change::new(field, before, after));
                 }
             }
-            "absent" if (i.installed.is_some() || (purge && i.config_files)) => {
-                let before = i
-                    .installed
-                    .clone()
-                    .map(Value::from)
-                    .unwrap_or(Value::from("config-files"));
-                plan.changes.push(Change::new(field, before, Value::Null));
+            "absent" => {
+                if i.installed.is_some() || (purge && i.config_files) {
+                    let before = i
+                        .installed
+                        .clone()
+                        .map(Value::from)
+                        .unwrap_or(Value::from("config-files"));
+                    plan.changes.push(Change::new(field, before, Value::Null));
+                }
             }
             _ => {}
         }

@@ -189,8 +189,10 @@ pub(crate) fn parse_list_all(text: &str) -> ZoneState {
             "forward" => z.forward = yes,
             "masquerade" => z.masquerade = yes,
             "icmp-blocks" => z.icmp_blocks = words,
-            "rich rules" if !v.trim().is_empty() => {
-                z.rich_rules.push(normalize_rule(v.trim()));
+            "rich rules" => {
+                if !v.trim().is_empty() {
+                    z.rich_rules.push(normalize_rule(v.trim()));
+                }
             }
             _ => {}
         }

@@ -38,8 +38,10 @@ pub fn cpu(s: &Sections, out: &mut Map) {
                 processor.push(Value::from(v));
             }
             "model name" | "Processor" | "cpu model" => processor.push(Value::from(v)),
-            "physical id" if !sockets.iter().any(|x| x == v) => {
-                sockets.push(v.to_string());
+            "physical id" => {
+                if !sockets.iter().any(|x| x == v) {
+                    sockets.push(v.to_string());
+                }
             }
             "cpu cores" => cores_per_socket = v.parse().unwrap_or(0),
             "siblings" => siblings = v.parse().unwrap_or(0),
