@@ -39,6 +39,11 @@ pub fn all() -> Vec<&'static dyn Module> {
         &builtin::group::GroupModule,
         &builtin::setup::SetupModule,
         &builtin::ping::PingModule,
+        &builtin::getent::GetentModule,
+        &builtin::sysctl::SysctlModule,
+        &builtin::hostname::HostnameModule,
+        &builtin::service_facts::ServiceFactsModule,
+        &builtin::package_facts::PackageFactsModule,
     ]
 }
 

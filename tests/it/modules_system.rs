@@ -47,6 +47,19 @@ pub fn trials() -> Vec<Trial> {
             setup_subset_filter_local,
         ),
         Trial::test("modules_system::ping_pong", ping_pong),
+        Trial::test("modules_system::getent_facts", getent_facts),
+        Trial::test(
+            "modules_system::sysctl_file_and_runtime",
+            sysctl_file_and_runtime,
+        ),
+        Trial::test(
+            "modules_system::hostname_set_and_restore",
+            hostname_set_and_restore,
+        ),
+        Trial::test(
+            "modules_system::service_and_package_facts",
+            service_and_package_facts,
+        ),
     ]
 }
 
@@ -792,7 +805,7 @@ fn setup_matches_ansible() -> Result<(), Failed> {
             continue;
         };
         let same_type = std::mem::discriminant(mine) == std::mem::discriminant(v);
-        if k == "ansible_interfaces" {
+        if k == "ansible_interfaces" || k == "ansible_virtualization_tech_guest" {
             // Ansible lists them in directory order; compare as sets.
             let mut a: Vec<String> = mine
                 .as_array()
@@ -876,5 +889,157 @@ fn ping_pong() -> Result<(), Failed> {
     ensure(!r.changed() && r.value("ping") == json!("pong"), "pong")?;
     let e = t.task("ansible.builtin.ping", json!({"data": "crash"}), false);
     ensure(e.is_err(), "data=crash fails")?;
+    Ok(())
+}
+
+fn getent_facts() -> Result<(), Failed> {
+    let t = Target::connect()?;
+    let r = t.task(
+        "getent",
+        json!({"database": "passwd", "key": "root"}),
+        false,
+    )?;
+    let f = r.value("ansible_facts");
+    ensure(
+        f["getent_passwd"]["root"][1] == json!("0"),
+        format!("root uid: {f}"),
+    )?;
+    ensure(f["getent_passwd"]["root"][4] == json!("/root"), "root home")?;
+    let e = t.task(
+        "getent",
+        json!({"database": "passwd", "key": "no-such-user-rplay"}),
+        false,
+    );
+    ensure(e.is_err(), "missing key fails")?;
+    let r = t.task(
+        "getent",
+        json!({"database": "passwd", "key": "no-such-user-rplay", "fail_key": false}),
+        false,
+    )?;
+    ensure(
+        r.value("ansible_facts")["getent_passwd"]["no-such-user-rplay"].is_null(),
+        "missing key is null",
+    )?;
+    let r = t.task(
+        "ansible.builtin.getent",
+        json!({"database": "group"}),
+        false,
+    )?;
+    ensure(
+        r.value("ansible_facts")["getent_group"]["root"][1] == json!("0"),
+        "whole database",
+    )?;
+    Ok(())
+}
+
+fn sysctl_file_and_runtime() -> Result<(), Failed> {
+    // The lab's /proc/sys is read-only (systemd-nspawn), so runtime writes are planned in check
+    // mode only; the file part is applied for real.
+    let t = Target::connect()?;
+    t.sh("rm -f /etc/sysctl.d/90-rplay.conf")?;
+    let now = t.sh("sysctl -n net.ipv4.ip_forward")?;
+    let other = if now == "1" { "0" } else { "1" };
+    let file = "/etc/sysctl.d/90-rplay.conf";
+    let args =
+        json!({"name": "net.ipv4.ip_forward", "value": now, "sysctl_file": file, "reload": false});
+    let r = t.task("ansible.posix.sysctl", args.clone(), false)?;
+    ensure(
+        r.fields() == vec!["file"],
+        format!("fresh: {:?}", r.fields()),
+    )?;
+    ensure(
+        t.sh(&format!("cat {file}"))? == format!("net.ipv4.ip_forward={now}"),
+        "file line",
+    )?;
+    ensure(
+        !t.task("sysctl", args.clone(), false)?.changed(),
+        "second run ok",
+    )?;
+    t.sh(&format!("echo 'net.ipv4.ip_forward = {other}' > {file}"))?;
+    let check = t.task("sysctl", args.clone(), true)?;
+    ensure(
+        check.fields() == vec!["file"],
+        format!("drift: {:?}", check.fields()),
+    )?;
+    ensure(
+        check.plan.changes[0]
+            .text
+            .as_ref()
+            .is_some_and(|d| d.before.contains(other)),
+        "diff shows the drift",
+    )?;
+    t.task("sysctl", args, false)?;
+    ensure(
+        t.sh(&format!("cat {file}"))? == format!("net.ipv4.ip_forward={now}"),
+        "fixed",
+    )?;
+    let set = json!({"name": "net.ipv4.ip_forward", "value": now, "sysctl_set": true, "sysctl_file": file});
+    ensure(
+        !t.task("sysctl", set, true)?.changed(),
+        "running value already right",
+    )?;
+    let set = json!({"name": "net.ipv4.ip_forward", "value": other, "sysctl_set": true, "sysctl_file": file});
+    let check = t.task("sysctl", set, true)?;
+    ensure(
+        check.fields() == vec!["file", "runtime"],
+        format!("runtime planned: {:?}", check.fields()),
+    )?;
+    let r = t.task("sysctl", json!({"name": "net.ipv4.ip_forward", "state": "absent", "sysctl_file": file, "reload": false}), false)?;
+    ensure(
+        r.changed() && t.sh(&format!("cat {file}"))?.is_empty(),
+        "line removed",
+    )?;
+    t.sh(&format!("rm -f {file}"))?;
+    Ok(())
+}
+
+fn hostname_set_and_restore() -> Result<(), Failed> {
+    let t = Target::connect()?;
+    let orig = t.sh("hostname")?;
+    let r = t.task("hostname", json!({"name": "rplay-host"}), false)?;
+    let result = (|| -> Result<(), Failed> {
+        ensure(r.changed(), "hostname changes")?;
+        ensure(t.sh("hostname")? == "rplay-host", "running name")?;
+        ensure(t.sh("cat /etc/hostname")? == "rplay-host", "permanent name")?;
+        ensure(
+            r.value("ansible_facts")["ansible_hostname"] == json!("rplay-host"),
+            "facts returned",
+        )?;
+        ensure(
+            !t.task("hostname", json!({"name": "rplay-host"}), false)?
+                .changed(),
+            "second run ok",
+        )?;
+        Ok(())
+    })();
+    t.task("hostname", json!({"name": orig}), false)?;
+    ensure(t.sh("hostname")? == orig, "restored")?;
+    result
+}
+
+fn service_and_package_facts() -> Result<(), Failed> {
+    let t = Target::connect()?;
+    let r = t.task("service_facts", json!({}), false)?;
+    let s = r.value("ansible_facts")["services"].clone();
+    ensure(
+        s["ssh.service"]["state"] == json!("running"),
+        format!("ssh running: {}", s["ssh.service"]),
+    )?;
+    ensure(
+        s["ssh.service"]["status"] == json!("enabled"),
+        "ssh enabled",
+    )?;
+    ensure(
+        s["ssh.service"]["source"] == json!("systemd"),
+        "source systemd",
+    )?;
+    let r = t.task("package_facts", json!({}), false)?;
+    let p = r.value("ansible_facts")["packages"].clone();
+    let want = t.sh("dpkg-query -W -f '${Version}' bash")?;
+    ensure(
+        p["bash"][0]["version"] == json!(want),
+        format!("bash version: {}", p["bash"]),
+    )?;
+    ensure(p["bash"][0]["source"] == json!("apt"), "source apt")?;
     Ok(())
 }
