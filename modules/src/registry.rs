@@ -44,6 +44,9 @@ pub fn all() -> Vec<&'static dyn Module> {
         &builtin::hostname::HostnameModule,
         &builtin::service_facts::ServiceFactsModule,
         &builtin::package_facts::PackageFactsModule,
+        &builtin::apt_repository::AptRepositoryModule,
+        &builtin::cron::CronModule,
+        &builtin::authorized_key::AuthorizedKeyModule,
     ]
 }
 

@@ -60,6 +60,12 @@ pub fn trials() -> Vec<Trial> {
             "modules_system::service_and_package_facts",
             service_and_package_facts,
         ),
+        Trial::test(
+            "modules_system::apt_repository_add_remove",
+            apt_repository_add_remove,
+        ),
+        Trial::test("modules_system::cron_jobs", cron_jobs),
+        Trial::test("modules_system::authorized_keys", authorized_keys),
     ]
 }
 
@@ -1041,5 +1047,154 @@ fn service_and_package_facts() -> Result<(), Failed> {
         format!("bash version: {}", p["bash"]),
     )?;
     ensure(p["bash"][0]["source"] == json!("apt"), "source apt")?;
+    Ok(())
+}
+
+fn apt_repository_add_remove() -> Result<(), Failed> {
+    let t = Target::connect()?;
+    let file = "/etc/apt/sources.list.d/file_srv_rplay_extra.list";
+    t.sh(&format!("rm -f {file}"))?;
+    let args = json!({"repo": "deb [trusted=yes] file:/srv/rplay-extra ./", "update_cache": false});
+    let r = t.task("apt_repository", args.clone(), false)?;
+    ensure(r.changed(), "repo added")?;
+    ensure(
+        t.sh(&format!("cat {file}"))? == "deb [trusted=yes] file:/srv/rplay-extra ./",
+        "file written with Ansible's name",
+    )?;
+    ensure(
+        !t.task("ansible.builtin.apt_repository", args.clone(), false)?
+            .changed(),
+        "second run ok",
+    )?;
+    t.sh(&format!("sed -i 's/^deb/# deb/' {file}"))?;
+    let check = t.task("apt_repository", args.clone(), true)?;
+    ensure(
+        check.changed() && t.sh(&format!("cat {file}"))?.starts_with('#'),
+        "check sees the disabled repo, changes nothing",
+    )?;
+    t.task("apt_repository", args, false)?;
+    ensure(
+        t.sh(&format!("cat {file}"))?.starts_with("deb "),
+        "re-enabled in place",
+    )?;
+    let r = t.task("apt_repository", json!({"repo": "deb [trusted=yes] file:/srv/rplay-extra ./", "state": "absent", "update_cache": false}), false)?;
+    ensure(
+        r.changed() && t.rc(&format!("test -e {file}"))? != 0,
+        "removed, empty file deleted",
+    )?;
+    // The lab's own repository is recognised where it is (sources.list or a .list file).
+    let r = t.task(
+        "apt_repository",
+        json!({"repo": "deb [trusted=yes] file:/srv/repo ./", "update_cache": true}),
+        true,
+    )?;
+    ensure(
+        !r.changed() || r.fields().iter().all(|f| f.starts_with("file:")),
+        "existing repo",
+    )?;
+    Ok(())
+}
+
+fn cron_jobs() -> Result<(), Failed> {
+    // The lab image has no cron package (so no `crontab`): jobs go to /etc/cron.d files, which
+    // is also what most roles use; user crontabs are covered by unit tests of the rewrite.
+    let t = Target::connect()?;
+    t.sh("rm -f /etc/cron.d/rplay")?;
+    let args = json!({"name": "backup", "minute": "0", "hour": "5", "job": "/usr/local/bin/backup", "user": "root", "cron_file": "rplay"});
+    ensure(t.task("cron", args.clone(), false)?.changed(), "job added")?;
+    ensure(
+        t.sh("cat /etc/cron.d/rplay")? == "#Ansible: backup\n0 5 * * * root /usr/local/bin/backup",
+        "cron.d content",
+    )?;
+    ensure(t.sh("stat -c %a /etc/cron.d/rplay")? == "644", "mode 0644")?;
+    ensure(
+        !t.task("ansible.builtin.cron", args.clone(), false)?
+            .changed(),
+        "second run ok",
+    )?;
+    t.sh("sed -i 's/^0 5/0 6/' /etc/cron.d/rplay")?;
+    let check = t.task("cron", args.clone(), true)?;
+    ensure(check.fields() == vec!["crontab"], "drift planned")?;
+    ensure(
+        check.plan.changes[0]
+            .text
+            .as_ref()
+            .is_some_and(|d| d.before.contains("0 6") && d.after.contains("0 5")),
+        "diff shows the drift",
+    )?;
+    ensure(
+        t.sh("cat /etc/cron.d/rplay")?.contains("0 6 * * *"),
+        "check changed nothing",
+    )?;
+    t.task("cron", args, false)?;
+    ensure(
+        t.sh("cat /etc/cron.d/rplay")?.contains("0 5 * * *"),
+        "fixed",
+    )?;
+    let env = json!({"name": "MAILTO", "job": "ops@example.com", "env": true, "user": "root", "cron_file": "rplay"});
+    ensure(t.task("cron", env, false)?.changed(), "env var added")?;
+    ensure(
+        t.sh("head -n1 /etc/cron.d/rplay")? == "MAILTO=ops@example.com",
+        "env first",
+    )?;
+    t.task(
+        "cron",
+        json!({"name": "MAILTO", "env": true, "cron_file": "rplay", "state": "absent"}),
+        false,
+    )?;
+    let gone = t.task(
+        "cron",
+        json!({"name": "backup", "cron_file": "rplay", "state": "absent"}),
+        false,
+    )?;
+    ensure(
+        gone.changed() && t.rc("test -e /etc/cron.d/rplay")? != 0,
+        "empty cron file removed",
+    )?;
+    Ok(())
+}
+
+fn authorized_keys() -> Result<(), Failed> {
+    let t = Target::connect()?;
+    t.sh("userdel -r rplayk >/dev/null 2>&1; useradd -m -s /bin/sh rplayk")?;
+    let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHVzZXJrZXlmb3JycGxheXRlc3RzMDEyMzQ1Njc4OTA rplay@test";
+    let args = json!({"user": "rplayk", "key": key});
+    let r = t.task("ansible.posix.authorized_key", args.clone(), false)?;
+    ensure(r.changed(), "key added")?;
+    ensure(
+        t.sh("cat /home/rplayk/.ssh/authorized_keys")? == key,
+        "file content",
+    )?;
+    ensure(
+        t.sh("stat -c '%a %U' /home/rplayk/.ssh /home/rplayk/.ssh/authorized_keys")?
+            == "700 rplayk\n600 rplayk",
+        "modes and owner",
+    )?;
+    ensure(
+        !t.task("authorized_key", args.clone(), false)?.changed(),
+        "second run ok",
+    )?;
+    t.sh("echo 'ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7 other@x' >> /home/rplayk/.ssh/authorized_keys")?;
+    let ex = json!({"user": "rplayk", "key": key, "exclusive": true});
+    let check = t.task("authorized_key", ex.clone(), true)?;
+    ensure(
+        check.changed() && t.sh("wc -l < /home/rplayk/.ssh/authorized_keys")? == "2",
+        "check keeps the other key",
+    )?;
+    t.task("authorized_key", ex, false)?;
+    ensure(
+        t.sh("cat /home/rplayk/.ssh/authorized_keys")? == key,
+        "exclusive removed the other key",
+    )?;
+    let r = t.task(
+        "authorized_key",
+        json!({"user": "rplayk", "key": key, "state": "absent"}),
+        false,
+    )?;
+    ensure(
+        r.changed() && t.sh("cat /home/rplayk/.ssh/authorized_keys")?.is_empty(),
+        "key removed",
+    )?;
+    t.sh("userdel -r rplayk >/dev/null 2>&1; true")?;
     Ok(())
 }

@@ -1,10 +1,13 @@
 //! The built-in modules, one file each.
 
 pub mod apt;
+pub mod apt_repository;
 pub mod assert;
+pub mod authorized_key;
 pub mod blockinfile;
 pub mod command;
 pub mod copy;
+pub mod cron;
 pub mod debug;
 pub mod dnf;
 pub mod fail;
