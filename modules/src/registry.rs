@@ -45,6 +45,7 @@ pub fn all() -> Vec<&'static dyn Module> {
         &builtin::service_facts::ServiceFactsModule,
         &builtin::package_facts::PackageFactsModule,
         &builtin::apt_repository::AptRepositoryModule,
+        &builtin::apt_key::AptKeyModule,
         &builtin::cron::CronModule,
         &builtin::authorized_key::AuthorizedKeyModule,
     ]

@@ -66,6 +66,7 @@ pub fn trials() -> Vec<Trial> {
         ),
         Trial::test("modules_system::cron_jobs", cron_jobs),
         Trial::test("modules_system::authorized_keys", authorized_keys),
+        Trial::test("modules_system::apt_key_files", apt_key_files),
     ]
 }
 
@@ -1196,5 +1197,54 @@ fn authorized_keys() -> Result<(), Failed> {
         "key removed",
     )?;
     t.sh("userdel -r rplayk >/dev/null 2>&1; true")?;
+    Ok(())
+}
+
+fn apt_key_files() -> Result<(), Failed> {
+    let t = Target::connect()?;
+    t.sh("rm -rf /etc/apt/keyrings/rplay.asc /etc/apt/trusted.gpg.d/rplay-*")?;
+    let key = "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmQINBFrplayTESTKEY\n-----END PGP PUBLIC KEY BLOCK-----\n";
+    let args = json!({"data": key, "keyring": "/etc/apt/keyrings/rplay.asc"});
+    ensure(
+        t.task("apt_key", args.clone(), false)?.changed(),
+        "key written",
+    )?;
+    ensure(
+        t.sh("head -n1 /etc/apt/keyrings/rplay.asc")? == "-----BEGIN PGP PUBLIC KEY BLOCK-----",
+        "keyring content",
+    )?;
+    ensure(
+        !t.task("ansible.builtin.apt_key", args, false)?.changed(),
+        "second run ok",
+    )?;
+    t.sh("printf '%s\\n' \"$(cat /etc/apt/keyrings/rplay.asc)\" | base64 > /tmp/k.b64; cp /etc/apt/keyrings/rplay.asc /tmp/rplay-key.asc")?;
+    let byfile = json!({"file": "/tmp/rplay-key.asc", "id": "0xDEADBEEF"});
+    ensure(
+        t.task("apt_key", byfile.clone(), false)?.changed(),
+        "key from a host file",
+    )?;
+    ensure(
+        t.rc("test -f /etc/apt/trusted.gpg.d/rplay-DEADBEEF.asc")? == 0,
+        "own file per key",
+    )?;
+    ensure(!t.task("apt_key", byfile, false)?.changed(), "file key ok")?;
+    let gone = t.task(
+        "apt_key",
+        json!({"id": "0xDEADBEEF", "state": "absent"}),
+        false,
+    )?;
+    ensure(
+        gone.changed() && t.rc("test -f /etc/apt/trusted.gpg.d/rplay-DEADBEEF.asc")? != 0,
+        "removed by id",
+    )?;
+    let gone = t.task(
+        "apt_key",
+        json!({"keyring": "/etc/apt/keyrings/rplay.asc", "state": "absent"}),
+        false,
+    )?;
+    ensure(
+        gone.changed() && t.rc("test -f /etc/apt/keyrings/rplay.asc")? != 0,
+        "keyring removed",
+    )?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The built-in modules, one file each.
 
 pub mod apt;
+pub mod apt_key;
 pub mod apt_repository;
 pub mod assert;
 pub mod authorized_key;
