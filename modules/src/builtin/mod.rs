@@ -19,6 +19,8 @@ pub mod firewalld;
 pub mod getent;
 pub mod group;
 pub mod hostname;
+pub mod get_url;
+pub mod group;
 pub mod include_vars;
 pub mod lineinfile;
 pub mod package;
