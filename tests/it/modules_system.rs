@@ -67,6 +67,10 @@ pub fn trials() -> Vec<Trial> {
         Trial::test("modules_system::cron_jobs", cron_jobs),
         Trial::test("modules_system::authorized_keys", authorized_keys),
         Trial::test("modules_system::apt_key_files", apt_key_files),
+        Trial::test(
+            "modules_system::same_end_state_as_ansible",
+            same_end_state_as_ansible,
+        ),
     ]
 }
 
@@ -1245,6 +1249,129 @@ fn apt_key_files() -> Result<(), Failed> {
     ensure(
         gone.changed() && t.rc("test -f /etc/apt/keyrings/rplay.asc")? != 0,
         "keyring removed",
+    )?;
+    Ok(())
+}
+
+/// Runs ansible-playbook (the oracle) with `tasks` on the python lab; returns the PLAY RECAP line.
+fn ansible_play(lab: &Lab, tasks: &Value, check: bool) -> Result<String, Failed> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let play = json!([{"hosts": "all", "gather_facts": false, "tasks": tasks}]);
+    let path = dir.path().join("play.yml");
+    std::fs::write(&path, play.to_string()).map_err(|e| e.to_string())?;
+    let bin = fixture::oracle_bin("ansible-playbook")?;
+    let mut cmd = std::process::Command::new(bin);
+    cmd.args([
+        "-i",
+        &lab.inventory.display().to_string(),
+        &path.display().to_string(),
+    ])
+    .env("ANSIBLE_HOST_KEY_CHECKING", "False")
+    .env("ANSIBLE_PYTHON_INTERPRETER", "/usr/bin/python3");
+    if check {
+        cmd.arg("--check");
+    }
+    let out = fixture::run_with_input(&mut cmd, None);
+    let recap = out
+        .stdout
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("h1 "))
+        .map(str::to_string)
+        .ok_or_else(|| {
+            format!(
+                "no recap from ansible-playbook: {}{}",
+                out.stdout, out.stderr
+            )
+        })?;
+    if out.rc != 0 {
+        return Err(format!("ansible-playbook failed: {}{}", out.stdout, out.stderr).into());
+    }
+    Ok(recap)
+}
+
+/// The module tasks of the differential test, as (module, args) pairs, for variant `v`.
+fn diff_tasks(v: u32) -> Vec<(String, Value)> {
+    let unit = format!("rplay-diff{v}");
+    vec![
+        (
+            "ansible.builtin.apt".into(),
+            json!({"name": if v == 1 { "hello" } else { "tree" }, "update_cache": true, "cache_valid_time": 3600}),
+        ),
+        (
+            "ansible.builtin.systemd".into(),
+            json!({"name": unit, "state": "started", "enabled": true, "daemon_reload": true}),
+        ),
+        (
+            "ansible.posix.firewalld".into(),
+            json!({"port": format!("{}/tcp", 8440 + v), "permanent": true, "immediate": true, "state": "enabled"}),
+        ),
+        (
+            "ansible.posix.firewalld".into(),
+            json!({"service": if v == 1 { "http" } else { "https" }, "permanent": true, "state": "enabled"}),
+        ),
+        (
+            "ansible.builtin.group".into(),
+            json!({"name": format!("diffgrp{v}"), "gid": 1880 + v}),
+        ),
+        (
+            "ansible.builtin.user".into(),
+            json!({"name": format!("diffuser{v}"), "groups": [format!("diffgrp{v}"), "adm"], "shell": "/bin/bash", "comment": "Diff User"}),
+        ),
+        (
+            "ansible.posix.sysctl".into(),
+            json!({"name": "net.ipv4.ip_forward", "value": "0", "sysctl_file": format!("/etc/sysctl.d/9{v}-diff.conf"), "reload": false}),
+        ),
+        // cron is left out: Ansible's cron needs the crontab binary even for cron_file, and
+        // the lab image has no cron package.
+        (
+            "ansible.posix.authorized_key".into(),
+            json!({"user": format!("diffuser{v}"), "key": format!("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFJwbGF5RGlmZlRlc3RLZXlOdW1iZXIwMDAwMDAwMD{v} diff@test")}),
+        ),
+        (
+            "ansible.builtin.apt_repository".into(),
+            json!({"repo": format!("deb [trusted=yes] file:/srv/diff{v} ./"), "update_cache": false}),
+        ),
+    ]
+}
+
+fn same_end_state_as_ansible() -> Result<(), Failed> {
+    let lab = pylab()?;
+    let t = Target::connect_to(pylab)?;
+    for v in [1, 2] {
+        t.sh(&format!(
+            "printf '[Service]\\nExecStart=/bin/sleep infinity\\n[Install]\\nWantedBy=multi-user.target\\n' > /lib/systemd/system/rplay-diff{v}.service"
+        ))?;
+    }
+    // Ansible converges variant 1; rplay must then find nothing to do.
+    let tasks: Vec<Value> = diff_tasks(1)
+        .into_iter()
+        .map(|(m, a)| json!({ m: a }))
+        .collect();
+    let recap = ansible_play(lab, &Value::Array(tasks), false)?;
+    ensure(recap.contains("failed=0"), format!("ansible run: {recap}"))?;
+    for (m, a) in diff_tasks(1) {
+        let r = t.task(&m, a, true)?;
+        ensure(
+            !r.changed(),
+            format!("after ansible, rplay's {m} plans {:?}", r.fields()),
+        )?;
+    }
+    // rplay converges variant 2; ansible --check must then find nothing to do.
+    for (m, a) in diff_tasks(2) {
+        ensure(
+            t.task(&m, a, false)?.changed(),
+            format!("rplay's {m} converges variant 2"),
+        )?;
+    }
+    let tasks: Vec<Value> = diff_tasks(2)
+        .into_iter()
+        .map(|(m, a)| json!({ m: a }))
+        .collect();
+    let recap = ansible_play(lab, &Value::Array(tasks), true)?;
+    ensure(
+        recap.contains("changed=0") && recap.contains("failed=0"),
+        format!("ansible --check after rplay: {recap}"),
     )?;
     Ok(())
 }
