@@ -299,6 +299,21 @@ fn apt_converge_drift_remove() -> Result<(), Failed> {
         fix.changed() && t.rc("dpkg -s hello >/dev/null")? == 0,
         "apply fixes the drift",
     )?;
+    // update_cache with packages: the cache is refreshed but that alone is not a change.
+    let r = t.task("apt", json!({"name": "hello", "update_cache": true}), false)?;
+    ensure(
+        !r.changed(),
+        format!(
+            "update_cache with installed packages is ok: {:?}",
+            r.fields()
+        ),
+    )?;
+    ensure(r.value("cache_updated") == json!(true), "cache was updated")?;
+    let r = t.task("apt", json!({"update_cache": true}), false)?;
+    ensure(
+        r.changed() && r.value("cache_updated") == json!(true),
+        "update_cache alone changes",
+    )?;
     // Versions and removal.
     let pinned = t.task("apt", json!({"name": "hello=2.10*"}), false)?;
     ensure(!pinned.changed(), "a matching version pin is ok")?;
