@@ -43,6 +43,15 @@ pub fn all() -> Vec<&'static dyn Module> {
         &builtin::group::GroupModule,
         &builtin::setup::SetupModule,
         &builtin::ping::PingModule,
+        &builtin::getent::GetentModule,
+        &builtin::sysctl::SysctlModule,
+        &builtin::hostname::HostnameModule,
+        &builtin::service_facts::ServiceFactsModule,
+        &builtin::package_facts::PackageFactsModule,
+        &builtin::apt_repository::AptRepositoryModule,
+        &builtin::apt_key::AptKeyModule,
+        &builtin::cron::CronModule,
+        &builtin::authorized_key::AuthorizedKeyModule,
     ]
 }
 
