@@ -27,6 +27,7 @@ mod convert;
 mod error;
 mod file;
 mod filters;
+mod globals;
 mod jinja_tests;
 mod lazy;
 mod lookups;

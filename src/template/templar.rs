@@ -262,6 +262,8 @@ impl Templar {
 
     /// Evaluates a bare expression to a minijinja value (undefined results are errors).
     pub(crate) fn eval_native(&self, expr: &str, ctx: &Value) -> Result<Value, TemplateError> {
+        let unqualified = strip_collection_prefixes(expr);
+        let expr = unqualified.as_ref();
         let env = self.env();
         let compiled = env
             .compile_expression(expr)
@@ -279,7 +281,8 @@ impl Templar {
             return Ok(Value::from(text));
         }
         let escaped = escape_backslashes(text);
-        let text = escaped.as_ref();
+        let unqualified = strip_collection_prefixes(escaped.as_ref());
+        let text = unqualified.as_ref();
         if let Some(expr) = single_expression(text) {
             if let Ok(compiled) = self.env().compile_expression(expr) {
                 let value = compiled.eval(ctx.clone()).map_err(|e| {
@@ -293,9 +296,23 @@ impl Templar {
             settings.trim_blocks.unwrap_or(true),
             settings.lstrip_blocks.unwrap_or(false),
         );
-        let rendered = env.render_str(body, ctx.clone()).map_err(|e| {
+        EMITTED.with(|e| e.borrow_mut().push(Vec::new()));
+        let result = env.render_str(body, ctx.clone());
+        let emitted = EMITTED.with(|e| e.borrow_mut().pop()).unwrap_or_default();
+        let rendered = result.map_err(|e| {
             self.explain_template(TemplateError::from_minijinja(&e, text), body, ctx)
         })?;
+        // 2.19 native typing: output made of exactly one emitted value (statements around it
+        // produce no text) is that value.
+        if emitted.is_empty() && rendered.is_empty() {
+            return Ok(Value::from(()));
+        }
+        if emitted.len() == 1 && rendered == display_text(&emitted[0]) {
+            if let Some(v) = emitted.into_iter().next() {
+                return Ok(v);
+            }
+        }
+        let rendered = restore_trailing_newlines(body, rendered);
         if rendered.contains(self.omit()) {
             return Ok(Value::from(rendered.replace(self.omit(), "")));
         }
@@ -435,6 +452,34 @@ fn is_tagged_value(map: &Map<String, Json>) -> bool {
     map.len() == 1 && (map.contains_key("__ansible_vault") || map.contains_key("__ansible_unsafe"))
 }
 
+/// Collections whose filters and tests rplay provides under their short names.
+const KNOWN_COLLECTIONS: [&str; 5] = [
+    "ansible.builtin.",
+    "ansible.utils.",
+    "ansible.netcommon.",
+    "community.general.",
+    "ansible.posix.",
+];
+
+/// Drops collection prefixes from filter and test names (`x | ansible.builtin.to_json`,
+/// `x is ansible.builtin.match(...)`), so fully qualified names reach the same plugins.
+pub(crate) fn strip_collection_prefixes(text: &str) -> std::borrow::Cow<'_, str> {
+    if !KNOWN_COLLECTIONS.iter().any(|c| text.contains(c)) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(
+            r"(\|\s*|\bis\s+(?:not\s+)?|\b(?:map|select|reject|selectattr|rejectattr)\(\s*['\x22])(?:ansible\.builtin|ansible\.utils|ansible\.netcommon|community\.general|ansible\.posix)\.",
+        )
+        .ok()
+    });
+    match re {
+        Some(re) => re.replace_all(text, "$1"),
+        None => std::borrow::Cow::Borrowed(text),
+    }
+}
+
 /// Jinja drops one trailing newline of every template (included ones too); Ansible then adds
 /// back as many newlines as the source had at its end (TPL-01).
 pub(crate) fn restore_trailing_newlines(source: &str, mut rendered: String) -> String {
@@ -547,12 +592,34 @@ fn make_omit_placeholder() -> String {
     format!("__omit_place_holder__{}", hex::encode(h.finalize()))
 }
 
+thread_local! {
+    /// Values written by `{{ }}` in the templates being rendered on this thread (one frame per
+    /// render; at most two kept, enough to tell "exactly one").
+    static EMITTED: std::cell::RefCell<Vec<Vec<Value>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The text a value renders as in a template.
+fn display_text(value: &Value) -> String {
+    if value.is_none() {
+        String::new()
+    } else {
+        value.to_string()
+    }
+}
+
 /// Writes a value into text the way Ansible does: `None` as nothing, undefined as an error.
 fn ansible_formatter(
     out: &mut Output,
     state: &mut State,
     value: &Value,
 ) -> Result<(), minijinja::Error> {
+    EMITTED.with(|e| {
+        if let Some(frame) = e.borrow_mut().last_mut() {
+            if frame.len() < 2 {
+                frame.push(value.clone());
+            }
+        }
+    });
     if value.is_undefined() {
         return Err(minijinja::Error::from(minijinja::ErrorKind::UndefinedError));
     }
@@ -589,6 +656,7 @@ fn build_env(trim_blocks: bool, lstrip_blocks: bool) -> Environment<'static> {
     super::filters::register(&mut env);
     super::jinja_tests::register(&mut env);
     super::lookups::register(&mut env);
+    super::globals::register(&mut env);
     env
 }
 
@@ -697,8 +765,8 @@ mod tests {
         assert_eq!(t.eval_bool("flag | bool", &ctx).ok(), Some(false));
         assert!(t.eval_bool("flag", &ctx).is_err());
         assert_eq!(t.eval_bool("{{ s }}", &ctx).ok(), Some(true));
-        assert_eq!(t.eval_bool("undef is defined", &ctx).ok(), Some(false));
-        assert!(t.eval_bool("undef", &ctx).is_err());
+        assert_eq!(t.eval_bool("nope is defined", &ctx).ok(), Some(false));
+        assert!(t.eval_bool("nope", &ctx).is_err());
         assert!(t.eval_bool("  ", &ctx).is_err());
     }
 
@@ -779,7 +847,7 @@ mod tests {
         assert_eq!(t.render_value(&v, &ctx).ok(), Some(json!([1, {"b": 2}])));
         assert_eq!(t.render_str("x{{ omit }}", &ctx).ok(), Some(json!("x")));
         let o = t
-            .render_str("{{ undef | default(omit) }}", &ctx)
+            .render_str("{{ nope | default(omit) }}", &ctx)
             .unwrap_or_default();
         assert!(t.is_omit(&o));
     }

@@ -384,7 +384,16 @@ fn strftime(format: &Value, second: Option<Value>, utc: Option<bool>) -> Result<
             .map(|d| d.as_secs() as i64)
             .unwrap_or(0),
     };
-    let fmt = py_str(format);
+    Ok(strftime_at(&py_str(format), secs))
+}
+
+/// Formats `secs` (already shifted to the wanted time zone) with `%Y %m %d %H %M %S %s %y %j %a
+/// %b`-style codes.
+pub(crate) fn strftime_at(fmt: &str, secs: i64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     let (y, mo, d, h, mi, s) = civil_from_unix(secs);
     let mut out = String::new();
     let mut chars = fmt.chars();
@@ -402,6 +411,10 @@ fn strftime(format: &Value, second: Option<Value>, utc: Option<bool>) -> Result<
             Some('S') => out.push_str(&format!("{s:02}")),
             Some('s') => out.push_str(&secs.to_string()),
             Some('y') => out.push_str(&format!("{:02}", y % 100)),
+            Some('a') => out.push_str(DAYS[secs.div_euclid(86_400).rem_euclid(7) as usize]),
+            Some('b') => out.push_str(MONTHS[(mo as usize).saturating_sub(1) % 12]),
+            Some('F') => out.push_str(&format!("{y:04}-{mo:02}-{d:02}")),
+            Some('T') => out.push_str(&format!("{h:02}:{mi:02}:{s:02}")),
             Some('%') => out.push('%'),
             Some(other) => {
                 out.push('%');
@@ -410,7 +423,7 @@ fn strftime(format: &Value, second: Option<Value>, utc: Option<bool>) -> Result<
             None => out.push('%'),
         }
     }
-    Ok(out)
+    out
 }
 
 /// (year, month, day, hour, minute, second) of a Unix timestamp, in UTC.
