@@ -840,6 +840,36 @@ mod tests {
     }
 
     #[test]
+    fn templar_is_shareable_across_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Templar>();
+        let t = Templar::new(TemplarOptions::default());
+        let handles: Vec<_> = (0..4)
+            .map(|i| {
+                let t = t.clone();
+                std::thread::spawn(move || {
+                    let vars = json!({"i": i, "s": "{{ i * 2 }}"});
+                    let ctx = t.context_from(vars.as_object().unwrap_or(&Map::new()));
+                    t.render_str("{{ s + 1 }}", &ctx).ok()
+                })
+            })
+            .collect();
+        let got: Vec<_> = handles
+            .into_iter()
+            .map(|h| h.join().ok().flatten())
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                Some(json!(1)),
+                Some(json!(3)),
+                Some(json!(5)),
+                Some(json!(7))
+            ]
+        );
+    }
+
+    #[test]
     fn omit_is_dropped() {
         let t = Templar::new(TemplarOptions::default());
         let ctx = t.context_from(&Map::new());
