@@ -117,4 +117,12 @@ pub trait Controller: Send + Sync {
     fn render_template(&self, path: &std::path::Path) -> Result<String, String>;
     /// Evaluates a Jinja2 expression (e.g. `debug: var=...`) with the task's variables.
     fn eval(&self, expr: &str) -> Result<Value, String>;
+    /// Loads a YAML or JSON variables file (vaulted values decrypted) as a mapping, for
+    /// `include_vars`. Controllers that cannot parse YAML keep this default.
+    fn load_vars(&self, path: &std::path::Path) -> Result<Value, String> {
+        Err(format!(
+            "cannot load variables from {}: this controller does not read variable files",
+            path.display()
+        ))
+    }
 }

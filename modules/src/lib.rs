@@ -24,12 +24,15 @@
 
 pub mod builtin;
 pub mod change;
+pub mod doc;
+pub mod facts;
 pub mod fileattr;
 pub mod host;
 pub mod module;
 pub mod registry;
 pub mod shell;
 pub mod spec;
+pub mod textedit;
 pub mod timestamp;
 
 pub use change::{Change, Outcome, Plan, TextDiff};

@@ -134,6 +134,10 @@ pub struct ModuleSpec {
     pub examples: &'static str,
 }
 
+/// The name of a catch-all argument: a module listing it accepts any other argument name, with
+/// its value kept as given (set_fact's variable names).
+pub const ANY_ARG: &str = "*";
+
 /// Validated, coerced arguments of one task.
 #[derive(Debug, Clone, Default)]
 pub struct Args(pub Map);
@@ -195,14 +199,20 @@ impl ModuleSpec {
     pub fn validate(&self, raw: &Map) -> Result<Args, String> {
         let mut out = Map::new();
         for (key, value) in raw {
-            let Some(arg) = self
+            let found = self
                 .args
                 .iter()
-                .find(|a| a.name == key || a.aliases.contains(&key.as_str()))
-            else {
+                .find(|a| a.name == key || a.aliases.contains(&key.as_str()));
+            if found.is_none() && self.args.iter().any(|a| a.name == ANY_ARG) {
+                // Modules such as set_fact take arbitrary names; values stay untouched.
+                out.insert(key.clone(), value.clone());
+                continue;
+            }
+            let Some(arg) = found else {
                 let mut names: Vec<&str> = self
                     .args
                     .iter()
+                    .filter(|a| a.name != ANY_ARG)
                     .flat_map(|a| std::iter::once(a.name).chain(a.aliases.iter().copied()))
                     .collect();
                 names.sort_unstable();

@@ -10,7 +10,7 @@ use rplay::lab::{self, LabPaths};
 /// Throwaway Debian 12 test hosts (systemd-nspawn) on this machine, reachable over SSH on
 /// 127.0.0.1. Hosts are named h1..hN; several labs can run at once (--lab).
 #[derive(Parser)]
-#[command(name = "rlab", version, about)]
+#[command(name = "rlab", version)]
 struct Cli {
     /// Lab name: each lab has its own hosts, ports, namespaces and state (/var/lib/rlab/NAME).
     #[arg(long = "lab", env = "RLAB_LAB", default_value = lab::paths::DEFAULT_LAB, global = true)]

@@ -16,10 +16,20 @@ use super::ssh::SshConnection;
 /// same connection instead of opening several.
 type Slot = Arc<tokio::sync::Mutex<Option<Arc<HostConnection>>>>;
 
+/// How many SSH handshakes the pool runs at once by default. Hosts beyond it wait their turn
+/// before their connect timeout starts, so a big fan-out is not mistaken for dead hosts.
+pub const DEFAULT_CONNECT_LIMIT: usize = 32;
+
 /// The connections of one run.
-#[derive(Default)]
 pub struct Pool {
     slots: std::sync::Mutex<HashMap<String, Slot>>,
+    connecting: tokio::sync::Semaphore,
+}
+
+impl Default for Pool {
+    fn default() -> Self {
+        Pool::with_connect_limit(DEFAULT_CONNECT_LIMIT)
+    }
 }
 
 fn pool_key(spec: &ConnectionSpec) -> String {
@@ -55,6 +65,14 @@ impl Pool {
         Pool::default()
     }
 
+    /// An empty pool that runs at most `limit` SSH handshakes at once (at least 1).
+    pub fn with_connect_limit(limit: usize) -> Pool {
+        Pool {
+            slots: std::sync::Mutex::new(HashMap::new()),
+            connecting: tokio::sync::Semaphore::new(limit.max(1)),
+        }
+    }
+
     /// A handle on `spec`'s host that runs everything as `become_` (or the login user). Opens the
     /// connection on first use; fails with `HostError::Unreachable` when the host cannot be
     /// reached.
@@ -79,11 +97,16 @@ impl Pool {
             _ => {
                 let link = match spec.transport {
                     Transport::Local => Link::Local,
-                    Transport::Ssh => Link::Ssh(
-                        SshConnection::open(spec)
-                            .await
-                            .map_err(|e| e.into_host_error())?,
-                    ),
+                    Transport::Ssh => {
+                        let _turn = self.connecting.acquire().await.map_err(|_| {
+                            HostError::Unreachable("the connection pool is closed".into())
+                        })?;
+                        Link::Ssh(
+                            SshConnection::open(spec)
+                                .await
+                                .map_err(|e| e.into_host_error())?,
+                        )
+                    }
                 };
                 let c = Arc::new(HostConnection::new(
                     link,
@@ -98,6 +121,22 @@ impl Pool {
             conn,
             become_.cloned(),
         )))
+    }
+
+    /// Times one bare SSH round trip on the (already opened) connection of `spec`'s host: the
+    /// yardstick for what a task costs. `None` when the host has no open SSH connection.
+    pub async fn round_trip(
+        &self,
+        spec: &ConnectionSpec,
+    ) -> Option<Result<std::time::Duration, HostError>> {
+        let slot = self
+            .slots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&pool_key(spec))
+            .cloned()?;
+        let conn = slot.lock().await.clone()?;
+        conn.ping().await
     }
 
     /// Closes the connection of `spec`'s host (`meta: reset_connection`); the next `host()`

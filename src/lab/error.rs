@@ -10,7 +10,7 @@ pub enum Error {
     NotRoot,
     /// The lab name is used in paths, namespace and machine names.
     #[error(
-        "invalid lab name {0:?}: use 1-20 characters from a-z, 0-9 and '-', starting with a letter"
+        "invalid lab name {0:?}: use 1-32 characters from a-z, 0-9 and '-', starting with a letter"
     )]
     BadLabName(String),
     /// A program rlab needs is missing and could not be installed.

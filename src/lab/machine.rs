@@ -1,6 +1,7 @@
 //! One lab host on the controller: its directory (overlay upper/work dirs, its own hostname,
 //! machine-id and ed25519 host key), and how it is started: a full host is systemd-nspawn
-//! booting systemd; a light host is sshd chrooted into the overlay with its own UTS namespace.
+//! booting systemd; a light host is sshd chrooted into the overlay with its own UTS and PID
+//! namespaces.
 //! Both run in the host's network namespace and in a private mount namespace, so the
 //! overlay mount vanishes with the host's processes.
 
@@ -117,9 +118,9 @@ pub fn launch(spec: &HostSpec) -> Result<u32> {
     let r = root.display();
     let script = if spec.light {
         format!(
-            "{overlay} && mount --rbind /dev {r}/dev && mount -t proc proc {r}/proc && mount --rbind /sys {r}/sys && \
-             mount -t tmpfs -o mode=755 tmpfs {r}/run && mkdir -p {r}/run/sshd && hostname {name} && \
-             exec chroot {r} /usr/sbin/sshd -D -e -o ListenAddress=127.0.0.1",
+            "set -e; {overlay}; mount --rbind /dev {r}/dev; mount -t proc proc {r}/proc; mount --rbind /sys {r}/sys; \
+             mount -t tmpfs -o mode=755 tmpfs {r}/run; mkdir -p {r}/run/sshd; hostname {name}; \
+             chroot {r} /usr/sbin/sshd -D -e -o ListenAddress=127.0.0.1 -o UsePAM=no -r & wait $!",
             name = spec.name
         )
     } else {
@@ -133,7 +134,12 @@ pub fn launch(spec: &HostSpec) -> Result<u32> {
     };
     let mut unshare = vec!["--mount", "--propagation", "private"];
     if spec.light {
-        unshare.push("--uts");
+        // Own hostname, and own pids: `pkill sshd` or `kill -9 1` on a light host must not
+        // reach the controller or other hosts. The shell stays as the namespace's init, so when
+        // sshd dies the whole light host goes away, as a real host would be unreachable.
+        // sshd runs without PAM and without re-executing itself per connection (-r): light
+        // hosts are for scale, and hundreds of logins at once must stay cheap.
+        unshare.extend(["--uts", "--pid", "--fork", "--kill-child"]);
     }
     let log = File::create(spec.log()).map_err(io_err(spec.log()))?;
     let log2 = log.try_clone().map_err(io_err(spec.log()))?;
@@ -154,6 +160,9 @@ pub fn launch(spec: &HostSpec) -> Result<u32> {
             "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         )
         .env("LC_ALL", "C")
+        // Each host has its own overlay: nspawn's image lock would only leave lock files in
+        // /run/systemd/nspawn/locks behind when `down` kills it.
+        .env("SYSTEMD_NSPAWN_LOCK", "0")
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(log2)
@@ -201,4 +210,10 @@ pub fn launch_forwarder(
         detail: e.to_string(),
     })?;
     Ok(child.id())
+}
+
+/// Directory systemd-nspawn creates on the controller for a machine (for `machinectl bind`);
+/// it stays behind when /run is not a tmpfs, so `down` removes it.
+pub fn nspawn_leftover_dir(machine: &str) -> PathBuf {
+    PathBuf::from("/run/systemd/nspawn/propagate").join(machine)
 }

@@ -10,9 +10,11 @@
 //! [`Diagnostic`]: crate::diag::Diagnostic
 //! [`Span`]: crate::diag::Span
 
+mod emit;
 mod loader;
 mod node;
 mod scalar;
 
+pub use emit::to_yaml_string;
 pub use loader::{load_file, load_file_with_warnings, load_str, load_str_with_warnings, Loaded};
 pub use node::{Mapping, Node, Yaml, UNSAFE_KEY, VAULT_KEY};

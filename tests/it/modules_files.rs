@@ -5,9 +5,15 @@
 
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
 use libtest_mimic::{Failed, Trial};
 use rplay::connection::local::LocalHost;
-use rplay_modules::{registry, Context, Controller, Map, Outcome, Plan, Value};
+use rplay::connection::{ConnectOptions, ConnectionSpec, Pool};
+use rplay_modules::shell::quote;
+use rplay_modules::{registry, Context, Controller, Host, Map, Outcome, Plan, Value};
+
+use crate::fixture;
 use serde_json::json;
 
 /// A controller for tests: files under one directory, templates and expressions by minijinja.
@@ -83,9 +89,16 @@ impl Controller for TestController {
 
 /// A scratch directory with a controller around it.
 struct Scratch {
-    dir: tempfile::TempDir,
+    /// Keeps the controller-side scratch directory alive.
+    _dir: tempfile::TempDir,
     controller: TestController,
-    host: LocalHost,
+    host: Arc<dyn Host>,
+    /// The scratch directory on the host.
+    root: String,
+    /// The lab and host name, for lab scratch spaces.
+    lab: Option<(&'static fixture::Lab, String)>,
+    rt: tokio::runtime::Runtime,
+    _pool: Option<Pool>,
 }
 
 /// What one task did: its plan, and the outcome when applied.
@@ -111,30 +124,131 @@ impl Run {
 }
 
 impl Scratch {
+    /// Scratch space on the controller itself (local connection).
     fn new() -> Result<Self, Failed> {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let root = dir.path().join("host").to_string_lossy().into_owned();
+        std::fs::create_dir_all(&root).map_err(|e| e.to_string())?;
+        Self::with_host(dir, Arc::new(LocalHost::new("local")), root, None, None)
+    }
+
+    /// Scratch space on lab host h1 (over SSH), in a fresh directory named after the test.
+    fn lab(test: &str) -> Result<Self, Failed> {
+        let lab = fixture::lab()?;
+        let host_name = lab.hosts.first().cloned().ok_or("the lab has no hosts")?;
+        let root = format!("/root/rplay-modfiles-{test}");
+        lab.check(&host_name, &format!("rm -rf {root} && mkdir -p {root}"))?;
+        let rt = runtime()?;
+        let pool = Pool::new();
+        let spec = ConnectionSpec::from_vars(
+            &host_name,
+            &lab_vars(lab, &host_name)?,
+            &ConnectOptions {
+                ssh_config_file: Some("/dev/null".into()),
+                retries: 0,
+                ..ConnectOptions::default()
+            },
+        )
+        .map_err(|e| e.to_string())?;
+        let host = rt
+            .block_on(pool.host(&spec, None))
+            .map_err(|e| e.to_string())?;
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        Self::with_host(dir, host, root, Some((lab, host_name)), Some((rt, pool)))
+    }
+
+    fn with_host(
+        dir: tempfile::TempDir,
+        host: Arc<dyn Host>,
+        root: String,
+        lab: Option<(&'static fixture::Lab, String)>,
+        rt_pool: Option<(tokio::runtime::Runtime, Pool)>,
+    ) -> Result<Self, Failed> {
         let base = dir.path().join("controller");
         std::fs::create_dir_all(base.join("files")).map_err(|e| e.to_string())?;
         std::fs::create_dir_all(base.join("templates")).map_err(|e| e.to_string())?;
-        std::fs::create_dir_all(dir.path().join("host")).map_err(|e| e.to_string())?;
+        let (rt, pool) = match rt_pool {
+            Some((rt, pool)) => (rt, Some(pool)),
+            None => (runtime()?, None),
+        };
         Ok(Scratch {
-            dir,
+            _dir: dir,
             controller: TestController {
                 base,
                 vars: Map::new(),
             },
-            host: LocalHost::new("local"),
+            host,
+            root,
+            lab,
+            rt,
+            _pool: pool,
         })
     }
 
-    /// A path on the "host" side of the scratch directory.
+    /// A path in the scratch space on the host.
     fn host_path(&self, rel: &str) -> String {
-        self.dir
-            .path()
-            .join("host")
-            .join(rel)
-            .to_string_lossy()
-            .into_owned()
+        format!("{}/{rel}", self.root)
+    }
+
+    /// Runs a check command on the host, outside the module under test (ssh for the lab).
+    fn sh(&self, cmd: &str) -> Result<String, Failed> {
+        match &self.lab {
+            Some((lab, host)) => Ok(lab.check(host, cmd)?),
+            None => {
+                let out = std::process::Command::new("/bin/sh")
+                    .arg("-c")
+                    .arg(cmd)
+                    .output()
+                    .map_err(|e| e.to_string())?;
+                if !out.status.success() {
+                    return Err(format!("`{cmd}`: {}", String::from_utf8_lossy(&out.stderr)).into());
+                }
+                Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+            }
+        }
+    }
+
+    fn read(&self, path: impl AsRef<str>) -> Result<String, Failed> {
+        self.sh(&format!("cat -- {}", quote(path.as_ref())))
+    }
+
+    fn write(&self, path: impl AsRef<str>, text: &str) -> Result<(), Failed> {
+        self.sh(&format!(
+            "printf '%s' {} > {}",
+            quote(text),
+            quote(path.as_ref())
+        ))
+        .map(|_| ())
+    }
+
+    fn mode(&self, path: impl AsRef<str>) -> Result<u32, Failed> {
+        let out = self.sh(&format!("stat -c %a -- {}", quote(path.as_ref())))?;
+        u32::from_str_radix(out.trim(), 8).map_err(|e| format!("mode {out}: {e}").into())
+    }
+
+    fn chmod(&self, path: impl AsRef<str>, mode: u32) -> Result<(), Failed> {
+        self.sh(&format!("chmod {mode:o} -- {}", quote(path.as_ref())))
+            .map(|_| ())
+    }
+
+    fn exists(&self, path: impl AsRef<str>) -> Result<bool, Failed> {
+        let p = quote(path.as_ref());
+        Ok(self
+            .sh(&format!("if [ -e {p} ] || [ -L {p} ]; then echo y; fi"))?
+            .trim()
+            == "y")
+    }
+
+    fn readlink(&self, path: impl AsRef<str>) -> Result<String, Failed> {
+        Ok(self
+            .sh(&format!("readlink -- {}", quote(path.as_ref())))?
+            .trim_end()
+            .to_string())
+    }
+
+    fn mkdir(&self, path: impl AsRef<str>) -> Result<(), Failed> {
+        self.sh(&format!("mkdir -p -- {}", quote(path.as_ref())))
+            .map(|_| ())
     }
 
     fn controller_file(&self, rel: &str, text: &str) -> Result<(), Failed> {
@@ -151,28 +265,16 @@ impl Scratch {
         let raw = args.as_object().cloned().unwrap_or_default();
         let args = m.spec().validate(&raw)?;
         let ctx = Context {
-            host: &self.host,
+            host: &*self.host,
             controller: &self.controller,
             check_mode: check,
             diff,
         };
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| e.to_string())?;
-        rt.block_on(async {
-            if m.spec().controller_only {
-                let outcome = m
-                    .apply(&args, Plan::default(), &ctx)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                return Ok(Run {
-                    plan: Plan::default(),
-                    outcome: Some(outcome),
-                });
-            }
+        self.rt.block_on(async {
             let plan = m.plan(&args, &ctx).await.map_err(|e| e.to_string())?;
-            if check || plan.is_empty() {
+            // As the engine does: an empty plan is the result; controller-only modules finish
+            // in their plan.
+            if check || plan.is_empty() || m.spec().controller_only {
                 return Ok(Run {
                     plan,
                     outcome: None,
@@ -217,15 +319,35 @@ fn eq<T: PartialEq + std::fmt::Debug>(a: T, b: T, what: &str) -> Result<(), Fail
     ensure(a == b, format!("{what}: {a:?} != {b:?}"))
 }
 
-fn mode_of(path: &str) -> u32 {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::symlink_metadata(path)
-        .map(|m| m.permissions().mode() & 0o7777)
-        .unwrap_or(0)
+fn runtime() -> Result<tokio::runtime::Runtime, Failed> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Failed::from(format!("tokio runtime: {e}")))
 }
 
-fn file_directory_lifecycle() -> Result<(), Failed> {
-    let s = Scratch::new()?;
+/// Connection variables of a lab host, as the lab inventory gives them.
+fn lab_vars(lab: &fixture::Lab, host: &str) -> Result<Map, Failed> {
+    let mut v = Map::new();
+    v.insert("ansible_host".into(), json!("127.0.0.1"));
+    v.insert("ansible_port".into(), json!(lab.port(host)?));
+    v.insert("ansible_user".into(), json!("root"));
+    v.insert(
+        "ansible_ssh_private_key_file".into(),
+        json!(lab.key.display().to_string()),
+    );
+    v.insert(
+        "ansible_ssh_common_args".into(),
+        json!(format!(
+            "-o UserKnownHostsFile={} -o StrictHostKeyChecking=yes -o IdentityAgent=none",
+            lab.known_hosts.display()
+        )),
+    );
+    Ok(v)
+}
+
+fn file_directory_lifecycle(s: Scratch) -> Result<(), Failed> {
     let d = s.host_path("a/b/c");
     let args = json!({"path": d, "state": "directory", "mode": "0750"});
     let first = s.apply("file", args.clone())?;
@@ -234,9 +356,9 @@ fn file_directory_lifecycle() -> Result<(), Failed> {
         vec!["state".to_string(), "mode".into()],
         "fresh plan",
     )?;
-    eq(mode_of(&d), 0o750, "mode of the new directory")?;
+    eq(s.mode(&d)?, 0o750, "mode of the new directory")?;
     eq(
-        mode_of(&s.host_path("a")),
+        s.mode(&s.host_path("a"))?,
         0o750,
         "created parents get the mode",
     )?;
@@ -245,8 +367,7 @@ fn file_directory_lifecycle() -> Result<(), Failed> {
         !s.apply("file", args.clone())?.changed(),
         "second run must not change",
     )?;
-    std::fs::set_permissions(&d, std::os::unix::fs::PermissionsExt::from_mode(0o700))
-        .map_err(|e| e.to_string())?;
+    s.chmod(&d, 0o700)?;
     let check = s.run("file", args.clone(), true, true)?;
     eq(check.fields(), vec!["mode".to_string()], "drift plan")?;
     eq(
@@ -254,9 +375,9 @@ fn file_directory_lifecycle() -> Result<(), Failed> {
         json!("0700"),
         "drift before",
     )?;
-    eq(mode_of(&d), 0o700, "check mode changed nothing")?;
+    eq(s.mode(&d)?, 0o700, "check mode changed nothing")?;
     s.apply("file", args.clone())?;
-    eq(mode_of(&d), 0o750, "drift fixed")?;
+    eq(s.mode(&d)?, 0o750, "drift fixed")?;
     // Symbolic mode equal to the current bits: nothing to do.
     ensure(
         !s.apply(
@@ -269,7 +390,7 @@ fn file_directory_lifecycle() -> Result<(), Failed> {
     // Absent.
     let gone = s.apply("file", json!({"path": s.host_path("a"), "state": "absent"}))?;
     eq(gone.fields(), vec!["state".to_string()], "absent plan")?;
-    ensure(!Path::new(&s.host_path("a")).exists(), "tree removed")?;
+    ensure(!s.exists(&s.host_path("a"))?, "tree removed")?;
     ensure(
         !s.apply("file", json!({"path": s.host_path("a"), "state": "absent"}))?
             .changed(),
@@ -278,28 +399,19 @@ fn file_directory_lifecycle() -> Result<(), Failed> {
     Ok(())
 }
 
-fn file_links_touch_and_errors() -> Result<(), Failed> {
-    let s = Scratch::new()?;
+fn file_links_touch_and_errors(s: Scratch) -> Result<(), Failed> {
     let target = s.host_path("target");
-    std::fs::write(&target, "x").map_err(|e| e.to_string())?;
+    s.write(&target, "x")?;
     let link = s.host_path("link");
     let args = json!({"src": target, "dest": link, "state": "link"});
     ensure(s.apply("file", args.clone())?.changed(), "link created")?;
-    eq(
-        std::fs::read_link(&link).map_err(|e| e.to_string())?,
-        PathBuf::from(&target),
-        "link target",
-    )?;
+    eq(s.readlink(&link)?, target.clone(), "link target")?;
     ensure(!s.apply("file", args.clone())?.changed(), "link idempotent")?;
     let other = s.host_path("other");
-    std::fs::write(&other, "y").map_err(|e| e.to_string())?;
+    s.write(&other, "y")?;
     let moved = s.apply("file", json!({"src": other, "dest": link, "state": "link"}))?;
     eq(moved.fields(), vec!["src".to_string()], "relink plan")?;
-    eq(
-        std::fs::read_link(&link).map_err(|e| e.to_string())?,
-        PathBuf::from(&other),
-        "relinked",
-    )?;
+    eq(s.readlink(&link)?, other.clone(), "relinked")?;
     let e = s.fails(
         "file",
         json!({"src": target, "dest": other, "state": "link"}),
@@ -323,8 +435,8 @@ fn file_links_touch_and_errors() -> Result<(), Failed> {
         "file",
         json!({"path": t, "state": "touch", "mode": "u=rw,g=r,o=r"}),
     )?;
-    ensure(r.changed() && Path::new(&t).is_file(), "touch creates")?;
-    eq(mode_of(&t), 0o644, "touch mode")?;
+    ensure(r.changed() && s.exists(&t)?, "touch creates")?;
+    eq(s.mode(&t)?, 0o644, "touch mode")?;
     ensure(
         s.apply("file", json!({"path": t, "state": "touch"}))?
             .changed(),
@@ -357,11 +469,10 @@ fn file_links_touch_and_errors() -> Result<(), Failed> {
     Ok(())
 }
 
-fn file_recurse() -> Result<(), Failed> {
-    let s = Scratch::new()?;
+fn file_recurse(s: Scratch) -> Result<(), Failed> {
     let root = s.host_path("tree");
-    std::fs::create_dir_all(format!("{root}/sub")).map_err(|e| e.to_string())?;
-    std::fs::write(format!("{root}/sub/f"), "x").map_err(|e| e.to_string())?;
+    s.mkdir(format!("{root}/sub"))?;
+    s.write(format!("{root}/sub/f"), "x")?;
     let args =
         json!({"path": root, "state": "directory", "recurse": true, "mode": "u=rwX,g=rX,o="});
     let r = s.apply("file", args.clone())?;
@@ -370,17 +481,16 @@ fn file_recurse() -> Result<(), Failed> {
         format!("recurse planned: {:?}", r.fields()),
     )?;
     eq(
-        mode_of(&format!("{root}/sub/f")),
+        s.mode(&format!("{root}/sub/f"))?,
         0o640,
         "file mode in tree",
     )?;
-    eq(mode_of(&format!("{root}/sub")), 0o750, "dir mode in tree")?;
+    eq(s.mode(&format!("{root}/sub"))?, 0o750, "dir mode in tree")?;
     ensure(!s.apply("file", args)?.changed(), "recurse idempotent")?;
     Ok(())
 }
 
-fn copy_content_lifecycle() -> Result<(), Failed> {
-    let s = Scratch::new()?;
+fn copy_content_lifecycle(s: Scratch) -> Result<(), Failed> {
     let dest = s.host_path("app.conf");
     let args = json!({"content": "a=1\nb=2\n", "dest": dest, "mode": "0600", "backup": true});
     let first = s.apply("copy", args.clone())?;
@@ -389,12 +499,8 @@ fn copy_content_lifecycle() -> Result<(), Failed> {
         vec!["content".to_string(), "mode".into()],
         "fresh plan",
     )?;
-    eq(
-        std::fs::read_to_string(&dest).map_err(|e| e.to_string())?,
-        "a=1\nb=2\n".to_string(),
-        "content",
-    )?;
-    eq(mode_of(&dest), 0o600, "mode")?;
+    eq(s.read(&dest)?, "a=1\nb=2\n".to_string(), "content")?;
+    eq(s.mode(&dest)?, 0o600, "mode")?;
     eq(
         first.value("checksum"),
         json!("5c913f3105032302017e444852688ef5b95c4a0f"),
@@ -410,7 +516,7 @@ fn copy_content_lifecycle() -> Result<(), Failed> {
     let second = s.apply("copy", args.clone())?;
     ensure(!second.changed(), "second run ok")?;
     eq(second.value("mode"), json!("0600"), "mode value")?;
-    std::fs::write(&dest, "a=1\nb=3\n").map_err(|e| e.to_string())?;
+    s.write(&dest, "a=1\nb=3\n")?;
     let check = s.run("copy", args.clone(), true, true)?;
     eq(check.fields(), vec!["content".to_string()], "drift plan")?;
     let text = check.plan.changes[0].text.clone().ok_or("diff text")?;
@@ -420,26 +526,22 @@ fn copy_content_lifecycle() -> Result<(), Failed> {
         "diff",
     )?;
     eq(
-        std::fs::read_to_string(&dest).map_err(|e| e.to_string())?,
+        s.read(&dest)?,
         "a=1\nb=3\n".to_string(),
         "check changed nothing",
     )?;
     let fixed = s.apply("copy", args.clone())?;
-    eq(
-        std::fs::read_to_string(&dest).map_err(|e| e.to_string())?,
-        "a=1\nb=2\n".to_string(),
-        "fixed",
-    )?;
+    eq(s.read(&dest)?, "a=1\nb=2\n".to_string(), "fixed")?;
     let backup = fixed.value("backup_file");
     let backup = backup.as_str().ok_or("backup_file returned")?;
     eq(
-        std::fs::read_to_string(backup).map_err(|e| e.to_string())?,
+        s.read(backup)?,
         "a=1\nb=3\n".to_string(),
         "backup keeps old",
     )?;
-    eq(mode_of(&dest), 0o600, "mode kept on replace")?;
+    eq(s.mode(&dest)?, 0o600, "mode kept on replace")?;
     // force: false never replaces.
-    std::fs::write(&dest, "other\n").map_err(|e| e.to_string())?;
+    s.write(&dest, "other\n")?;
     ensure(
         !s.apply(
             "copy",
@@ -463,7 +565,7 @@ fn copy_content_lifecycle() -> Result<(), Failed> {
     )?;
     eq(e, "failed to validate".to_string(), "validate fails")?;
     eq(
-        std::fs::read_to_string(&dest).map_err(|e| e.to_string())?,
+        s.read(&dest)?,
         "good\n".to_string(),
         "unvalidated content not installed",
     )?;
@@ -474,7 +576,7 @@ fn copy_content_lifecycle() -> Result<(), Failed> {
         json!({"content": {"a": 1, "b": [1, "é"]}, "dest": j}),
     )?;
     eq(
-        std::fs::read_to_string(&j).map_err(|e| e.to_string())?,
+        s.read(&j)?,
         r#"{"a": 1, "b": [1, "\u00e9"]}"#.to_string(),
         "json",
     )?;
@@ -486,13 +588,12 @@ fn copy_content_lifecycle() -> Result<(), Failed> {
     Ok(())
 }
 
-fn copy_src_file_and_tree() -> Result<(), Failed> {
-    let s = Scratch::new()?;
+fn copy_src_file_and_tree(s: Scratch) -> Result<(), Failed> {
     s.controller_file("files/h.txt", "hello\n")?;
     s.controller_file("files/tree/a", "a\n")?;
     s.controller_file("files/tree/sub/b", "b\n")?;
     let out = s.host_path("out");
-    std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+    s.mkdir(&out)?;
     let r = s.apply("copy", json!({"src": "h.txt", "dest": format!("{out}/")}))?;
     eq(
         r.value("dest"),
@@ -504,7 +605,7 @@ fn copy_src_file_and_tree() -> Result<(), Failed> {
         json!("f572d396fae9206628714fb2ce00f72e94f2258f"),
         "sha1",
     )?;
-    eq(mode_of(&format!("{out}/h.txt")), 0o644, "new file mode")?;
+    eq(s.mode(&format!("{out}/h.txt"))?, 0o644, "new file mode")?;
     ensure(
         !s.apply("copy", json!({"src": "h.txt", "dest": out}))?
             .changed(),
@@ -513,7 +614,7 @@ fn copy_src_file_and_tree() -> Result<(), Failed> {
     let tree = s.apply("copy", json!({"src": "tree", "dest": out}))?;
     ensure(tree.changed(), "tree copied")?;
     eq(
-        std::fs::read_to_string(format!("{out}/tree/sub/b")).map_err(|e| e.to_string())?,
+        s.read(format!("{out}/tree/sub/b"))?,
         "b\n".to_string(),
         "nested file",
     )?;
@@ -525,15 +626,15 @@ fn copy_src_file_and_tree() -> Result<(), Failed> {
     let t2 = format!("{out}/t2");
     s.apply("copy", json!({"src": "tree/", "dest": t2}))?;
     ensure(
-        Path::new(&format!("{t2}/sub/b")).is_file(),
+        s.exists(&format!("{t2}/sub/b"))?,
         "contents copied with trailing slash",
     )?;
-    std::fs::write(format!("{t2}/a"), "drift\n").map_err(|e| e.to_string())?;
+    s.write(format!("{t2}/a"), "drift\n")?;
     let check = s.run("copy", json!({"src": "tree/", "dest": t2}), true, false)?;
     eq(check.fields(), vec![format!("file:{t2}/a")], "tree drift")?;
     s.apply("copy", json!({"src": "tree/", "dest": t2}))?;
     eq(
-        std::fs::read_to_string(format!("{t2}/a")).map_err(|e| e.to_string())?,
+        s.read(format!("{t2}/a"))?,
         "a\n".to_string(),
         "tree drift fixed",
     )?;
@@ -547,8 +648,7 @@ fn copy_src_file_and_tree() -> Result<(), Failed> {
     Ok(())
 }
 
-fn command_and_shell() -> Result<(), Failed> {
-    let s = Scratch::new()?;
+fn command_and_shell(s: Scratch) -> Result<(), Failed> {
     let dir = s.host_path("");
     let r = s.apply("command", json!({"cmd": "pwd", "chdir": dir}))?;
     let o = r.outcome.as_ref().ok_or("ran")?;
@@ -599,26 +699,679 @@ fn command_and_shell() -> Result<(), Failed> {
     Ok(())
 }
 
-/// The trials of this file.
+fn lineinfile_lifecycle(s: Scratch) -> Result<(), Failed> {
+    let f = s.host_path("li.txt");
+    s.write(&f, "a=1\nb=2\na=9\n")?;
+    s.chmod(&f, 0o640)?;
+    let args = json!({"path": f, "regexp": "^a=", "line": "a=X", "backup": true});
+    let check = s.run("lineinfile", args.clone(), true, true)?;
+    eq(check.fields(), vec!["content".to_string()], "plan")?;
+    let text = check.plan.changes[0].text.clone().ok_or("diff")?;
+    eq(text.after.as_str(), "a=1\nb=2\na=X\n", "diff after")?;
+    eq(text.before_header, format!("{f} (content)"), "diff header")?;
+    eq(
+        s.read(&f)?,
+        "a=1\nb=2\na=9\n".to_string(),
+        "check changed nothing",
+    )?;
+    let r = s.apply("lineinfile", args.clone())?;
+    eq(r.value("msg"), json!("line replaced"), "msg")?;
+    eq(
+        s.read(&f)?,
+        "a=1\nb=2\na=X\n".to_string(),
+        "replaced last match",
+    )?;
+    eq(s.mode(&f)?, 0o640, "mode kept")?;
+    let backup = r.value("backup");
+    eq(
+        s.read(backup.as_str().ok_or("backup")?)?,
+        "a=1\nb=2\na=9\n".to_string(),
+        "backup",
+    )?;
+    let again = s.apply("lineinfile", args.clone())?;
+    ensure(!again.changed(), "idempotent")?;
+    eq(again.value("msg"), json!(""), "unchanged msg")?;
+    let r = s.apply(
+        "lineinfile",
+        json!({"path": f, "regexp": "^a", "state": "absent"}),
+    )?;
+    eq(
+        (r.value("msg"), r.value("found")),
+        (json!("2 line(s) removed"), json!(2)),
+        "absent",
+    )?;
+    let r = s.apply(
+        "lineinfile",
+        json!({"path": f, "line": "z", "mode": "0600"}),
+    )?;
+    eq(
+        r.value("msg"),
+        json!("line added and ownership, perms or SE linux context changed"),
+        "attrs msg",
+    )?;
+    eq(s.read(&f)?, "b=2\nz\n".to_string(), "appended")?;
+    let e = s.fails(
+        "lineinfile",
+        json!({"path": s.host_path("missing"), "line": "z"}),
+    )?;
+    eq(
+        e,
+        format!("Destination {} does not exist !", s.host_path("missing")),
+        "missing",
+    )?;
+    let created = s.host_path("new/dir/file");
+    s.apply(
+        "lineinfile",
+        json!({"path": created, "line": "z", "create": true}),
+    )?;
+    eq(s.read(&created)?, "z\n".to_string(), "created with parents")?;
+    eq(s.mode(&created)?, 0o644, "created mode")?;
+    Ok(())
+}
+
+fn blockinfile_and_replace(s: Scratch) -> Result<(), Failed> {
+    let f = s.host_path("b.txt");
+    s.write(&f, "x\n")?;
+    let args = json!({"path": f, "block": "q\nr"});
+    let r = s.apply("blockinfile", args.clone())?;
+    eq(r.value("msg"), json!("Block inserted"), "msg")?;
+    eq(
+        s.read(&f)?,
+        "x\n# BEGIN ANSIBLE MANAGED BLOCK\nq\nr\n# END ANSIBLE MANAGED BLOCK\n".to_string(),
+        "block",
+    )?;
+    ensure(
+        !s.apply("blockinfile", args.clone())?.changed(),
+        "block idempotent",
+    )?;
+    let r = s.apply(
+        "replace",
+        json!({"path": f, "regexp": "^(q|r)$", "replace": "<\\1>", "backup": true}),
+    )?;
+    eq(r.value("msg"), json!("2 replacements made"), "replace msg")?;
+    ensure(
+        r.value("backup_file").as_str().is_some(),
+        "replace backup_file",
+    )?;
+    eq(
+        s.read(&f)?,
+        "x\n# BEGIN ANSIBLE MANAGED BLOCK\n<q>\n<r>\n# END ANSIBLE MANAGED BLOCK\n".to_string(),
+        "replaced",
+    )?;
+    ensure(
+        !s.apply(
+            "replace",
+            json!({"path": f, "regexp": "^(q|r)$", "replace": "<\\1>"}),
+        )?
+        .changed(),
+        "replace idempotent",
+    )?;
+    let r = s.apply("blockinfile", json!({"path": f, "state": "absent"}))?;
+    eq(r.value("msg"), json!("Block removed"), "removed")?;
+    eq(s.read(&f)?, "x\n".to_string(), "block gone")?;
+    Ok(())
+}
+
+fn template_and_stat(mut s: Scratch) -> Result<(), Failed> {
+    s.controller_file("templates/site.conf.j2", "server {{ name }};\n")?;
+    s.controller.vars.insert("name".into(), json!("web1"));
+    let dest = s.host_path("site.conf");
+    let args = json!({"src": "site.conf.j2", "dest": dest, "mode": "0640"});
+    let r = s.apply("template", args.clone())?;
+    ensure(r.changed(), "rendered")?;
+    eq(s.read(&dest)?, "server web1;\n".to_string(), "content")?;
+    ensure(
+        !s.apply("template", args.clone())?.changed(),
+        "template idempotent",
+    )?;
+    s.controller.vars.insert("name".into(), json!("web2"));
+    let check = s.run("template", args.clone(), true, true)?;
+    let text = check
+        .plan
+        .changes
+        .first()
+        .and_then(|c| c.text.clone())
+        .ok_or("diff")?;
+    ensure(
+        text.after_header.ends_with("templates/site.conf.j2"),
+        format!("after header {}", text.after_header),
+    )?;
+    eq(
+        (text.before.as_str(), text.after.as_str()),
+        ("server web1;\n", "server web2;\n"),
+        "template diff",
+    )?;
+    let st = s.apply("stat", json!({"path": dest}))?;
+    ensure(!st.changed(), "stat never changes")?;
+    let d = st.value("stat");
+    eq(
+        (d["exists"].clone(), d["isreg"].clone(), d["mode"].clone()),
+        (json!(true), json!(true), json!("0640")),
+        "stat",
+    )?;
+    eq(
+        d["checksum"].clone(),
+        json!("0cf400ba77e419131a77ee0780b013c8424ad277"),
+        "stat checksum",
+    )?;
+    let none = s.apply("stat", json!({"path": s.host_path("none")}))?;
+    eq(none.value("stat"), json!({"exists": false}), "absent stat")?;
+    Ok(())
+}
+
+fn controller_modules(mut s: Scratch) -> Result<(), Failed> {
+    s.controller.vars.insert("port".into(), json!(8080));
+    s.controller.vars.insert("user".into(), json!("app"));
+    let r = s.apply("debug", json!({"msg": {"a": [1, 2]}}))?;
+    eq(r.value("msg"), json!({"a": [1, 2]}), "debug msg keeps type")?;
+    eq(
+        s.apply("debug", json!({}))?.value("msg"),
+        json!("Hello world!"),
+        "default msg",
+    )?;
+    let r = s.apply("debug", json!({"var": "port"}))?;
+    eq(r.value("port"), json!(8080), "debug var")?;
+    let r = s.apply("debug", json!({"var": "nope"}))?;
+    eq(
+        r.value("nope"),
+        json!("VARIABLE IS NOT DEFINED!"),
+        "undefined var",
+    )?;
+    let e = s
+        .apply("debug", json!({"msg": "a", "var": "b"}))
+        .err()
+        .ok_or("msg+var must be rejected")?;
+    ensure(
+        e.message()
+            .is_some_and(|m| m.contains("mutually exclusive")),
+        "exclusive",
+    )?;
+    let r = s.apply("set_fact", json!({"a": 1, "b": "yes"}))?;
+    eq(
+        r.value("ansible_facts"),
+        json!({"a": 1, "b": "yes"}),
+        "set_fact",
+    )?;
+    ensure(!r.changed(), "set_fact never changes")?;
+    let ok = s.apply("assert", json!({"that": ["port == 8080", "user == 'app'"]}))?;
+    eq(
+        (ok.value("msg"), ok.value("failed")),
+        (json!("All assertions passed"), Value::Null),
+        "assert ok",
+    )?;
+    let bad = s.apply(
+        "assert",
+        json!({"that": ["port == 8080", "user == 'root'"], "fail_msg": "no"}),
+    )?;
+    eq(
+        (
+            bad.value("failed"),
+            bad.value("assertion"),
+            bad.value("evaluated_to"),
+            bad.value("msg"),
+        ),
+        (
+            json!(true),
+            json!("user == 'root'"),
+            json!(false),
+            json!("no"),
+        ),
+        "assert fails on the first false",
+    )?;
+    let e = s
+        .apply("assert", json!({"that": "port"}))
+        .err()
+        .ok_or("non-boolean must fail")?;
+    ensure(
+        e.message()
+            .is_some_and(|m| m.contains("Conditionals must have a boolean result")),
+        "bool",
+    )?;
+    let f = s.apply("fail", json!({}))?;
+    eq(
+        (f.value("failed"), f.value("msg")),
+        (json!(true), json!("Failed as requested from task")),
+        "fail",
+    )?;
+    let p = s.apply("pause", json!({"seconds": 0}))?;
+    eq(p.value("stdout"), json!("Paused for 0 seconds"), "pause")?;
+    Ok(())
+}
+
+fn slurp_fetch_tempfile(s: Scratch) -> Result<(), Failed> {
+    let f = s.host_path("data.txt");
+    s.write(&f, "secret-ish\n")?;
+    let r = s.apply("slurp", json!({"src": f}))?;
+    eq(r.value("content"), json!("c2VjcmV0LWlzaAo="), "base64")?;
+    eq(r.value("encoding"), json!("base64"), "encoding")?;
+    let e = s.fails("slurp", json!({"path": s.host_path("none")}))?;
+    eq(
+        e,
+        format!("file not found: {}", s.host_path("none")),
+        "slurp missing",
+    )?;
+    let dest = s
+        .controller
+        .base
+        .join("fetched")
+        .to_string_lossy()
+        .into_owned();
+    let r = s.apply("fetch", json!({"src": f, "dest": dest}))?;
+    ensure(r.changed(), "fetched")?;
+    let local = format!("{dest}/{}/{}", s.host.name(), f.trim_start_matches('/'));
+    eq(
+        std::fs::read_to_string(&local).map_err(|e| e.to_string())?,
+        "secret-ish\n".to_string(),
+        "fetched content",
+    )?;
+    eq(r.value("dest"), json!(local), "fetch dest")?;
+    ensure(
+        !s.apply("fetch", json!({"src": f, "dest": dest}))?.changed(),
+        "fetch idempotent",
+    )?;
+    let flat = format!("{dest}/flat/");
+    let r = s.apply("fetch", json!({"src": f, "dest": flat, "flat": true}))?;
+    eq(
+        r.value("dest"),
+        json!(format!("{flat}data.txt")),
+        "flat dest",
+    )?;
+    let e = s.fails("fetch", json!({"src": s.host_path("none"), "dest": dest}))?;
+    eq(
+        e,
+        "the remote file does not exist, not transferring, ignored".to_string(),
+        "fetch missing",
+    )?;
+    let ok = s.apply(
+        "fetch",
+        json!({"src": s.host_path("none"), "dest": dest, "fail_on_missing": false}),
+    )?;
+    ensure(!ok.changed(), "missing ignored")?;
+    let t = s.apply(
+        "tempfile",
+        json!({"path": s.host_path(""), "suffix": ".x", "state": "directory"}),
+    )?;
+    let p = t.value("path");
+    let p = p.as_str().ok_or("tempfile path")?;
+    ensure(
+        p.ends_with(".x") && p.contains("/ansible."),
+        format!("tempfile name {p}"),
+    )?;
+    ensure(s.exists(p)?, "tempfile exists")?;
+    eq(t.value("state"), json!("directory"), "tempfile state")?;
+    Ok(())
+}
+
+fn find_files(s: Scratch) -> Result<(), Failed> {
+    let root = s.host_path("logs");
+    s.mkdir(format!("{root}/sub"))?;
+    s.write(format!("{root}/a.log"), "error: x\n")?;
+    s.write(format!("{root}/b.txt"), "fine\n")?;
+    s.write(format!("{root}/.hidden.log"), "error\n")?;
+    s.write(format!("{root}/sub/c.log"), "ok\n")?;
+    let names = |r: &Run| -> Vec<String> {
+        let mut v: Vec<String> = r
+            .value("files")
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|f| {
+                        f["path"]
+                            .as_str()
+                            .map(|p| p.rsplit('/').next().unwrap_or(p).to_string())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    };
+    let r = s.apply("find", json!({"paths": root, "patterns": "*.log"}))?;
+    eq(names(&r), vec!["a.log".to_string()], "top level, no hidden")?;
+    let r = s.apply(
+        "find",
+        json!({"paths": root, "patterns": ["*.log"], "recurse": true, "hidden": true}),
+    )?;
+    eq(
+        names(&r),
+        vec![".hidden.log".to_string(), "a.log".into(), "c.log".into()],
+        "recursive",
+    )?;
+    eq(r.value("matched"), json!(3), "matched")?;
+    let r = s.apply(
+        "find",
+        json!({"paths": root, "contains": "^error", "recurse": true, "get_checksum": true}),
+    )?;
+    eq(names(&r), vec!["a.log".to_string()], "contains")?;
+    ensure(
+        r.value("files")[0]["checksum"]
+            .as_str()
+            .is_some_and(|c| c.len() == 40),
+        "checksum",
+    )?;
+    let r = s.apply("find", json!({"paths": root, "file_type": "directory"}))?;
+    eq(names(&r), vec!["sub".to_string()], "directories")?;
+    let r = s.apply(
+        "find",
+        json!({"paths": root, "patterns": "^[ab]\\.", "use_regex": true}),
+    )?;
+    eq(
+        names(&r),
+        vec!["a.log".to_string(), "b.txt".into()],
+        "regex",
+    )?;
+    let r = s.apply("find", json!({"paths": [s.host_path("none")]}))?;
+    eq(r.value("matched"), json!(0), "missing path")?;
+    ensure(
+        r.value("skipped_paths")
+            .as_object()
+            .is_some_and(|m| m.len() == 1),
+        "skipped path",
+    )?;
+    Ok(())
+}
+
+fn get_url_file_scheme(s: Scratch) -> Result<(), Failed> {
+    let src = s.host_path("src.bin");
+    s.write(&src, "payload v1\n")?;
+    let dest = s.host_path("dl/");
+    s.mkdir(&dest)?;
+    let url = format!("file://{src}");
+    let sha256 = "sha256:".to_string() + &sha256_hex(b"payload v1\n");
+    let args = json!({"url": url, "dest": dest, "mode": "0640", "checksum": sha256});
+    let r = s.apply("get_url", args.clone())?;
+    ensure(r.changed(), "downloaded")?;
+    let file = format!("{dest}src.bin");
+    eq(r.value("dest"), json!(file), "dest in directory")?;
+    eq(s.read(&file)?, "payload v1\n".to_string(), "content")?;
+    eq(s.mode(&file)?, 0o640, "mode")?;
+    eq(r.value("msg"), json!("OK (11 bytes)"), "msg")?;
+    ensure(
+        !s.apply("get_url", args.clone())?.changed(),
+        "checksum matches: nothing to do",
+    )?;
+    // force=false: an existing file is kept even when the source changed.
+    s.write(&src, "payload v2\n")?;
+    ensure(
+        !s.apply("get_url", json!({"url": url, "dest": file}))?
+            .changed(),
+        "force=false keeps",
+    )?;
+    let check = s.run(
+        "get_url",
+        json!({"url": url, "dest": file, "force": true}),
+        true,
+        false,
+    )?;
+    eq(
+        check.fields(),
+        vec!["content".to_string()],
+        "force plans a download",
+    )?;
+    eq(
+        s.read(&file)?,
+        "payload v1\n".to_string(),
+        "check changed nothing",
+    )?;
+    s.apply("get_url", json!({"url": url, "dest": file, "force": true}))?;
+    eq(s.read(&file)?, "payload v2\n".to_string(), "forced")?;
+    eq(s.mode(&file)?, 0o640, "mode kept on replace")?;
+    ensure(
+        !s.apply("get_url", json!({"url": url, "dest": file, "force": true}))?
+            .changed(),
+        "same download",
+    )?;
+    let e = s.fails(
+        "get_url",
+        json!({"url": url, "dest": s.host_path("other"), "checksum": "sha1:0000"}),
+    )?;
+    ensure(e.contains("did not match"), e)?;
+    ensure(
+        !s.exists(s.host_path("other"))?,
+        "bad download not installed",
+    )?;
+    Ok(())
+}
+
+fn get_url_http_local(s: Scratch) -> Result<(), Failed> {
+    let served = tempfile::tempdir().map_err(|e| e.to_string())?;
+    std::fs::write(served.path().join("f.txt"), "over http\n").map_err(|e| e.to_string())?;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+    // A one-file HTTP server answering each request with the file.
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for stream in listener.incoming().flatten().take(4) {
+            let mut stream = stream;
+            let mut req = Vec::new();
+            let mut buf = [0u8; 2048];
+            while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => req.extend_from_slice(&buf[..n]),
+                }
+            }
+            let body = b"over http\n";
+            let _ = write!(
+                stream,
+                "HTTP/1.0 200 OK\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(body);
+        }
+    });
+    let dest = s.host_path("h.txt");
+    let r = s.apply(
+        "get_url",
+        json!({"url": format!("http://127.0.0.1:{port}/f.txt"), "dest": dest}),
+    )?;
+    ensure(r.changed(), "downloaded")?;
+    eq(
+        s.read(&dest)?,
+        "over http\n".to_string(),
+        "content over http",
+    )?;
+    Ok(())
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(data))
+}
+
+/// A playbook registering the results of the file and command modules, run on localhost.
+const DIFF_PLAYBOOK: &str = r#"- hosts: localhost
+  gather_facts: false
+  vars:
+    v: 1
+  tasks:
+    - file: path={{ out_dir }} state=directory
+      register: r_dir
+    - copy: src=a.txt dest={{ out_dir }}/a.txt mode=0600
+      register: r_copy
+    - copy: src=a.txt dest={{ out_dir }}/a.txt mode=0600
+      register: r_copy2
+    - copy: content="k=v\n" dest={{ out_dir }}/c.conf owner=root group=root
+      register: r_content
+    - template: src=t.j2 dest={{ out_dir }}/t.txt
+      register: r_tpl
+    - lineinfile: path={{ out_dir }}/t.txt line=y=2 insertbefore=BOF
+      register: r_li
+    - lineinfile: path={{ out_dir }}/t.txt regexp='^y=' state=absent
+      register: r_li_abs
+    - blockinfile: path={{ out_dir }}/t.txt block="b"
+      register: r_bi
+    - replace: path={{ out_dir }}/t.txt regexp='^x=(\d)' replace='x=\1\1'
+      register: r_rep
+    - file: path={{ out_dir }}/l src={{ out_dir }}/a.txt state=link
+      register: r_link
+    - file: path={{ out_dir }}/a.txt mode=u=rw,g=r
+      register: r_mode
+    - file: path={{ out_dir }}/gone state=absent
+      register: r_absent
+    - command: cat {{ out_dir }}/t.txt
+      register: r_cmd
+    - shell: "echo hi; echo err >&2; exit 2"
+      register: r_sh
+      ignore_errors: true
+    - command: echo x creates={{ out_dir }}
+      register: r_creates
+    - command: echo x removes={{ out_dir }}/none
+      register: r_removes
+    - stat: path={{ out_dir }}/a.txt get_mime=false get_attributes=false
+      register: r_stat
+    - stat: path={{ out_dir }}/l get_mime=false get_attributes=false
+      register: r_stat_link
+    - stat: path={{ out_dir }}/none
+      register: r_stat_none
+    - slurp: src={{ out_dir }}/a.txt
+      register: r_slurp
+    - set_fact: f1=yes
+      register: r_sf
+    - assert: {that: ["v == 1"]}
+      register: r_as
+    - copy:
+        dest: "{{ out_dir }}/results.json"
+        content: "{{ {'dir': r_dir, 'copy': r_copy, 'copy2': r_copy2, 'content': r_content, 'tpl': r_tpl, 'li': r_li, 'li_abs': r_li_abs, 'bi': r_bi, 'rep': r_rep, 'link': r_link, 'mode': r_mode, 'absent': r_absent, 'cmd': r_cmd, 'sh': r_sh, 'creates': r_creates, 'removes': r_removes, 'stat': r_stat, 'stat_link': r_stat_link, 'stat_none': r_stat_none, 'slurp': r_slurp, 'sf': r_sf, 'as': r_as} }}"
+"#;
+
+/// Keys that differ between runs or by design (rplay reports the controller source as `src`).
+const VOLATILE: &[&str] = &[
+    "start",
+    "end",
+    "delta",
+    "atime",
+    "mtime",
+    "ctime",
+    "inode",
+    "dev",
+    "backup_file",
+    "invocation",
+    "diff",
+    "warnings",
+    "md5sum",
+    "src",
+];
+
+fn normalise(v: &Value, out_dir: &str) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(k, _)| !VOLATILE.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), normalise(v, out_dir)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(|v| normalise(v, out_dir)).collect()),
+        Value::String(s) => Value::String(s.replace(out_dir, "OUT")),
+        other => other.clone(),
+    }
+}
+
+/// Runs the playbook with ansible-playbook and with rplay; the files and the registered results
+/// must be the same.
+fn differential_results() -> Result<(), Failed> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let base = dir.path();
+    std::fs::create_dir_all(base.join("files")).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(base.join("templates")).map_err(|e| e.to_string())?;
+    std::fs::write(base.join("files/a.txt"), "abc\n").map_err(|e| e.to_string())?;
+    std::fs::write(base.join("templates/t.j2"), "x={{ v }}\n").map_err(|e| e.to_string())?;
+    std::fs::write(base.join("pb.yml"), DIFF_PLAYBOOK).map_err(|e| e.to_string())?;
+    let run = |program: PathBuf, out: &str| -> Result<Value, Failed> {
+        let o = std::process::Command::new(&program)
+            .current_dir(base)
+            .arg("pb.yml")
+            .arg("-e")
+            .arg(format!("out_dir={out}"))
+            .env("ANSIBLE_NOCOLOR", "1")
+            .output()
+            .map_err(|e| format!("{}: {e}", program.display()))?;
+        if !o.status.success() {
+            return Err(format!(
+                "{} failed: {}{}",
+                program.display(),
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            )
+            .into());
+        }
+        let text =
+            std::fs::read_to_string(format!("{out}/results.json")).map_err(|e| e.to_string())?;
+        let v: Value = serde_json::from_str(&text).map_err(|e| format!("results.json: {e}"))?;
+        Ok(normalise(&v, out))
+    };
+    let out_a = base.join("outA").to_string_lossy().into_owned();
+    let out_r = base.join("outR").to_string_lossy().into_owned();
+    let ansible = run(fixture::oracle_bin("ansible-playbook")?, &out_a)?;
+    let rplay = run(fixture::bin("rplay"), &out_r)?;
+    let mut diffs = Vec::new();
+    if let (Some(a), Some(r)) = (ansible.as_object(), rplay.as_object()) {
+        for (task, av) in a {
+            let rv = r.get(task).cloned().unwrap_or(Value::Null);
+            if let (Some(am), Some(rm)) = (av.as_object(), rv.as_object()) {
+                for k in am.keys().chain(rm.keys()) {
+                    if am.get(k) != rm.get(k) {
+                        diffs.push(format!(
+                            "{task}.{k}: ansible {:?} rplay {:?}",
+                            am.get(k),
+                            rm.get(k)
+                        ));
+                    }
+                }
+            } else if *av != rv {
+                diffs.push(format!("{task}: ansible {av} rplay {rv}"));
+            }
+        }
+    }
+    diffs.dedup();
+    ensure(diffs.is_empty(), diffs.join("\n"))?;
+    for f in ["a.txt", "c.conf", "t.txt"] {
+        let a = std::fs::read_to_string(format!("{out_a}/{f}")).map_err(|e| e.to_string())?;
+        let r = std::fs::read_to_string(format!("{out_r}/{f}")).map_err(|e| e.to_string())?;
+        eq(r, a, &format!("{f} contents"))?;
+    }
+    Ok(())
+}
+
+/// Every scenario runs twice: on the controller through the local connection, and on a lab host
+/// through SSH.
 pub fn trials() -> Vec<Trial> {
-    vec![
-        Trial::test(
-            "modules_files::file_directory_lifecycle",
-            file_directory_lifecycle,
-        ),
-        Trial::test(
-            "modules_files::file_links_touch_and_errors",
-            file_links_touch_and_errors,
-        ),
-        Trial::test("modules_files::file_recurse", file_recurse),
-        Trial::test(
-            "modules_files::copy_content_lifecycle",
-            copy_content_lifecycle,
-        ),
-        Trial::test(
-            "modules_files::copy_src_file_and_tree",
-            copy_src_file_and_tree,
-        ),
-        Trial::test("modules_files::command_and_shell", command_and_shell),
-    ]
+    type Scenario = fn(Scratch) -> Result<(), Failed>;
+    let scenarios: Vec<(&str, Scenario)> = vec![
+        ("get_url_file_scheme", get_url_file_scheme),
+        ("find_files", find_files),
+        ("slurp_fetch_tempfile", slurp_fetch_tempfile),
+        ("file_directory_lifecycle", file_directory_lifecycle),
+        ("file_links_touch_and_errors", file_links_touch_and_errors),
+        ("copy_content_lifecycle", copy_content_lifecycle),
+        ("copy_src_file_and_tree", copy_src_file_and_tree),
+        ("blockinfile_and_replace", blockinfile_and_replace),
+        ("file_recurse", file_recurse),
+        ("command_and_shell", command_and_shell),
+        ("lineinfile_lifecycle", lineinfile_lifecycle),
+        ("template_and_stat", template_and_stat),
+    ];
+    let mut trials = Vec::new();
+    for (name, scenario) in scenarios {
+        trials.push(Trial::test(
+            format!("modules_files::local::{name}"),
+            move || scenario(Scratch::new()?),
+        ));
+        trials.push(Trial::test(
+            format!("modules_files::lab::{name}"),
+            move || scenario(Scratch::lab(name)?),
+        ));
+    }
+    trials.push(Trial::test(
+        "modules_files::differential::registered_results",
+        differential_results,
+    ));
+    trials.push(Trial::test("modules_files::local::get_url_http", || {
+        get_url_http_local(Scratch::new()?)
+    }));
+    trials.push(Trial::test(
+        "modules_files::local::controller_modules",
+        || controller_modules(Scratch::new()?),
+    ));
+    trials
 }
