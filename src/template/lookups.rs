@@ -96,7 +96,9 @@ fn run(
         .unwrap_or(name);
     let result = match run_plugin(state, name, &terms, &kwargs).map_err(|e| {
         let detail = e.detail().unwrap_or("lookup failed").to_string();
-        if detail.starts_with("The lookup plugin") {
+        if detail.starts_with("The lookup plugin")
+            || e.kind() == minijinja::ErrorKind::UndefinedError
+        {
             e
         } else {
             fail(format!("The lookup plugin '{name}' failed: {detail}"))
@@ -264,7 +266,10 @@ fn run_plugin(
                     match state.lookup(&term) {
                         Some(v) if !v.is_undefined() => Ok(v),
                         _ => default.clone().ok_or_else(|| {
-                            fail(format!("No variable found with this name: {term}"))
+                            minijinja::Error::new(
+                                minijinja::ErrorKind::UndefinedError,
+                                format!("No variable named '{term}' was found."),
+                            )
                         }),
                     }
                 })

@@ -140,7 +140,7 @@ impl Templar {
             return Ok(Json::String(text.to_string()));
         }
         let value = self.render_native(text, ctx)?;
-        convert::to_json(&value, self.omit())
+        convert::to_json(&value, self.omit()).map_err(|e| self.explain_template(e, text, ctx))
     }
 
     /// Renders every string in `value` (list items, dict values and keys) like
@@ -400,6 +400,9 @@ fn first_undefined(
     for root in names {
         let value = ctx.get_attr(&root).ok()?;
         if value.is_undefined() {
+            if let Some(reason) = super::lazy::lazy_undefined_reason(&root) {
+                return Some(TemplateError::new(TemplateErrorKind::Undefined, reason));
+            }
             return Some(TemplateError::undefined(&root));
         }
         let pattern = format!(
