@@ -13,6 +13,8 @@ pub(super) fn register(env: &mut Environment<'static>) {
     env.add_filter("float", to_float);
     env.add_filter("string", |v: &Value| py_str(v));
     env.add_filter("ternary", ternary);
+    env.add_filter("default", default);
+    env.add_filter("d", default);
     env.add_filter("mandatory", mandatory);
     env.add_filter("type_debug", |v: &Value| python_type_name(v));
     env.add_filter("indent", indent);
@@ -169,6 +171,35 @@ fn dict_function(args: Rest<ValueOrKwargs>) -> Result<Value, Error> {
         }
     }
     Ok(Value::from_pairs(pairs))
+}
+
+/// `default(default_value='', boolean=False)`: replaces undefined values (and falsy ones when
+/// `boolean`); `None` is kept (2.19).
+fn default(value: &Value, args: Rest<ValueOrKwargs>) -> Result<Value, Error> {
+    let (args, kwargs) = split_kwargs(&args);
+    let fallback = args
+        .first()
+        .cloned()
+        .or_else(|| {
+            kwargs
+                .as_ref()
+                .and_then(|k| k.get::<Option<Value>>("default_value").ok().flatten())
+        })
+        .unwrap_or(Value::from(""));
+    let boolean = args
+        .get(1)
+        .cloned()
+        .or_else(|| {
+            kwargs
+                .as_ref()
+                .and_then(|k| k.get::<Option<Value>>("boolean").ok().flatten())
+        })
+        .is_some_and(|v| v.is_true());
+    if value.is_undefined() || (boolean && !value.is_true()) {
+        Ok(fallback)
+    } else {
+        Ok(value.clone())
+    }
 }
 
 /// `ternary(true_val, false_val, none_val=None)`.
