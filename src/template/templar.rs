@@ -412,9 +412,7 @@ fn first_undefined(
         let Ok(re) = regex::Regex::new(&pattern) else {
             continue;
         };
-        let Ok(segment_re) =
-            regex::Regex::new(r#"\.\s*(\w+)|\[\s*'([^']*)'\s*\]|\[\s*"([^"]*)"\s*\]"#)
-        else {
+        let Some(segment_re) = segment_regex() else {
             continue;
         };
         for chain in re.captures_iter(source) {
@@ -441,6 +439,15 @@ fn first_undefined(
         }
     }
     None
+}
+
+/// Matches one `.attr`, `['key']` or `["key"]` step of an attribute chain.
+fn segment_regex() -> Option<&'static regex::Regex> {
+    static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        regex::Regex::new(r#"\.\s*(\w+)|\[\s*'([^']*)'\s*\]|\[\s*"([^"]*)"\s*\]"#).ok()
+    })
+    .as_ref()
 }
 
 fn empty_conditional() -> TemplateError {
