@@ -351,6 +351,33 @@ fn seed_of(kwargs: &Option<Kwargs>) -> Option<String> {
 /// `random(start=None, step=1, seed=None)`: a random element of a list, or an int below `n`.
 fn random(value: &Value, args: Rest<ValueOrKwargs>) -> Result<Value, Error> {
     let (args, kwargs) = split_kwargs(&args);
+    // With a seed, Python's own generator so the pick equals Ansible's.
+    let seed = kwargs
+        .as_ref()
+        .and_then(|k| k.get::<Option<Value>>("seed").ok().flatten());
+    if let Some(seed) = seed {
+        let mut py = match seed.as_i64() {
+            Some(i) if seed.is_integer() => super::py_random::PyRandom::from_int_seed(i),
+            _ => super::py_random::PyRandom::from_str_seed(&py_str(&seed)),
+        };
+        if let Some(end) = value.as_i64() {
+            let start = args.first().and_then(Value::as_i64).unwrap_or(0);
+            let step = args.get(1).and_then(Value::as_i64).unwrap_or(1).max(1);
+            if end <= start {
+                return Err(fail("empty range for randrange()"));
+            }
+            let count = ((end - start) + step - 1) / step;
+            return Ok(Value::from(
+                start + py.randbelow(count as u64) as i64 * step,
+            ));
+        }
+        let items: Vec<Value> = value.try_iter()?.collect();
+        if items.is_empty() {
+            return Err(fail("Cannot choose from an empty sequence"));
+        }
+        let i = py.randbelow(items.len() as u64) as usize;
+        return Ok(items[i].clone());
+    }
     let mut rng = Rng::new(seed_of(&kwargs).as_deref());
     if let Some(end) = value.as_i64() {
         let start = args.first().and_then(Value::as_i64).unwrap_or(0);
@@ -372,10 +399,20 @@ fn random(value: &Value, args: Rest<ValueOrKwargs>) -> Result<Value, Error> {
 /// `shuffle(seed=None)`: the list in random order.
 fn shuffle(value: &Value, args: Rest<ValueOrKwargs>) -> Result<Value, Error> {
     let (_, kwargs) = split_kwargs(&args);
-    let mut rng = Rng::new(seed_of(&kwargs).as_deref());
+    let seed = kwargs
+        .as_ref()
+        .and_then(|k| k.get::<Option<Value>>("seed").ok().flatten());
+    let mut py = seed.map(|s| match s.as_i64() {
+        Some(i) if s.is_integer() => super::py_random::PyRandom::from_int_seed(i),
+        _ => super::py_random::PyRandom::from_str_seed(&py_str(&s)),
+    });
+    let mut rng = Rng::new(None);
     let mut items: Vec<Value> = value.try_iter()?.collect();
     for i in (1..items.len()).rev() {
-        let j = rng.below(i as u64 + 1) as usize;
+        let j = match py.as_mut() {
+            Some(p) => p.randbelow(i as u64 + 1) as usize,
+            None => rng.below(i as u64 + 1) as usize,
+        };
         items.swap(i, j);
     }
     Ok(Value::from(items))

@@ -10,6 +10,7 @@ mod data;
 mod encode;
 mod math;
 mod paths;
+mod py_random;
 mod regex;
 mod sets;
 
