@@ -214,11 +214,8 @@ async fn run(args: PlaybookArgs) -> i32 {
             }
             RunError::Fatal(msg) => eprintln!("[ERROR]: {msg}"),
         }
-        if let Ok(mut r) = Ok::<_, ()>(()) {
-            let _ = &mut r;
-        }
         runner.close().await;
-        runner.finish();
+        runner.finish_without_recap();
         return exit_code::ERROR;
     }
     runner.close().await;

@@ -171,7 +171,10 @@ fn site_converges() -> Result<(), Failed> {
         return Err(format!("second run changed something:\n{out}").into());
     }
     for h in &lab.hosts {
-        let page = lab.check(h, "curl -fsS http://127.0.0.1:8080/")?;
+        let page = lab.check(
+            h,
+            "bash -c 'exec 3<>/dev/tcp/127.0.0.1/8080; printf \"GET / HTTP/1.0\\r\\n\\r\\n\" >&3; cat <&3'",
+        )?;
         if !page.contains("rplay example") {
             return Err(format!("{h}: nginx does not serve the site: {page}").into());
         }
