@@ -450,7 +450,7 @@ fn down_locked(lab: &LabPaths, log: &dyn Fn(&str)) -> Result<()> {
     let nspawn_dir = machine::nspawn_leftover_dir("");
     if let Ok(entries) = std::fs::read_dir(&nspawn_dir) {
         for e in entries.filter_map(|e| e.ok()) {
-            if e.file_name().to_str().is_some_and(|n| is_ours(n)) {
+            if e.file_name().to_str().is_some_and(&is_ours) {
                 let _ = std::fs::remove_dir(e.path());
             }
         }
@@ -482,4 +482,29 @@ pub fn status(lab: &LabPaths) -> Result<(LabState, Vec<HostStatus>)> {
         })
         .collect();
     Ok((state, hosts))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_taken_first_port_is_reported_and_free_ports_are_picked_around_taken_ones() {
+        let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = taken.local_addr().unwrap().port();
+        match bind_ports(1, Some(port)) {
+            Err(Error::PortInUse { port: p }) => assert_eq!(p, port),
+            other => panic!("expected PortInUse, got {other:?}"),
+        }
+        let picked = bind_ports(3, None).unwrap();
+        let ports: Vec<u16> = picked
+            .iter()
+            .map(|l| l.local_addr().unwrap().port())
+            .collect();
+        assert_eq!(ports.len(), 3);
+        assert!(ports
+            .iter()
+            .all(|p| (DEFAULT_FIRST_PORT..=PORT_LIMIT).contains(p)));
+        assert!(ports.windows(2).all(|w| w[0] < w[1]));
+    }
 }
