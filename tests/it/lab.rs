@@ -3,6 +3,7 @@
 //! `down` leaves no process, mount or namespace behind, also after a crash; light hosts work.
 
 use std::collections::HashSet;
+use std::path::Path;
 use std::process::Command;
 
 use libtest_mimic::{Failed, Trial};
@@ -275,15 +276,12 @@ fn rlab_cli_status_inventory_ssh(lab: &Lab) -> Result<(), String> {
 }
 
 fn python_lab_runs_ansible_modules(lab: &Lab) -> Result<(), String> {
-    let ansible = fixture::oracle_bin("ansible")?;
-    let o = fixture::run_with_input(
-        Command::new(ansible)
-            .arg("-i")
-            .arg(&lab.inventory)
-            .args(["lab", "-m", "apt", "-a", "name=tree state=present"])
-            .env("ANSIBLE_HOST_KEY_CHECKING", "True"),
-        None,
-    );
+    let o = fixture::oracle(
+        lab,
+        "ansible",
+        &["lab", "-m", "apt", "-a", "name=tree state=present"],
+        Path::new("/"),
+    )?;
     if o.rc != 0 || o.stdout.matches("CHANGED").count() != 2 {
         return Err(format!(
             "ansible apt on the python lab: rc {}\n{}\n{}",
