@@ -28,6 +28,18 @@ pub fn all() -> Vec<&'static dyn Module> {
         &builtin::fetch::FetchModule,
         &builtin::tempfile::TempfileModule,
         &builtin::find::FindModule,
+        // system (modsystem)
+        &builtin::apt::AptModule,
+        &builtin::dnf::DnfModule,
+        &builtin::package::PackageModule,
+        &builtin::systemd::SystemdModule,
+        &builtin::service::ServiceModule,
+        &builtin::firewalld::FirewalldModule,
+        &builtin::get_url::GetUrlModule,
+        &builtin::user::UserModule,
+        &builtin::group::GroupModule,
+        &builtin::setup::SetupModule,
+        &builtin::ping::PingModule,
     ]
 }
 

@@ -10,9 +10,10 @@ use rplay::cli::AdhocArgs;
 use rplay::output::{self, exit_code, AdhocLines, AdhocOptions};
 use rplay::playbook::node::Origin;
 use rplay::playbook::{kv, Item, Play, Playbook, Task};
-use rplay::run::connector::{BecomeWanted, LocalOnly};
+use rplay::run::connector::BecomeWanted;
 use rplay::run::event::{Fanout, Reporter};
 use rplay::run::inventory_view::InventoryView;
+use rplay::run::pool_connector::PoolConnector;
 use rplay::run::simple_inventory::SimpleInventory;
 use rplay::run::tags::TagFilter;
 use rplay::run::templating::Templating;
@@ -181,16 +182,20 @@ async fn run(args: AdhocArgs) -> i32 {
     };
     let runner = Runner::new(
         opts,
-        Arc::new(Templating::new()),
+        Arc::new(Templating::default()),
         inventory,
-        Arc::new(LocalOnly),
+        Arc::new(PoolConnector::new(
+            rplay::cli::connect_options::connect_options(&args.connection, &args.privilege),
+        )),
         Box::new(Fanout(reporters)),
     );
     if let Err(e) = runner.run_playbook(&book, &loader).await {
         eprintln!("[ERROR]: {e}");
+        runner.close().await;
         runner.finish();
         return exit_code::ERROR;
     }
+    runner.close().await;
     runner.finish();
     exit_code::from_stats(&runner.stats())
 }

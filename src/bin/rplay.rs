@@ -10,8 +10,9 @@ use clap::Parser;
 use rplay::cli::PlaybookArgs;
 use rplay::output::{self, exit_code, DefaultLines, JsonDocument, JsonLines, LineOptions};
 use rplay::playbook::Loader;
-use rplay::run::connector::{BecomeWanted, LocalOnly};
+use rplay::run::connector::BecomeWanted;
 use rplay::run::event::{Fanout, Reporter};
+use rplay::run::pool_connector::PoolConnector;
 use rplay::run::simple_inventory::SimpleInventory;
 use rplay::run::tags::TagFilter;
 use rplay::run::templating::Templating;
@@ -186,9 +187,11 @@ async fn run(args: PlaybookArgs) -> i32 {
     };
     let runner = Runner::new(
         opts,
-        Arc::new(Templating::new()),
+        Arc::new(Templating::default()),
         inventory,
-        Arc::new(LocalOnly),
+        Arc::new(PoolConnector::new(
+            rplay::cli::connect_options::connect_options(&args.connection, &args.privilege),
+        )),
         reporter,
     );
     let mut fatal: Option<RunError> = None;
@@ -211,12 +214,11 @@ async fn run(args: PlaybookArgs) -> i32 {
             }
             RunError::Fatal(msg) => eprintln!("[ERROR]: {msg}"),
         }
-        if let Ok(mut r) = Ok::<_, ()>(()) {
-            let _ = &mut r;
-        }
-        runner.finish();
+        runner.close().await;
+        runner.finish_without_recap();
         return exit_code::ERROR;
     }
+    runner.close().await;
     runner.finish();
     if let Some(t) = &args.start_at_task {
         if runner.start_at_task_missed() {

@@ -207,29 +207,50 @@ struct Config {
 }
 
 impl Config {
-    fn from_env() -> Self {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        Config {
-            identity_list: var("ANSIBLE_VAULT_IDENTITY_LIST")
-                .map(|v| {
-                    v.split(',')
-                        .map(|s| s.trim().to_string())
-                        .filter(|s| !s.is_empty())
-                        .collect()
+    /// ansible.cfg (found as Ansible finds it) and `ANSIBLE_*` variables, environment first.
+    fn load() -> Result<Self> {
+        let settings = rplay::config::Settings::load().map_err(|d| Failure {
+            message: d.to_string(),
+            code: 1,
+        })?;
+        for warning in &settings.warnings {
+            eprintln!("[WARNING]: {warning}");
+        }
+        // Vault settings the shared `Settings` does not carry: read beside it, same precedence.
+        let file = match &settings.config_file {
+            Some(path) => Some(rplay::config::ConfigFile::read(path).map_err(|d| Failure {
+                message: d.to_string(),
+                code: 1,
+            })?),
+            None => None,
+        };
+        let setting = |env: &str, key: &str| {
+            std::env::var(env)
+                .ok()
+                .or_else(|| {
+                    file.as_ref()
+                        .and_then(|f| f.get("defaults", key))
+                        .map(|v| v.value.clone())
                 })
-                .unwrap_or_default(),
-            password_file: var("ANSIBLE_VAULT_PASSWORD_FILE").map(|p| expand_path(Path::new(&p))),
-            default_identity: var("ANSIBLE_VAULT_IDENTITY")
+                .filter(|v| !v.trim().is_empty())
+        };
+        Ok(Config {
+            identity_list: settings.vault_identity_list.clone(),
+            password_file: settings.vault_password_file.clone(),
+            default_identity: setting("ANSIBLE_VAULT_IDENTITY", "vault_identity")
                 .unwrap_or_else(|| rplay::vault::DEFAULT_VAULT_ID.into()),
-            encrypt_identity: var("ANSIBLE_VAULT_ENCRYPT_IDENTITY"),
-            id_match: var("ANSIBLE_VAULT_ID_MATCH").is_some_and(|v| {
+            encrypt_identity: setting("ANSIBLE_VAULT_ENCRYPT_IDENTITY", "vault_encrypt_identity"),
+            id_match: setting("ANSIBLE_VAULT_ID_MATCH", "vault_id_match").is_some_and(|v| {
                 matches!(
-                    v.to_ascii_lowercase().as_str(),
+                    v.trim().to_ascii_lowercase().as_str(),
                     "1" | "true" | "yes" | "on" | "y" | "t"
                 )
             }),
-            editor: var("EDITOR").unwrap_or_else(|| "vi".into()),
-        }
+            editor: std::env::var("EDITOR")
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+                .unwrap_or_else(|| "vi".into()),
+        })
     }
 
     fn options(&self, common: &Common) -> VaultOptions {
@@ -266,7 +287,7 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<()> {
-    let config = Config::from_env();
+    let config = Config::load()?;
     match cli.action {
         Action::Create {
             common,
@@ -771,23 +792,76 @@ fn run_editor(config: &Config, path: &Path) -> Result<()> {
             code: 1,
         });
     };
-    let status = std::process::Command::new(program)
-        .args(args)
-        .arg(path)
-        .status()
-        .map_err(|e| Failure {
-            message: format!(
-                "Unable to execute the command \"{} {}\": {e}",
-                config.editor,
-                path.display()
-            ),
+    // While the editor runs, rvault must survive ^C, a closed terminal or a kill, so that the
+    // scratch file is always wiped; the editor itself gets the default handlers back.
+    let guard = SignalsIgnored::new();
+    let mut cmd = std::process::Command::new(program);
+    cmd.args(args).arg(path);
+    // SAFETY: only async-signal-safe calls (signal) between fork and exec.
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        cmd.pre_exec(|| {
+            for sig in HANDLED_SIGNALS {
+                libc::signal(sig, libc::SIG_DFL);
+            }
+            Ok(())
+        });
+    }
+    let status = cmd.status();
+    drop(guard);
+    let status = status.map_err(|e| Failure {
+        message: format!(
+            "Unable to execute the command \"{} {}\": {e}",
+            config.editor,
+            path.display()
+        ),
+        code: 1,
+    })?;
+    use std::os::unix::process::ExitStatusExt;
+    if let Some(signal) = status.signal() {
+        return Err(Failure {
+            message: format!("the editor was killed by signal {signal}; nothing was saved"),
             code: 1,
-        })?;
+        });
+    }
     if !status.success() {
-        // ansible-vault ignores the editor's exit status; so do we, but say so.
+        // ansible-vault ignores the editor's exit status (vim's :cq); so do we, but say so.
         eprintln!("[WARNING]: the editor exited with {status}");
     }
     Ok(())
+}
+
+/// Signals that would end rvault while the editor holds plaintext.
+const HANDLED_SIGNALS: [libc::c_int; 4] =
+    [libc::SIGINT, libc::SIGQUIT, libc::SIGHUP, libc::SIGTERM];
+
+/// Ignores [`HANDLED_SIGNALS`] until dropped, then restores the previous handlers.
+struct SignalsIgnored {
+    previous: Vec<(libc::c_int, libc::sighandler_t)>,
+}
+
+impl SignalsIgnored {
+    fn new() -> Self {
+        let previous = HANDLED_SIGNALS
+            .iter()
+            // SAFETY: installing SIG_IGN is always valid; the old handler is kept to restore.
+            .map(|&sig| (sig, unsafe { libc::signal(sig, libc::SIG_IGN) }))
+            .collect();
+        SignalsIgnored { previous }
+    }
+}
+
+impl Drop for SignalsIgnored {
+    fn drop(&mut self) {
+        for &(sig, handler) in &self.previous {
+            if handler != libc::SIG_ERR {
+                // SAFETY: restores the handler that was installed before.
+                unsafe {
+                    libc::signal(sig, handler);
+                }
+            }
+        }
+    }
 }
 
 /// What `encrypt_string` was asked to encrypt.

@@ -3,6 +3,7 @@
 
 pub mod adhoc;
 pub mod common;
+pub mod connect_options;
 pub mod playbook;
 
 pub use adhoc::AdhocArgs;

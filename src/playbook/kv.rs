@@ -19,7 +19,16 @@ const FREE_FORM_OPTIONS: &[&str] = &[
 /// Splits an argument string on whitespace, keeping quoted parts and Jinja blocks (`{{ }}`,
 /// `{% %}`, `{# #}`) whole. Tokens keep their quotes.
 pub fn split_args(text: &str) -> Result<Vec<String>, String> {
+    Ok(split_args_spans(text)?
+        .into_iter()
+        .map(|(t, _, _)| t)
+        .collect())
+}
+
+/// Like [`split_args`], with each token's character range in `text`.
+pub fn split_args_spans(text: &str) -> Result<Vec<(String, usize, usize)>, String> {
     let mut tokens = Vec::new();
+    let mut start = 0usize;
     let mut current = String::new();
     let mut quote: Option<char> = None;
     let mut depth = 0usize;
@@ -64,9 +73,10 @@ pub fn split_args(text: &str) -> Result<Vec<String>, String> {
         }
         if depth == 0 && c.is_whitespace() {
             if !current.is_empty() {
-                tokens.push(std::mem::take(&mut current));
+                tokens.push((std::mem::take(&mut current), start, i));
             }
             i += 1;
+            start = i;
             continue;
         }
         current.push(c);
@@ -83,7 +93,7 @@ pub fn split_args(text: &str) -> Result<Vec<String>, String> {
         ));
     }
     if !current.is_empty() {
-        tokens.push(current);
+        tokens.push((current, start, chars.len()));
     }
     Ok(tokens)
 }
@@ -151,7 +161,9 @@ fn push_skip(out: &mut String, chars: &mut std::iter::Peekable<std::str::Chars<'
 pub fn parse_kv(text: &str, check_raw: bool) -> Result<Map<String, Value>, String> {
     let mut options = Map::new();
     let mut raw_params: Vec<String> = Vec::new();
-    for orig in split_args(text)? {
+    let chars: Vec<char> = text.chars().collect();
+    let mut option_spans: Vec<(usize, usize)> = Vec::new();
+    for (orig, tok_start, tok_end) in split_args_spans(text)? {
         let x = decode_escapes(&orig);
         let pos = x
             .char_indices()
@@ -171,10 +183,20 @@ pub fn parse_kv(text: &str, check_raw: bool) -> Result<Map<String, Value>, Strin
         if check_raw && !FREE_FORM_OPTIONS.contains(&key) {
             raw_params.push(orig);
         } else {
+            option_spans.push((tok_start, tok_end));
             options.insert(key.to_string(), Value::String(unquote(value).to_string()));
         }
     }
-    if !raw_params.is_empty() {
+    if check_raw && !raw_params.is_empty() {
+        // Free-form text keeps its own spacing and line breaks; only the options are cut out.
+        let kept: String = chars
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !option_spans.iter().any(|(a, b)| i >= a && i < b))
+            .map(|(_, c)| *c)
+            .collect();
+        options.insert("_raw_params".into(), Value::String(kept.trim().to_string()));
+    } else if !raw_params.is_empty() {
         options.insert("_raw_params".into(), Value::String(raw_params.join(" ")));
     }
     Ok(options)
@@ -211,6 +233,8 @@ mod tests {
         assert_eq!(m["chdir"], "/tmp");
         let m = parse_kv(r#"echo "a=b c" foo=bar"#, true).unwrap();
         assert_eq!(m["_raw_params"], r#"echo "a=b c" foo=bar"#);
+        let m = parse_kv("a\nb  c creates=/x\n", true).unwrap();
+        assert_eq!(m["_raw_params"], "a\nb  c");
     }
 
     #[test]

@@ -67,10 +67,23 @@ impl Controller for TaskController {
     }
 
     fn render_template(&self, path: &Path) -> Result<String, String> {
-        self.templating.render_file(path, &self.ctx)
+        self.templating
+            .render_file(path, &self.ctx, &self.search_dirs)
     }
 
     fn eval(&self, expr: &str) -> Result<Value, String> {
         self.templating.eval(expr, &self.ctx)
+    }
+
+    fn load_vars(&self, path: &Path) -> Result<Value, String> {
+        let node = crate::playbook::yaml_source::read_yaml(path).map_err(|e| e.to_string())?;
+        match node.to_value() {
+            Value::Null => Ok(Value::Object(Default::default())),
+            v @ Value::Object(_) => Ok(v),
+            _ => Err(format!(
+                "{} must be stored as a dictionary/hash",
+                path.display()
+            )),
+        }
     }
 }

@@ -61,15 +61,15 @@ impl Runner {
         }
     }
 
-    /// Runs notified handlers for `hosts`, in definition order, until none is pending.
+    /// Runs notified handlers for `hosts` in definition order, in one pass: a handler notified by
+    /// a later one waits for the next flush, one notified by an earlier one runs in this pass.
     pub(crate) fn flush_handlers<'a>(
         &'a self,
         pc: &'a PlayCtx,
         hosts: Vec<String>,
     ) -> super::runner::Walk<'a> {
         Box::pin(async move {
-            loop {
-                let mut ran = false;
+            {
                 let count = pc.handlers.lock().map(|h| h.len()).unwrap_or(0);
                 for idx in 0..count {
                     if self.stop.load(Ordering::SeqCst) && self.fatal_error().is_some() {
@@ -99,12 +99,8 @@ impl Runner {
                     let handler: Option<Arc<Task>> =
                         pc.handlers.lock().ok().and_then(|h| h.get(idx).cloned());
                     if let Some(handler) = handler {
-                        ran = true;
                         self.run_task(pc, &handler, &targets, false, true).await;
                     }
-                }
-                if !ran {
-                    break;
                 }
             }
         })
@@ -153,12 +149,15 @@ impl Runner {
                 return;
             }
         }
-        self.report(Event::TaskStart(TaskStart {
-            name: display.to_string(),
-            kind: TaskKind::Task,
-            action: task.action_written.clone(),
-            origin: Some(task.origin.clone()),
-        }));
+        // ansible-core 2.19 shows a meta task's banner once per host it runs for.
+        for _ in hosts {
+            self.report(Event::TaskStart(TaskStart {
+                name: display.to_string(),
+                kind: TaskKind::Task,
+                action: task.action_written.clone(),
+                origin: Some(task.origin.clone()),
+            }));
+        }
         match action.as_str() {
             "flush_handlers" => {
                 let targets = self.flush_targets(pc);

@@ -18,6 +18,8 @@ pub struct HostVars {
     pub inventory: Arc<dyn InventoryView>,
     /// Per-host run memory.
     pub hosts: Arc<Mutex<HashMap<String, HostState>>>,
+    /// The template engine (each host's vars are templated lazily).
+    pub templating: Arc<super::templating::Templating>,
 }
 
 impl std::fmt::Debug for HostVars {
@@ -60,8 +62,7 @@ impl HostVars {
 impl Object for HostVars {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         let host = key.as_str()?;
-        self.vars_of(host)
-            .map(|m| super::templating::to_jinja(&Json::Object(m)))
+        self.vars_of(host).map(|m| self.templating.lazy_map(m))
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {

@@ -71,6 +71,8 @@ struct Exec {
     result: Map<String, Value>,
     include: Option<IncludeRequest>,
     controller_only: bool,
+    /// The task failed before its action ran (templating its arguments...).
+    task_error: bool,
 }
 
 const CENSORED: &str =
@@ -102,6 +104,14 @@ fn failed_result(msg: impl Into<String>) -> Map<String, Value> {
     m
 }
 
+/// A failure of the task itself (conditional, loop, argument templating) before any module ran.
+fn task_failed(msg: &str) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("failed".into(), Value::Bool(true));
+    m.insert("msg".into(), Value::String(format!("Task failed: {msg}")));
+    m
+}
+
 /// Display hints by action, as Ansible's callback has them for `debug` and `assert`.
 fn display_hints(action: &str) -> (bool, bool) {
     match action {
@@ -122,7 +132,8 @@ impl Runner {
     pub(crate) fn ctx_for(&self, vars: &Map<String, Value>, task: &Task, pc: &PlayCtx) -> Ctx {
         let mut extras = vec![(
             "groups".to_string(),
-            Templating::value(&Value::Object(self.inventory.groups())),
+            self.templating
+                .value(&Value::Object(self.inventory.groups())),
         )];
         extras.push(("hostvars".to_string(), self.hostvars_value(pc)));
         self.templating
@@ -133,6 +144,7 @@ impl Runner {
         let view = super::hostvars::HostVars {
             inventory: self.inventory.clone(),
             hosts: self.hosts.clone(),
+            templating: self.templating.clone(),
         };
         minijinja::Value::from_object(view)
     }
@@ -155,39 +167,13 @@ impl Runner {
         for c in conds {
             let ok = match &c.expr {
                 Value::Bool(b) => *b,
-                Value::String(s) => {
-                    let s = s.trim();
-                    if s.is_empty() {
-                        return Err("Empty conditional expressions are not allowed.".into());
+                Value::String(s) => match self.templating.eval_bool(s, ctx) {
+                    Ok(b) => b,
+                    Err(e) if e.starts_with("Conditional result") || e.starts_with("Empty") => {
+                        return Err(e)
                     }
-                    let expr = if Templating::is_template(s) {
-                        match self.templating.render_str(s, ctx)? {
-                            Value::Bool(b) => {
-                                if !b {
-                                    return Ok((false, cond_text(c)));
-                                }
-                                continue;
-                            }
-                            Value::String(inner) => inner,
-                            other => {
-                                return Err(format!(
-                                    "Conditional result was derived from value of type '{}'. Conditionals must have a boolean result.",
-                                    match other {
-                                        Value::Number(_) => "int",
-                                        Value::Array(_) => "list",
-                                        Value::Object(_) => "dict",
-                                        _ => "NoneType",
-                                    }
-                                ))
-                            }
-                        }
-                    } else {
-                        s.to_string()
-                    };
-                    self.templating
-                        .eval_bool(&expr, ctx)
-                        .map_err(|e| format!("Error while evaluating conditional: {e}"))?
-                }
+                    Err(e) => return Err(format!("Error while evaluating conditional: {e}")),
+                },
                 Value::Null => true,
                 _ => return Err("Conditional expressions must be strings.".into()),
             };
@@ -284,6 +270,22 @@ impl Runner {
             })));
         };
 
+        let report_plain =
+            |status: Status, result: Map<String, Value>, ignored: bool, error: Option<String>| {
+                self.report(Event::HostResult(Box::new(HostResult {
+                    host: host.to_string(),
+                    delegated_to: delegate.clone(),
+                    status,
+                    result,
+                    item_label: None,
+                    ignored,
+                    verbose_always: false,
+                    debug_result: false,
+                    error,
+                    origin: Some(task.origin.clone()),
+                })));
+            };
+
         // Loops.
         if let Some(spec) = &task.loop_spec {
             let items = match self.loop_items(spec, &ctx, task, pc) {
@@ -296,9 +298,9 @@ impl Runner {
                         return end;
                     }
                     _ => {
-                        let r = failed_result(e.clone());
+                        let r = task_failed(&e);
                         self.count_and_register(task, host, &r, ignore, rescuable, &mut end);
-                        report(Status::Failed, r, None, ignore, Some(e));
+                        report_plain(Status::Failed, r, ignore, Some(e));
                         return end;
                     }
                 },
@@ -329,9 +331,9 @@ impl Runner {
                 return end;
             }
             Err(e) => {
-                let r = failed_result(e.clone());
+                let r = task_failed(&e);
                 self.count_and_register(task, host, &r, ignore, rescuable, &mut end);
-                report(Status::Failed, r, None, ignore, Some(e));
+                report_plain(Status::Failed, r, ignore, Some(e));
                 return end;
             }
         }
@@ -345,18 +347,22 @@ impl Runner {
         let result = exec.result;
         let status = status_of(&result);
         self.apply_effects(task, host, &result, &mut end);
-        if status == Status::Changed || (status == Status::Failed && is_true(&result, "changed")) {
-            if status != Status::Failed {
-                self.notify(pc, task, host, &ctx);
+        if status == Status::Changed {
+            self.notify(pc, task, host, &ctx);
+            if self.fatal_error().is_some() {
+                return end;
             }
         }
+        let task_error = exec.task_error;
         let error = (status == Status::Failed || status == Status::Unreachable).then(|| {
             let msg = result
                 .get("msg")
                 .map(rplay_modules::spec::value_to_string)
                 .unwrap_or_default();
-            if status == Status::Unreachable {
-                msg
+            if status == Status::Unreachable || task_error {
+                msg.strip_prefix("Task failed: ")
+                    .unwrap_or(&msg)
+                    .to_string()
             } else if exec.controller_only {
                 format!("Action failed: {msg}")
             } else {
@@ -365,7 +371,11 @@ impl Runner {
         });
         let ignored = status == Status::Failed && ignore;
         self.count_and_register(task, host, &result, ignore, rescuable, &mut end);
-        report(status, result, None, ignored, error);
+        if task_error {
+            report_plain(status, result, ignored, error);
+        } else {
+            report(status, result, None, ignored, error);
+        }
         end
     }
 
@@ -409,7 +419,7 @@ impl Runner {
             report(Status::Skipped, r, None, false, None);
             return end;
         }
-        let mut results = Vec::new();
+        let mut results: Vec<Value> = Vec::new();
         let mut any_changed = false;
         let mut any_failed = false;
         let mut all_skipped = true;
@@ -438,8 +448,9 @@ impl Runner {
                 );
             }
             if let Some(reg) = &task.register {
-                if !results.is_empty() {
-                    item_vars.insert(reg.clone(), json!({"results": results.clone()}));
+                // Inside the loop the register variable holds the previous item's result.
+                if let Some(prev) = results.last() {
+                    item_vars.insert(reg.clone(), prev.clone());
                 }
             }
             let ctx = self.ctx_for(&item_vars, task, pc);
@@ -616,7 +627,7 @@ impl Runner {
                 self.with_host(host, |s| s.failed = true);
                 end.failed = true;
                 if rescuable {
-                    let failed_task = json!({"name": task.name.clone().unwrap_or_else(|| task.action_written.clone()), "action": task.action});
+                    let failed_task = json!({"name": task.name.clone().unwrap_or_default(), "action": task.action});
                     let r = Value::Object(result.clone());
                     self.with_host(host, |s| {
                         s.set_facts
@@ -871,20 +882,32 @@ impl Runner {
             result,
             include: None,
             controller_only: true,
+            task_error: false,
         };
-        let args = match self
-            .templating
-            .render_value(&Value::Object(task.args.clone()), ctx)
-        {
-            Ok(Value::Object(m)) => m,
-            Ok(_) => Map::new(),
-            Err(e) => {
-                return plain(failed_result(format!(
-                    "Finalization of task args for '{}' failed: {e}",
-                    task.action
-                )))
+        let mut args = Map::new();
+        for (k, v) in &task.args {
+            match self.templating.render_value(v, ctx) {
+                Ok(r) => {
+                    if r.as_str() != Some(self.templating.omit()) {
+                        args.insert(k.clone(), r);
+                    }
+                }
+                Err(e) => {
+                    let fqcn = rplay_modules::registry::find(&task.action)
+                        .and_then(|m| m.spec().fqcn.first().copied())
+                        .map(str::to_string)
+                        .unwrap_or_else(|| format!("ansible.builtin.{}", task.action));
+                    return Exec {
+                        result: task_failed(&format!(
+                            "Finalization of task args for '{fqcn}' failed: Error while resolving value for '{k}': {e}"
+                        )),
+                        include: None,
+                        controller_only: true,
+                        task_error: true,
+                    };
+                }
             }
-        };
+        }
         match task.action.as_str() {
             "include_tasks" | "include" => {
                 let file = args
@@ -917,6 +940,7 @@ impl Runner {
                         role_name: String::new(),
                     }),
                     controller_only: true,
+                    task_error: false,
                 };
             }
             "include_role" => {
@@ -939,6 +963,7 @@ impl Runner {
                         role_name,
                     }),
                     controller_only: true,
+                    task_error: false,
                 };
             }
             "add_host" => {
@@ -1005,6 +1030,7 @@ impl Runner {
                     result: failed_result(e),
                     include: None,
                     controller_only: spec.controller_only,
+                    task_error: false,
                 }
             }
         };
@@ -1109,6 +1135,7 @@ impl Runner {
             result,
             include: None,
             controller_only: spec.controller_only,
+            task_error: false,
         }
     }
 

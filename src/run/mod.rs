@@ -16,6 +16,7 @@ pub mod hostvars;
 pub mod inventory_view;
 pub mod loop_items;
 pub mod machine;
+pub mod pool_connector;
 pub mod runner;
 pub mod simple_inventory;
 pub mod tags;

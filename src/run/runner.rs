@@ -144,6 +144,18 @@ impl Runner {
         self.stats.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
+    /// Lets reporters finish without a recap (the run stopped on an error).
+    pub fn finish_without_recap(&self) {
+        if let Ok(mut r) = self.reporter.lock() {
+            r.finish();
+        }
+    }
+
+    /// Closes every connection of the run.
+    pub async fn close(&self) {
+        self.connector.close_all().await;
+    }
+
     /// Prints the recap and lets reporters finish.
     pub fn finish(&self) {
         let stats = self.stats();
@@ -777,10 +789,9 @@ impl Runner {
                         hosts: hosts.clone(),
                         item_label: inc.item_label.clone(),
                     });
-                    if task.action == "include_role" {
-                        for h in &hosts {
-                            self.with_stats(h, |s| s.ok += 1);
-                        }
+                    // 2.19 counts both include_tasks and include_role results as ok.
+                    for h in &hosts {
+                        self.with_stats(h, |s| s.ok += 1);
                     }
                     if let Ok(mut hs) = pc.handlers.lock() {
                         hs.extend(role.handlers.iter().cloned());

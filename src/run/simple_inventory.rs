@@ -78,7 +78,20 @@ impl SimpleInventory {
             if p.is_file() {
                 let text = std::fs::read_to_string(p)
                     .map_err(|e| format!("Unable to read {}: {e}", p.display()))?;
-                parse_ini(&text, p, &mut d);
+                let yaml = p
+                    .extension()
+                    .is_some_and(|e| e == "yml" || e == "yaml" || e == "json");
+                if yaml {
+                    let node = crate::playbook::yaml_source::parse_yaml(&text, p)
+                        .map_err(|e| e.to_string())?;
+                    if let Value::Object(root) = node.to_value() {
+                        for (g, body) in &root {
+                            parse_yaml_group(&mut d, g, body, p);
+                        }
+                    }
+                } else {
+                    parse_ini(&text, p, &mut d);
+                }
             } else if src.contains(',') {
                 for h in src.split(',').map(str::trim).filter(|h| !h.is_empty()) {
                     add_host(&mut d, h, "ungrouped", Map::new(), None);
@@ -199,6 +212,37 @@ fn add_host(d: &mut Data, host: &str, group: &str, vars: Map<String, Value>, src
     let m = d.members.entry(group.to_string()).or_default();
     if !m.iter().any(|h| h == host) {
         m.push(host.to_string());
+    }
+}
+
+fn parse_yaml_group(d: &mut Data, group: &str, body: &Value, path: &Path) {
+    if !d.groups.iter().any(|g| g == group) {
+        d.groups.push(group.to_string());
+    }
+    if let Some(Value::Object(hosts)) = body.get("hosts") {
+        for (h, vars) in hosts {
+            let vars = vars.as_object().cloned().unwrap_or_default();
+            for name in expand_range(h) {
+                add_host(d, &name, group, vars.clone(), Some(path));
+            }
+        }
+    }
+    if let Some(Value::Object(vars)) = body.get("vars") {
+        d.group_vars
+            .entry(group.to_string())
+            .or_default()
+            .extend(vars.clone());
+    }
+    if let Some(Value::Object(children)) = body.get("children") {
+        for (c, cbody) in children {
+            if group != "all" {
+                d.children
+                    .entry(group.to_string())
+                    .or_default()
+                    .push(c.clone());
+            }
+            parse_yaml_group(d, c, cbody, path);
+        }
     }
 }
 

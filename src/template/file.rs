@@ -127,6 +127,7 @@ impl Templar {
             .map_err(|e| {
                 self.explain_template(TemplateError::from_minijinja(&e, body), body, &full_ctx)
             })
+            .map(|s| super::templar::restore_trailing_newlines(body, s))
             .map(|s| {
                 if s.contains(self.omit()) {
                     s.replace(self.omit(), "")

@@ -5,7 +5,7 @@
 
 use std::cmp::Ordering;
 
-use minijinja::value::{Rest, Value, ValueKind};
+use minijinja::value::{Rest, Value, ValueKind, ValueOrKwargs};
 use minijinja::{Environment, Error};
 
 use super::filters::fail;
@@ -14,13 +14,13 @@ use super::filters::{compile_regex, items, py_str, split_kwargs};
 pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_test("version", version_test);
     env.add_test("version_compare", version_test);
-    env.add_test("match", |v: &Value, args: Rest<Value>| {
+    env.add_test("match", |v: &Value, args: Rest<ValueOrKwargs>| {
         regex_test(v, &args, "match")
     });
-    env.add_test("search", |v: &Value, args: Rest<Value>| {
+    env.add_test("search", |v: &Value, args: Rest<ValueOrKwargs>| {
         regex_test(v, &args, "search")
     });
-    env.add_test("regex", |v: &Value, args: Rest<Value>| {
+    env.add_test("regex", |v: &Value, args: Rest<ValueOrKwargs>| {
         regex_test(v, &args, "regex")
     });
 
@@ -50,11 +50,27 @@ pub(crate) fn register(env: &mut Environment<'static>) {
         Ok(f.is_undefined() || f.is_true())
     });
 
-    env.add_test("truthy", |v: &Value, convert_bool: Option<bool>| {
-        truthy(v, convert_bool)
+    env.add_test("truthy", |v: &Value, args: Rest<ValueOrKwargs>| {
+        truthy(v, &args)
     });
-    env.add_test("falsy", |v: &Value, convert_bool: Option<bool>| {
-        !truthy(v, convert_bool)
+    env.add_test("falsy", |v: &Value, args: Rest<ValueOrKwargs>| {
+        !truthy(v, &args)
+    });
+    env.add_test("sequence", |v: &Value| {
+        matches!(
+            v.kind(),
+            ValueKind::Seq | ValueKind::String | ValueKind::Bytes | ValueKind::Iterable
+        )
+    });
+    env.add_test("iterable", |v: &Value| {
+        matches!(
+            v.kind(),
+            ValueKind::Seq
+                | ValueKind::Map
+                | ValueKind::String
+                | ValueKind::Iterable
+                | ValueKind::Bytes
+        )
     });
     env.add_test("subset", |a: &Value, b: &Value| -> Result<bool, Error> {
         let bs = items(b)?;
@@ -165,8 +181,18 @@ fn changed(result: &Value) -> Result<bool, Error> {
     Ok(false)
 }
 
-fn truthy(v: &Value, convert_bool: Option<bool>) -> bool {
-    if convert_bool.unwrap_or(false) {
+fn truthy(v: &Value, args: &[ValueOrKwargs]) -> bool {
+    let (args, kwargs) = split_kwargs(args);
+    let convert_bool = args
+        .first()
+        .cloned()
+        .or_else(|| {
+            kwargs
+                .as_ref()
+                .and_then(|k| k.get::<Value>("convert_bool").ok())
+        })
+        .is_some_and(|v| v.is_true());
+    if convert_bool {
         if let Some(s) = v.as_str() {
             let l = s.to_lowercase();
             if matches!(l.as_str(), "yes" | "on" | "1" | "true") {
@@ -181,7 +207,7 @@ fn truthy(v: &Value, convert_bool: Option<bool>) -> bool {
 }
 
 /// `match`/`search`/`regex(pattern, ignorecase=False, multiline=False, match_type='search')`.
-fn regex_test(value: &Value, args: &[Value], kind: &str) -> Result<bool, Error> {
+fn regex_test(value: &Value, args: &[ValueOrKwargs], kind: &str) -> Result<bool, Error> {
     let (args, kwargs) = split_kwargs(args);
     let kw = |name: &str| {
         kwargs
@@ -330,7 +356,7 @@ fn compare_versions(a: &str, b: &str, version_type: &str) -> Result<Ordering, Er
 }
 
 /// `version(other, operator='eq', strict=False, version_type=None)`.
-fn version_test(value: &Value, args: Rest<Value>) -> Result<bool, Error> {
+fn version_test(value: &Value, args: Rest<ValueOrKwargs>) -> Result<bool, Error> {
     let (args, kwargs) = split_kwargs(&args);
     let kw = |name: &str| {
         kwargs

@@ -19,6 +19,9 @@ use super::templar::Templar;
 /// Name under which the lookup search paths travel in the context (read by `lookup()`).
 pub(crate) const LOOKUP_PATHS_KEY: &str = "__rplay_lookup_paths";
 
+/// Name under which the `with_first_found` subdirectory travels in the context.
+pub(crate) const FIRST_FOUND_SUBDIR_KEY: &str = "__rplay_first_found_subdir";
+
 /// Maximum nesting of lazily templated variables before giving up (catches indirect loops).
 const MAX_DEPTH: usize = 64;
 
@@ -56,6 +59,13 @@ impl VarsContext {
     pub fn with_lookup_paths(mut self, paths: LookupPaths) -> Self {
         self.lookup_paths = Some(Value::from_object(paths));
         self
+    }
+
+    /// For `with_first_found` loops: the subdirectory `first_found` searches besides the base
+    /// directories (`templates` for the template action, `vars` for include_vars, else `files`).
+    /// `lookup('first_found', ...)` inside templates searches the base directories only.
+    pub fn with_first_found_subdir(self, subdir: &str) -> Self {
+        self.with_value(FIRST_FOUND_SUBDIR_KEY, Value::from(subdir))
     }
 
     /// The context value to pass to `render_str`, `eval` and friends.

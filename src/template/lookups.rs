@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use minijinja::value::{Kwargs, Object, Rest, Value, ValueKind};
+use minijinja::value::{Kwargs, Object, Rest, Value, ValueKind, ValueOrKwargs};
 use minijinja::{Environment, Error, State};
 
 use super::filters::{fail, flatten, items, py_str, split_kwargs, Rng};
@@ -33,7 +33,12 @@ impl LookupPaths {
             return p.exists().then(|| p.to_path_buf());
         }
         for dir in self.bases() {
-            for candidate in [dir.join(subdir).join(name), dir.join(name)] {
+            let mut candidates = Vec::new();
+            if !subdir.is_empty() {
+                candidates.push(dir.join(subdir).join(name));
+            }
+            candidates.push(dir.join(name));
+            for candidate in candidates {
                 if candidate.exists() {
                     return Some(candidate);
                 }
@@ -54,14 +59,16 @@ impl LookupPaths {
 pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_function(
         "lookup",
-        |state: &State, name: String, args: Rest<Value>| run(state, &name, &args, false),
+        |state: &State, name: String, args: Rest<ValueOrKwargs>| run(state, &name, &args, false),
     );
-    env.add_function("query", |state: &State, name: String, args: Rest<Value>| {
-        run(state, &name, &args, true)
-    });
-    env.add_function("q", |state: &State, name: String, args: Rest<Value>| {
-        run(state, &name, &args, true)
-    });
+    env.add_function(
+        "query",
+        |state: &State, name: String, args: Rest<ValueOrKwargs>| run(state, &name, &args, true),
+    );
+    env.add_function(
+        "q",
+        |state: &State, name: String, args: Rest<ValueOrKwargs>| run(state, &name, &args, true),
+    );
 }
 
 fn kw_value(kwargs: &Option<Kwargs>, name: &str) -> Option<Value> {
@@ -74,7 +81,12 @@ fn kw_str(kwargs: &Option<Kwargs>, name: &str) -> Option<String> {
     kw_value(kwargs, name).map(|v| py_str(&v))
 }
 
-fn run(state: &State, name: &str, args: &[Value], always_list: bool) -> Result<Value, Error> {
+fn run(
+    state: &State,
+    name: &str,
+    args: &[ValueOrKwargs],
+    always_list: bool,
+) -> Result<Value, Error> {
     let (terms, kwargs) = split_kwargs(args);
     let wantlist = always_list || kw_value(&kwargs, "wantlist").is_some_and(|v| v.is_true());
     let errors = kw_str(&kwargs, "errors").unwrap_or_else(|| "strict".to_string());
@@ -82,7 +94,14 @@ fn run(state: &State, name: &str, args: &[Value], always_list: bool) -> Result<V
         .strip_prefix("ansible.builtin.")
         .or_else(|| name.strip_prefix("community.general."))
         .unwrap_or(name);
-    let result = match run_plugin(state, name, &terms, &kwargs) {
+    let result = match run_plugin(state, name, &terms, &kwargs).map_err(|e| {
+        let detail = e.detail().unwrap_or("lookup failed").to_string();
+        if detail.starts_with("The lookup plugin") {
+            e
+        } else {
+            fail(format!("The lookup plugin '{name}' failed: {detail}"))
+        }
+    }) {
         Ok(r) => r,
         Err(e) if errors == "ignore" || errors == "warn" => {
             let _ = e;
@@ -133,7 +152,8 @@ fn run_plugin(
                     let term = py_str(t);
                     let path = paths.find("files", &term).ok_or_else(|| {
                         fail(format!(
-                            "The 'file' lookup had an issue accessing the file '{term}'"
+                            "Unable to access the file '{term}': File not found. Use -vvvvv to \
+                             see paths searched."
                         ))
                     })?;
                     let mut content = std::fs::read_to_string(&path).map_err(|e| {
@@ -314,8 +334,21 @@ fn run_plugin(
                     }
                 }
             }
-            let v = super::filters::subelements(&list, key, Rest(extra))?;
-            items(&v)
+            let v = super::filters::subelements(
+                &list,
+                key.clone(),
+                Rest(extra.into_iter().map(ValueOrKwargs::from).collect()),
+            )?;
+            // The lookup (unlike the filter) removes the sub-list from the item it returns.
+            items(&v)?
+                .into_iter()
+                .map(|pair| {
+                    let pair = items(&pair)?;
+                    let item = pair.first().cloned().unwrap_or(Value::from(()));
+                    let sub = pair.get(1).cloned().unwrap_or(Value::from(()));
+                    Ok(Value::from(vec![without_key(&item, &key)?, sub]))
+                })
+                .collect()
         }
         "sequence" => sequence(terms, kwargs),
         "first_found" => first_found(state, terms, kwargs),
@@ -340,8 +373,29 @@ fn run_plugin(
             Ok(vec![all[i].clone()])
         }
         "inventory_hostnames" => inventory_hostnames(state, terms),
-        other => Err(fail(format!("lookup plugin ({other}) not found"))),
+        other => Err(fail(format!("The lookup plugin '{other}' was not found."))),
     }
+}
+
+/// A copy of a dict without the last key of the dotted `path` (in the nested dict it names).
+fn without_key(item: &Value, path: &str) -> Result<Value, Error> {
+    if item.kind() != ValueKind::Map {
+        return Ok(item.clone());
+    }
+    let (head, rest) = match path.split_once('.') {
+        Some((h, r)) => (h, Some(r)),
+        None => (path, None),
+    };
+    let mut kept = Vec::new();
+    for k in item.try_iter()? {
+        let v = item.get_item(&k)?;
+        match (k.as_str() == Some(head), rest) {
+            (true, None) => continue,
+            (true, Some(r)) => kept.push((k, without_key(&v, r)?)),
+            (false, _) => kept.push((k, v)),
+        }
+    }
+    Ok(Value::from_pairs(kept))
 }
 
 fn root_context(state: &State) -> Result<Arc<VarsContext>, Error> {
@@ -543,9 +597,13 @@ fn first_found(
             _ => dirs.extend(split(&py_str(&p))),
         }
     }
+    let subdir = state
+        .lookup(super::lazy::FIRST_FOUND_SUBDIR_KEY)
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
     for f in &files {
         if dirs.is_empty() {
-            if let Some(found) = lookup_paths.find("files", f) {
+            if let Some(found) = lookup_paths.find(&subdir, f) {
                 return Ok(vec![Value::from(absolute(&found))]);
             }
         } else {
@@ -554,7 +612,7 @@ fn first_found(
                 let found = if candidate.is_absolute() {
                     candidate.exists().then_some(candidate)
                 } else {
-                    lookup_paths.find("files", &candidate.display().to_string())
+                    lookup_paths.find(&subdir, &candidate.display().to_string())
                 };
                 if let Some(found) = found {
                     return Ok(vec![Value::from(absolute(&found))]);
@@ -565,9 +623,7 @@ fn first_found(
     if skip {
         return Ok(Vec::new());
     }
-    Err(fail(
-        "No file was found when using first_found. Use errors='ignore' to allow this task to be skipped if no files are found",
-    ))
+    Err(fail("No file was found when using first_found."))
 }
 
 fn absolute(p: &Path) -> String {

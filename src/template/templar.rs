@@ -185,6 +185,40 @@ impl Templar {
         })
     }
 
+    /// Renders a task's arguments the way Ansible finalizes them (TPL-02): values are rendered
+    /// recursively, `omit` arguments are dropped, keys stay literal unless `template_keys` (only
+    /// `set_fact` templates its keys), and a failure names the argument:
+    /// `Error while resolving value for 'msg': 'x' is undefined`.
+    pub fn render_args(
+        &self,
+        args: &Map<String, Json>,
+        ctx: &Value,
+        template_keys: bool,
+    ) -> Result<Map<String, Json>, TemplateError> {
+        let mut out = Map::new();
+        for (k, v) in args {
+            let rendered = self.render_value(v, ctx).map_err(|e| {
+                TemplateError::new(
+                    e.kind,
+                    format!("Error while resolving value for '{k}': {}", e.message),
+                )
+            })?;
+            if self.is_omit(&rendered) {
+                continue;
+            }
+            let key = if template_keys && Self::is_template(k) {
+                match self.render_str(k, ctx)? {
+                    Json::String(s) => s,
+                    other => other.to_string(),
+                }
+            } else {
+                k.clone()
+            };
+            out.insert(key, rendered);
+        }
+        Ok(out)
+    }
+
     /// Evaluates a bare expression (`debug: var=...`, `loop` items...) to its native value.
     pub fn eval(&self, expr: &str, ctx: &Value) -> Result<Json, TemplateError> {
         let value = self.eval_native(expr, ctx)?;
@@ -218,8 +252,8 @@ impl Templar {
         Err(TemplateError::new(
             TemplateErrorKind::Conditional,
             format!(
-                "Conditional result ({}) was derived from value of type '{}'. Conditionals must \
-                 have a boolean result.",
+                "Conditional result ({}) was derived from value of type '{}' at '<unknown>'. \
+                 Conditionals must have a boolean result.",
                 if value.is_true() { "True" } else { "False" },
                 python_type_name(&value)
             ),
@@ -244,6 +278,8 @@ impl Templar {
         if !Self::is_template(text) {
             return Ok(Value::from(text));
         }
+        let escaped = escape_backslashes(text);
+        let text = escaped.as_ref();
         if let Some(expr) = single_expression(text) {
             if let Ok(compiled) = self.env().compile_expression(expr) {
                 let value = compiled.eval(ctx.clone()).map_err(|e| {
@@ -399,6 +435,70 @@ fn is_tagged_value(map: &Map<String, Json>) -> bool {
     map.len() == 1 && (map.contains_key("__ansible_vault") || map.contains_key("__ansible_unsafe"))
 }
 
+/// Jinja drops one trailing newline of every template (included ones too); Ansible then adds
+/// back as many newlines as the source had at its end (TPL-01).
+pub(crate) fn restore_trailing_newlines(source: &str, mut rendered: String) -> String {
+    let want = source.len() - source.trim_end_matches('\n').len();
+    let have = rendered.len() - rendered.trim_end_matches('\n').len();
+    if want > have {
+        rendered.push_str(&"\n".repeat(want - have));
+    }
+    rendered
+}
+
+/// Doubles backslashes inside string literals of `{{ }}` blocks, as Ansible does for inline
+/// templates, so `regex_replace('(\\d)', '\\1')` written once in YAML reaches the filter intact.
+pub(crate) fn escape_backslashes(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains('\\') || !text.contains("{{") {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut chars = text.chars().peekable();
+    let mut in_var = false;
+    let mut quote: Option<char> = None;
+    while let Some(c) = chars.next() {
+        if !in_var {
+            out.push(c);
+            if c == '{' && chars.peek() == Some(&'{') {
+                out.push('{');
+                chars.next();
+                in_var = true;
+            }
+            continue;
+        }
+        match quote {
+            Some(q) => {
+                if c == '\\' {
+                    out.push_str("\\\\");
+                    if let Some(n) = chars.next() {
+                        if n == '\\' {
+                            out.push_str("\\\\");
+                        } else {
+                            out.push(n);
+                        }
+                    }
+                } else {
+                    out.push(c);
+                    if c == q {
+                        quote = None;
+                    }
+                }
+            }
+            None => {
+                out.push(c);
+                if c == '\'' || c == '"' {
+                    quote = Some(c);
+                } else if c == '}' && chars.peek() == Some(&'}') {
+                    out.push('}');
+                    chars.next();
+                    in_var = false;
+                }
+            }
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// If `text` is exactly one `{{ expr }}` (plus at most one trailing newline), returns `expr`.
 pub(crate) fn single_expression(text: &str) -> Option<&str> {
     let t = text.strip_suffix('\n').unwrap_or(text);
@@ -477,7 +577,7 @@ fn build_env(trim_blocks: bool, lstrip_blocks: bool) -> Environment<'static> {
     if let Ok(syntax) = SyntaxConfig::builder()
         .trim_blocks(trim_blocks)
         .lstrip_blocks(lstrip_blocks)
-        .keep_trailing_newline(true)
+        .keep_trailing_newline(false)
         .build()
     {
         env.set_syntax(syntax);
@@ -522,6 +622,19 @@ mod tests {
         );
         assert_eq!(render(json!({}), "{{ 1 }}{{ 2 }}").ok(), Some(json!("12")));
         assert_eq!(render(json!({}), "a{{ None }}b").ok(), Some(json!("ab")));
+    }
+
+    #[test]
+    fn backslashes_in_expression_strings_are_literal() {
+        assert_eq!(escape_backslashes(r"{{ 'a\1' }} \n"), r"{{ 'a\\1' }} \n");
+        assert_eq!(
+            escape_backslashes(r"{% set x = '\n' %}"),
+            r"{% set x = '\n' %}"
+        );
+        assert_eq!(
+            render(json!({}), r"{{ 'ab' | regex_replace('(b)', '<\1>') }}").ok(),
+            Some(json!("a<b>"))
+        );
     }
 
     #[test]
@@ -587,6 +700,75 @@ mod tests {
         assert_eq!(t.eval_bool("undef is defined", &ctx).ok(), Some(false));
         assert!(t.eval_bool("undef", &ctx).is_err());
         assert!(t.eval_bool("  ", &ctx).is_err());
+    }
+
+    #[test]
+    fn args_keep_literal_keys_and_name_the_failing_argument() {
+        let t = Templar::new(TemplarOptions::default());
+        let ctx = t.context_from(
+            json!({"k": "key", "v": 1})
+                .as_object()
+                .unwrap_or(&Map::new()),
+        );
+        let args = json!({"{{ k }}": "{{ v }}", "drop": "{{ omit }}"});
+        let args = args.as_object().cloned().unwrap_or_default();
+        assert_eq!(
+            t.render_args(&args, &ctx, false).ok().map(Json::Object),
+            Some(json!({"{{ k }}": 1}))
+        );
+        assert_eq!(
+            t.render_args(&args, &ctx, true).ok().map(Json::Object),
+            Some(json!({"key": 1}))
+        );
+        let bad = json!({"msg": "{{ nope }}"})
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(
+            t.render_args(&bad, &ctx, false)
+                .err()
+                .map(|e| e.message)
+                .as_deref(),
+            Some("Error while resolving value for 'msg': 'nope' is undefined")
+        );
+    }
+
+    struct FakeVault;
+
+    impl VaultReveal for FakeVault {
+        fn reveal(&self, envelope: &str) -> Result<String, String> {
+            envelope
+                .strip_prefix("$ANSIBLE_VAULT;")
+                .map(str::to_string)
+                .ok_or_else(|| "bad envelope".to_string())
+        }
+    }
+
+    #[test]
+    fn vaulted_values_are_revealed_on_use_only() {
+        let t = Templar::new(TemplarOptions {
+            vault: Some(Arc::new(FakeVault)),
+            ..TemplarOptions::default()
+        });
+        let vars = json!({
+            "secret": {"__ansible_vault": "$ANSIBLE_VAULT;s3cret"},
+            "broken": {"__ansible_vault": "garbage"},
+        });
+        let ctx = t.context_from(vars.as_object().unwrap_or(&Map::new()));
+        assert_eq!(
+            t.render_str("{{ secret }}", &ctx).ok(),
+            Some(json!("s3cret"))
+        );
+        assert_eq!(
+            t.render_str("{{ secret | length }}", &ctx).ok(),
+            Some(json!(6))
+        );
+        assert!(t.render_str("{{ broken }}", &ctx).is_err());
+        // Unused broken values never fail.
+        assert_eq!(t.render_str("{{ 1 }}", &ctx).ok(), Some(json!(1)));
+        // A vaulted value passed through as data stays a vaulted value.
+        let raw = json!({"__ansible_vault": "$ANSIBLE_VAULT;x"});
+        assert_eq!(t.render_value(&raw, &ctx).ok(), Some(raw));
     }
 
     #[test]

@@ -33,14 +33,9 @@ pub(crate) fn dump(value: &Json, opts: &DumpOptions) -> String {
             out.push('\n');
         }
         scalar => {
-            let s = scalar_text(scalar, 0, 0, opts);
-            out.push_str(&s);
+            // Ansible strips PyYAML's "..." document end after a top-level scalar.
+            out.push_str(&scalar_text(scalar, 0, 0, opts));
             out.push('\n');
-            if matches!(scalar, Json::String(_)) && !s.starts_with('\'') && !s.starts_with('"') {
-                out.push_str("...\n");
-            } else if !matches!(scalar, Json::String(_)) {
-                out.push_str("...\n");
-            }
         }
     }
     out
@@ -132,7 +127,7 @@ fn write_value(
         }
         Json::Array(_) | Json::Object(_) => {
             out.push(' ');
-            out.push_str(&flow(v, opts));
+            out.push_str(&flow_at(v, indent, indent + col + 1, opts));
             out.push('\n');
         }
         scalar => {
@@ -148,26 +143,66 @@ fn write_value(
     }
 }
 
+/// A flow collection starting at column `col`; items wrap past the width like PyYAML's emitter,
+/// continuation lines indented by `indent` plus the indentation step.
 fn flow(v: &Json, opts: &DumpOptions) -> String {
+    let mut out = String::new();
+    let mut col = 0;
+    flow_into(v, 0, &mut col, opts, &mut out);
+    out
+}
+
+fn flow_at(v: &Json, indent: usize, col: usize, opts: &DumpOptions) -> String {
+    let mut out = String::new();
+    let mut c = col;
+    flow_into(v, indent, &mut c, opts, &mut out);
+    out
+}
+
+fn flow_into(v: &Json, indent: usize, col: &mut usize, opts: &DumpOptions, out: &mut String) {
+    let push = |out: &mut String, col: &mut usize, s: &str| {
+        out.push_str(s);
+        *col += s.chars().count();
+    };
+    let inner = indent + opts.indent;
     match v {
         Json::Array(a) => {
-            let items: Vec<String> = a.iter().map(|x| flow(x, opts)).collect();
-            format!("[{}]", items.join(", "))
+            push(out, col, "[");
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    push(out, col, ",");
+                    if *col > opts.width {
+                        out.push('\n');
+                        out.push_str(&" ".repeat(inner));
+                        *col = inner;
+                    } else {
+                        push(out, col, " ");
+                    }
+                }
+                flow_into(x, inner, col, opts, out);
+            }
+            push(out, col, "]");
         }
         Json::Object(m) => {
-            let items: Vec<String> = sorted_entries(m, opts)
-                .into_iter()
-                .map(|(k, x)| {
-                    format!(
-                        "{}: {}",
-                        flow_scalar(&Json::String(k.clone())),
-                        flow(x, opts)
-                    )
-                })
-                .collect();
-            format!("{{{}}}", items.join(", "))
+            push(out, col, "{");
+            for (i, (k, x)) in sorted_entries(m, opts).into_iter().enumerate() {
+                if i > 0 {
+                    push(out, col, ",");
+                    if *col > opts.width {
+                        out.push('\n');
+                        out.push_str(&" ".repeat(inner));
+                        *col = inner;
+                    } else {
+                        push(out, col, " ");
+                    }
+                }
+                push(out, col, &flow_scalar(&Json::String(k.clone())));
+                push(out, col, ": ");
+                flow_into(x, inner, col, opts, out);
+            }
+            push(out, col, "}");
         }
-        scalar => flow_scalar(scalar),
+        scalar => push(out, col, &flow_scalar(scalar)),
     }
 }
 
@@ -215,11 +250,72 @@ fn scalar_text(v: &Json, cont_indent: usize, col: usize, opts: &DumpOptions) -> 
     if plain_allowed(s) {
         return fold(s, cont_indent, col, opts.width);
     }
-    if s.chars().any(|c| (c as u32) < 0x20 && c != '\n') || s.contains('\n') {
+    let special = s
+        .chars()
+        .any(|c| (c as u32) < 0x20 && c != '\n' || c == '\u{7f}');
+    let space_break = s.contains(" \n") || s.contains("\n ");
+    if special || space_break {
         return double_quote(s);
     }
-    let quoted = quote_scalar(s);
-    fold(&quoted, cont_indent, col, opts.width)
+    single_quoted(s, cont_indent, col, opts.width)
+}
+
+/// PyYAML's `write_single_quoted`: `'` doubled, a line break written as an empty line, long lines
+/// folded at single spaces past `width`, continuation lines indented by `indent`.
+fn single_quoted(s: &str, indent: usize, col: usize, width: usize) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::from("'");
+    let mut column = col + 1;
+    let (mut spaces, mut breaks) = (false, false);
+    let mut start = 0usize;
+    let mut end = 0usize;
+    while end <= chars.len() {
+        let ch = chars.get(end).copied();
+        if spaces {
+            if ch != Some(' ') {
+                if start + 1 == end && column > width && start != 0 && end != chars.len() {
+                    out.push('\n');
+                    out.push_str(&" ".repeat(indent));
+                    column = indent;
+                } else {
+                    let data: String = chars[start..end].iter().collect();
+                    column += end - start;
+                    out.push_str(&data);
+                }
+                start = end;
+            }
+        } else if breaks {
+            if ch != Some('\n') {
+                if chars[start] == '\n' {
+                    out.push('\n');
+                }
+                for _ in start..end {
+                    out.push('\n');
+                }
+                out.push_str(&" ".repeat(indent));
+                column = indent;
+                start = end;
+            }
+        } else if (ch.is_none() || matches!(ch, Some(' ') | Some('\n') | Some('\''))) && start < end
+        {
+            let data: String = chars[start..end].iter().collect();
+            column += end - start;
+            out.push_str(&data);
+            start = end;
+        }
+        if ch == Some('\'') {
+            out.push_str("''");
+            column += 2;
+            start = end + 1;
+        }
+        if let Some(c) = ch {
+            spaces = c == ' ';
+            breaks = c == '\n';
+        }
+        end += 1;
+    }
+    out.push('\'');
+    out
 }
 
 /// Breaks a line at single spaces once the column passes `width` (PyYAML's folding).
@@ -504,7 +600,7 @@ mod tests {
             dump(&json!({"a": [1, 2], "b": "x"}), &opts),
             "a: [1, 2]\nb: x\n"
         );
-        assert_eq!(dump(&json!("abc"), &opts), "abc\n...\n");
+        assert_eq!(dump(&json!("abc"), &opts), "abc\n");
     }
 
     #[test]

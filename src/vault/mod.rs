@@ -7,6 +7,7 @@
 //! - `crypt`: [`Vault`], the run's secrets with encrypt/decrypt and a plaintext cache.
 //! - `filters`: the `vault`/`unvault` Jinja filters' logic.
 //! - `reveal`: decrypting `{"__ansible_vault": ...}` values carried by the YAML loader.
+//! - `engine_hooks`: [`Vault`] as the templar's `VaultReveal` (lazy `!vault` decryption).
 //! - `edit_session`: a private scratch file for `rvault edit`/`create`, wiped afterwards.
 //!
 //! How the engine uses it:
@@ -34,6 +35,7 @@
 mod aes256;
 mod crypt;
 pub mod edit_session;
+mod engine_hooks;
 mod envelope;
 mod error;
 mod filters;
@@ -42,6 +44,7 @@ mod reveal;
 mod secrets;
 
 pub use crypt::{Decrypted, Vault};
+pub use engine_hooks::inventory_decrypt;
 pub use envelope::{is_vault_text, looks_like_vault_text, CIPHER_AES256, DEFAULT_VAULT_ID, HEADER};
 pub use error::{Error, FormatProblem};
 pub use filters::{unvault_filter, vault_filter, FILTER_DEFAULT_VAULT_ID};

@@ -338,8 +338,17 @@ fn trim_crlf(mut bytes: &[u8]) -> &[u8] {
     bytes
 }
 
+/// `~` expanded and made absolute, as ansible-core's `unfrackpath` does for password sources.
 fn absolute(path: &Path) -> PathBuf {
-    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+    let text = path.to_string_lossy();
+    let expanded = match (text.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
+        _ if text == "~" => {
+            std::env::var_os("HOME").map_or_else(|| path.to_path_buf(), PathBuf::from)
+        }
+        _ => path.to_path_buf(),
+    };
+    std::path::absolute(&expanded).unwrap_or(expanded)
 }
 
 #[cfg(test)]

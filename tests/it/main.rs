@@ -3,9 +3,13 @@
 //! Labs started through the fixture are torn down after all trials have run.
 
 mod connection;
+mod engine;
 mod fixture;
+mod inventory;
 mod lab;
 mod modules_files;
+mod modules_system;
+mod programs;
 mod template;
 mod vault;
 
@@ -14,7 +18,11 @@ fn main() {
     let mut trials = Vec::new();
     trials.extend(lab::trials());
     trials.extend(connection::trials());
+    trials.extend(engine::trials());
+    trials.extend(inventory::trials());
     trials.extend(modules_files::trials());
+    trials.extend(modules_system::trials());
+    trials.extend(programs::trials());
     trials.extend(template::trials());
     trials.extend(vault::trials());
     let conclusion = libtest_mimic::run(&args, trials);

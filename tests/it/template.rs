@@ -160,8 +160,14 @@ fn compare(want: &Outcome, got: &Outcome) -> Option<String> {
             let core = a
                 .rsplit_once("Error while resolving value for 'msg': ")
                 .map(|(_, m)| m)
-                .or_else(|| a.strip_prefix("Error while evaluating conditional: "))
+                .or_else(|| a.strip_prefix("Task failed: "))
                 .unwrap_or(a);
+            let core = core
+                .strip_prefix("Error while evaluating conditional: ")
+                .unwrap_or(core);
+            // The origin of a non-boolean conditional's value is only known to the engine.
+            let (core, b) = (strip_origin(core), strip_origin(b));
+            let (core, b) = (core.as_str(), &b);
             if core == b || core.contains(b.as_str()) || b.contains(core) {
                 None
             } else {
@@ -171,6 +177,14 @@ fn compare(want: &Outcome, got: &Outcome) -> Option<String> {
             }
         }
         _ => Some(format!("ansible: {want:?}\n  rplay:   {got:?}")),
+    }
+}
+
+/// Removes the ` at '<file>:<line>:<col>'` origin from a conditional error.
+fn strip_origin(msg: &str) -> String {
+    match (msg.find(" at '"), msg.find("'. Conditionals")) {
+        (Some(a), Some(b)) if a < b => format!("{}{}", &msg[..a], &msg[b + 1..]),
+        _ => msg.to_string(),
     }
 }
 

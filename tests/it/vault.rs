@@ -60,6 +60,12 @@ pub fn trials() -> Vec<Trial> {
             "vault::playbook_with_rvault_data_runs_under_ansible",
             playbook_with_rvault_data_runs_under_ansible,
         ),
+        (
+            "vault::library_reads_project_vars_like_ansible",
+            library_reads_project_vars_like_ansible,
+        ),
+        ("vault::rvault_never_leaks", rvault_never_leaks),
+        ("vault::pipes_like_ansible_vault", pipes_like_ansible_vault),
     ];
     tests
         .into_iter()
@@ -67,20 +73,9 @@ pub fn trials() -> Vec<Trial> {
         .collect()
 }
 
-/// The pinned ansible-vault (the oracle).
+/// The pinned ansible-vault (the oracle), from the shared fixture.
 fn oracle() -> Result<PathBuf, Failed> {
-    let dir = std::env::var_os("RPLAY_ORACLE_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/tmp/ansvenv/bin"));
-    let bin = dir.join("ansible-vault");
-    if !bin.exists() {
-        return Err(format!(
-            "oracle {} not found (set RPLAY_ORACLE_BIN to the pinned ansible-core's bin dir)",
-            bin.display()
-        )
-        .into());
-    }
-    Ok(bin)
+    super::fixture::oracle_bin("ansible-vault").map_err(Failed::from)
 }
 
 fn rvault_bin() -> PathBuf {
@@ -907,6 +902,60 @@ fn edit_leaves_no_plaintext_on_disk() -> TestResult {
     )?;
     check_eq(&s.read("f.yml")?, &before, "unchanged edit")?;
 
+    // rvault is sent SIGTERM while the editor runs: it survives, saves the edit, wipes the file.
+    let term = s.write(
+        "term-parent.sh",
+        "#!/bin/sh\nkill -TERM $PPID\nprintf 'after: term\\n' >> \"$1\"\n",
+    )?;
+    std::fs::set_permissions(&term, std::fs::Permissions::from_mode(0o700))
+        .map_err(|e| e.to_string())?;
+    let term_env = [
+        ("EDITOR", term.to_str().unwrap_or_default()),
+        ("TMPDIR", tmp.to_str().unwrap_or_default()),
+    ];
+    s.ok(
+        &rv,
+        &["edit", "--vault-id", "prod@p1", "f.yml"],
+        &term_env,
+        None,
+    )?;
+    let shown = s.ok(&av, &["view", "--vault-id", "prod@p1", "f.yml"], &[], None)?;
+    check_eq(
+        &shown,
+        &format!("{edited}after: term\n"),
+        "edit after SIGTERM to rvault",
+    )?;
+    // The editor is killed: nothing is saved, nothing is left.
+    let before = s.read("f.yml")?;
+    let killed = s.write(
+        "killed.sh",
+        "#!/bin/sh\nprintf 'lost\\n' >> \"$1\"\nkill -KILL $$\n",
+    )?;
+    std::fs::set_permissions(&killed, std::fs::Permissions::from_mode(0o700))
+        .map_err(|e| e.to_string())?;
+    let killed_env = [
+        ("EDITOR", killed.to_str().unwrap_or_default()),
+        ("TMPDIR", tmp.to_str().unwrap_or_default()),
+    ];
+    let out = s.run(
+        &rv,
+        &["edit", "--vault-id", "prod@p1", "f.yml"],
+        &killed_env,
+        None,
+    )?;
+    check(out.status.code() == Some(1), || {
+        format!("killed editor: {:?}", out.status)
+    })?;
+    check_eq(&s.read("f.yml")?, &before, "file after a killed editor")?;
+    let leftovers: Vec<_> = std::fs::read_dir(&tmp)
+        .map_err(|e| e.to_string())?
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    check(leftovers.is_empty(), || {
+        format!("temp dir not empty after signals: {leftovers:?}")
+    })?;
+
     // A wrong password: the editor never runs.
     std::fs::remove_file(s.path("editor.log")).map_err(|e| e.to_string())?;
     let out = s.run(
@@ -1024,6 +1073,25 @@ fn env_password_file_and_output() -> TestResult {
         None,
     )?;
     check_eq(&out, PLAIN, "ANSIBLE_VAULT_IDENTITY_LIST")?;
+    // ansible.cfg in the current directory: password file relative to it, identity list.
+    s.write("ansible.cfg", "[defaults]\nvault_password_file = p1\n")?;
+    for bin in [&av, &rv] {
+        let out = s.ok(bin, &["view", "enc.yml"], &[], None)?;
+        check_eq(&out, PLAIN, &format!("{} with ansible.cfg", bin.display()))?;
+    }
+    s.write(
+        "ansible.cfg",
+        "[defaults]\nvault_identity_list = dev@p2, ops@p1\n",
+    )?;
+    for bin in [&av, &rv] {
+        let out = s.ok(bin, &["view", "enc.yml"], &[], None)?;
+        check_eq(
+            &out,
+            PLAIN,
+            &format!("{} with vault_identity_list", bin.display()),
+        )?;
+    }
+    std::fs::remove_file(s.path("ansible.cfg")).map_err(|e| e.to_string())?;
     let out = s.run(&rv, &["encrypt", "--output", "x", "a", "b"], &env, None)?;
     check(out.status.code() == Some(5), || {
         format!("--output with two inputs: {:?}", out.status)
@@ -1210,4 +1278,340 @@ fn playbook_with_rvault_data_runs_under_ansible() -> TestResult {
             && !stdout.contains("TASK"),
         || format!("wrong password: {:?} {stdout} {err}", out.status),
     )
+}
+
+/// The group_vars of the vault project, read as the engine will read them (vault-aware file read,
+/// YAML loader, reveal of inline values), equal the values ansible-core computes.
+fn library_reads_project_vars_like_ansible() -> TestResult {
+    let s = Scratch::new()?;
+    let args = vault_project(&s)?;
+    let mut secrets = rplay::vault::VaultSecrets::new();
+    secrets.push(
+        "default",
+        rplay::vault::Password::new(b"first-password".to_vec()),
+    );
+    secrets.push(
+        "prod",
+        rplay::vault::Password::new(b"second-password".to_vec()),
+    );
+    let vault = rplay::vault::Vault::new(secrets);
+    let mut vars = serde_json::Map::new();
+    for file in ["group_vars/all/main.yml", "group_vars/all/vault.yml"] {
+        let path = s.path(file);
+        let text = vault.read_file(&path).map_err(|e| e.to_string())?;
+        let text = std::str::from_utf8(&text).map_err(|e| format!("{file}: {e}"))?;
+        let docs = rplay::yaml::load_str(text, file).map_err(|e| e.to_string())?;
+        let value = docs.first().map(|d| d.to_json()).unwrap_or_default();
+        let revealed = vault.reveal_value(&value).map_err(|e| e.to_string())?;
+        if let serde_json::Value::Object(map) = revealed {
+            vars.extend(map);
+        }
+    }
+    // The inventory area's loader with the vault hook sees the same values.
+    let vault = std::sync::Arc::new(vault);
+    let settings = rplay::config::Settings::default();
+    let inventory_path = s.path("inventory.ini").display().to_string();
+    let inventory = rplay::inventory::Inventory::load_with_vault(
+        &[inventory_path],
+        &settings,
+        Some(rplay::vault::inventory_decrypt(vault.clone())),
+    )
+    .map_err(|e| e.to_string())?;
+    let host_vars = inventory
+        .host_vars("localhost", None)
+        .map_err(|e| e.to_string())?;
+    let from_inventory = vault
+        .reveal_value(&serde_json::Value::Object(host_vars))
+        .map_err(|e| e.to_string())?;
+    for key in [
+        "vault_db_password",
+        "api_token",
+        "prod_key",
+        "plain_setting",
+    ] {
+        check(from_inventory.get(key) == vars.get(key), || {
+            format!(
+                "inventory {key}: {:?} vs {:?}",
+                from_inventory.get(key),
+                vars.get(key)
+            )
+        })?;
+    }
+    let ours = serde_json::json!([
+        vars.get("vault_db_password"),
+        vars.get("api_token"),
+        vars.get("prod_key"),
+        vars.get("plain_setting")
+    ]);
+
+    let adhoc = oracle()?.with_file_name("ansible");
+    let mut cmd: Vec<&str> = args
+        .iter()
+        .map(String::as_str)
+        .filter(|a| *a != "site.yml")
+        .collect();
+    cmd.extend([
+        "localhost",
+        "-m",
+        "debug",
+        "-a",
+        "msg={{ [vault_db_password, api_token, prod_key, plain_setting] }}",
+    ]);
+    let out = s.ok(&adhoc, &cmd, &[("ANSIBLE_NOCOLOR", "1")], None)?;
+    let json = out
+        .split_once("=>")
+        .map(|(_, j)| j.trim())
+        .unwrap_or_default();
+    let theirs: serde_json::Value =
+        serde_json::from_str(json).map_err(|e| format!("oracle output {out}: {e}"))?;
+    check(theirs.get("msg") == Some(&ours), || {
+        format!("ansible: {theirs}\nrplay library: {ours}")
+    })?;
+    check(ours[1] == PROJECT_SECRETS[1], || {
+        format!("inline value: {ours}")
+    })
+}
+
+/// Every rvault action, verbose, over secret data: neither the plaintext nor any password shows
+/// up in stdout/stderr (except `view`/`decrypt --output -`, whose job it is), in any file left in
+/// the working or temporary directory, or in the arguments of the processes rvault starts.
+fn rvault_never_leaks() -> TestResult {
+    let s = Scratch::new()?;
+    let rv = rvault_bin();
+    let tmp = s.path("tmp");
+    std::fs::create_dir(&tmp).map_err(|e| e.to_string())?;
+    let secret = "Leak-Canary-7f3e9a";
+    let passwords = ["first-password", "second-password"];
+    // A client script that records its arguments: they must hold no secret.
+    let argv_log = s.path("argv.log");
+    let client = s.write(
+        "ids-client",
+        &format!(
+            "#!/bin/sh\necho \"$@\" >> '{}'\necho second-password\n",
+            argv_log.display()
+        ),
+    )?;
+    std::fs::set_permissions(&client, std::fs::Permissions::from_mode(0o700))
+        .map_err(|e| e.to_string())?;
+    let editor = scripted_editor(&s, "edited: Leak-Canary-edit")?;
+    let env = [
+        ("TMPDIR", tmp.to_str().unwrap_or_default()),
+        ("EDITOR", editor.to_str().unwrap_or_default()),
+    ];
+    s.write("f.yml", &format!("token: {secret}\n"))?;
+    let quiet_runs: Vec<(Vec<&str>, Option<String>)> = vec![
+        (
+            vec!["encrypt", "-vvv", "--vault-password-file", "p1", "f.yml"],
+            None,
+        ),
+        (
+            vec![
+                "rekey",
+                "-vvv",
+                "--vault-password-file",
+                "p1",
+                "--new-vault-id",
+                "ops@ids-client",
+                "f.yml",
+            ],
+            None,
+        ),
+        (
+            vec!["edit", "-vvv", "--vault-id", "ops@ids-client", "f.yml"],
+            None,
+        ),
+        (
+            vec![
+                "encrypt_string",
+                "-vvv",
+                "--vault-password-file",
+                "p1",
+                "--stdin-name",
+                "t",
+            ],
+            Some(secret.to_string()),
+        ),
+        (
+            vec!["view", "-vvv", "--vault-password-file", "p1", "f.yml"],
+            None,
+        ),
+    ];
+    for (args, stdin) in &quiet_runs {
+        let out = s.run(&rv, args, &env, stdin.as_deref())?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let wrong_pw_view = args[0] == "view";
+        if wrong_pw_view {
+            // f.yml is now under ops@ids-client's password: p1 cannot open it.
+            check(out.status.code() == Some(1), || {
+                format!("view with p1: {:?}", out.status)
+            })?;
+        } else {
+            check(out.status.success(), || {
+                format!("{args:?}: {:?} {stderr}", out.status)
+            })?;
+        }
+        for needle in [secret, "Leak-Canary-edit"].iter().chain(passwords.iter()) {
+            check(!stdout.contains(needle) && !stderr.contains(needle), || {
+                format!("{args:?} printed {needle:?}:\n{stdout}\n{stderr}")
+            })?;
+        }
+    }
+    let argv = s.read("argv.log")?;
+    check(argv.lines().all(|l| l == "--vault-id ops"), || {
+        format!("client script argv: {argv}")
+    })?;
+    for needle in [secret, "Leak-Canary-edit"] {
+        let hits: Vec<_> = files_containing(s.dir.path(), needle.as_bytes());
+        check(hits.is_empty(), || format!("{needle:?} left in {hits:?}"))?;
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(&tmp)
+        .map_err(|e| e.to_string())?
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    check(leftovers.is_empty(), || {
+        format!("temp files left: {leftovers:?}")
+    })?;
+    // The file still opens, with the edit in it.
+    let shown = s.ok(
+        &rv,
+        &["view", "--vault-id", "ops@ids-client", "f.yml"],
+        &[],
+        None,
+    )?;
+    check_eq(
+        &shown,
+        &format!("token: {secret}\nedited: Leak-Canary-edit\n"),
+        "final content",
+    )
+}
+
+/// stdin → stdout use (`cat f | ansible-vault encrypt | ...`), several files at once, and the
+/// modes of written files, compared with ansible-vault.
+fn pipes_like_ansible_vault() -> TestResult {
+    let s = Scratch::new()?;
+    let (av, rv) = (oracle()?, rvault_bin());
+    // rvault encrypts stdin to stdout; ansible-vault decrypts it from stdin; and back.
+    let enc = s.ok(
+        &rv,
+        &["encrypt", "--vault-password-file", "p1"],
+        &[],
+        Some(PLAIN),
+    )?;
+    check(enc.starts_with("$ANSIBLE_VAULT;1.1;AES256\n"), || {
+        format!("stdout: {enc}")
+    })?;
+    check_eq(
+        &s.ok(
+            &av,
+            &["decrypt", "--vault-password-file", "p1"],
+            &[],
+            Some(&enc),
+        )?,
+        PLAIN,
+        "oracle from stdin",
+    )?;
+    let enc = s.ok(
+        &av,
+        &["encrypt", "--vault-password-file", "p2"],
+        &[],
+        Some(PLAIN),
+    )?;
+    check_eq(
+        &s.ok(
+            &rv,
+            &["decrypt", "--vault-password-file", "p2"],
+            &[],
+            Some(&enc),
+        )?,
+        PLAIN,
+        "rvault from stdin",
+    )?;
+    check_eq(
+        &s.ok(
+            &rv,
+            &[
+                "decrypt",
+                "--vault-password-file",
+                "p2",
+                "--output",
+                "-",
+                "-",
+            ],
+            &[],
+            Some(&enc),
+        )?,
+        PLAIN,
+        "'-' is stdin",
+    )?;
+
+    // Several files, then view of several files, both tools.
+    s.write("a.yml", "a: 1\n")?;
+    s.write("b.yml", "b: 2\n")?;
+    s.ok(
+        &rv,
+        &["encrypt", "--vault-password-file", "p1", "a.yml", "b.yml"],
+        &[],
+        None,
+    )?;
+    for bin in [&av, &rv] {
+        let out = s.ok(
+            bin,
+            &["view", "--vault-password-file", "p1", "a.yml", "b.yml"],
+            &[],
+            None,
+        )?;
+        check_eq(
+            &out,
+            "a: 1\nb: 2\n",
+            &format!("{} view two files", bin.display()),
+        )?;
+    }
+    // decrypt --output to a file: 0600 like ansible-vault's, input left encrypted.
+    s.ok(
+        &rv,
+        &[
+            "decrypt",
+            "--vault-password-file",
+            "p1",
+            "--output",
+            "plain.yml",
+            "a.yml",
+        ],
+        &[],
+        None,
+    )?;
+    check_eq(&s.read("plain.yml")?, "a: 1\n", "--output file")?;
+    let mode = std::fs::metadata(s.path("plain.yml"))
+        .map_err(|e| e.to_string())?
+        .permissions()
+        .mode()
+        & 0o777;
+    check(mode == 0o600, || format!("--output mode {mode:o}"))?;
+    check(s.read("a.yml")?.starts_with("$ANSIBLE_VAULT"), || {
+        "input changed by --output".into()
+    })?;
+    // view adds the final newline ansible-vault's display adds.
+    s.write("nonl.yml", "no newline")?;
+    s.ok(
+        &av,
+        &["encrypt", "--vault-password-file", "p1", "nonl.yml"],
+        &[],
+        None,
+    )?;
+    for bin in [&av, &rv] {
+        let out = s.ok(
+            bin,
+            &["view", "--vault-password-file", "p1", "nonl.yml"],
+            &[],
+            None,
+        )?;
+        check_eq(
+            &out,
+            "no newline\n",
+            &format!("{} view without final newline", bin.display()),
+        )?;
+    }
+    Ok(())
 }

@@ -1,7 +1,7 @@
 //! Core value filters: `bool`, `int`, `float`, `string`, `ternary`, `mandatory`, `type_debug`,
 //! `indent`, `random`, `shuffle`, `to_uuid`, plus Python's `str()`/`repr()` of values.
 
-use minijinja::value::{Kwargs, Rest, Value, ValueKind};
+use minijinja::value::{Kwargs, Rest, Value, ValueKind, ValueOrKwargs};
 use minijinja::{Environment, Error, State};
 
 use super::fail;
@@ -20,6 +20,23 @@ pub(super) fn register(env: &mut Environment<'static>) {
     env.add_filter("shuffle", shuffle);
     env.add_filter("to_uuid", to_uuid);
     env.add_filter("strftime", strftime);
+    env.add_filter("center", |v: &Value, width: Option<usize>| {
+        let s = py_str(v);
+        let width = width.unwrap_or(80);
+        let len = s.chars().count();
+        if len >= width {
+            return s;
+        }
+        // Python's str.center puts the extra space on the right when the padding is odd
+        // and the string length is even, and on the left otherwise.
+        let total = width - len;
+        let left = total / 2 + (total & width & 1);
+        format!("{}{s}{}", " ".repeat(left), " ".repeat(total - left))
+    });
+    env.add_function("dict", dict_function);
+    env.add_filter("wordcount", |v: &Value| {
+        py_str(v).split_whitespace().count()
+    });
 }
 
 /// Ansible's `bool` filter: yes/on/1/true → True, no/off/0/false → False, anything else False.
@@ -38,7 +55,7 @@ fn to_bool(value: &Value) -> bool {
 }
 
 /// Jinja's `int(default=0, base=10)`: unparsable values give the default.
-fn to_int(value: &Value, args: Rest<Value>) -> Result<Value, Error> {
+fn to_int(value: &Value, args: Rest<ValueOrKwargs>) -> Result<Value, Error> {
     let (args, kwargs) = split_kwargs(&args);
     let default = args
         .first()
@@ -115,6 +132,45 @@ fn to_float(value: &Value, default: Option<Value>) -> Value {
     }
 }
 
+/// Python's `dict(mapping_or_pairs, **kwargs)`.
+fn dict_function(args: Rest<ValueOrKwargs>) -> Result<Value, Error> {
+    let (args, kwargs) = split_kwargs(&args);
+    let mut pairs: Vec<(Value, Value)> = Vec::new();
+    let set = |k: Value, v: Value, pairs: &mut Vec<(Value, Value)>| {
+        if let Some(slot) = pairs.iter_mut().find(|(pk, _)| *pk == k) {
+            slot.1 = v;
+        } else {
+            pairs.push((k, v));
+        }
+    };
+    if let Some(src) = args.first() {
+        if src.kind() == ValueKind::Map {
+            for k in src.try_iter()? {
+                let v = src.get_item(&k)?;
+                set(k, v, &mut pairs);
+            }
+        } else {
+            for pair in src.try_iter()? {
+                let kv: Vec<Value> = pair.try_iter()?.collect();
+                if kv.len() != 2 {
+                    return Err(fail(format!(
+                        "dictionary update sequence element has length {}; 2 is required",
+                        kv.len()
+                    )));
+                }
+                set(kv[0].clone(), kv[1].clone(), &mut pairs);
+            }
+        }
+    }
+    if let Some(k) = kwargs {
+        for name in k.args().map(str::to_string).collect::<Vec<_>>() {
+            let v: Value = k.get(&name)?;
+            set(Value::from(name), v, &mut pairs);
+        }
+    }
+    Ok(Value::from_pairs(pairs))
+}
+
 /// `ternary(true_val, false_val, none_val=None)`.
 fn ternary(value: &Value, true_val: Value, false_val: Value, none_val: Option<Value>) -> Value {
     if value.is_none() {
@@ -144,7 +200,7 @@ fn mandatory(value: &Value, msg: Option<String>) -> Result<Value, Error> {
 }
 
 /// Jinja2's `indent(width=4, first=False, blank=False)`; blank lines are not indented.
-fn indent(value: &Value, args: Rest<Value>) -> Result<String, Error> {
+fn indent(value: &Value, args: Rest<ValueOrKwargs>) -> Result<String, Error> {
     let (args, kwargs) = split_kwargs(&args);
     let get = |i: usize, name: &str| -> Option<Value> {
         args.get(i)
@@ -262,7 +318,7 @@ fn seed_of(kwargs: &Option<Kwargs>) -> Option<String> {
 }
 
 /// `random(start=None, step=1, seed=None)`: a random element of a list, or an int below `n`.
-fn random(value: &Value, args: Rest<Value>) -> Result<Value, Error> {
+fn random(value: &Value, args: Rest<ValueOrKwargs>) -> Result<Value, Error> {
     let (args, kwargs) = split_kwargs(&args);
     let mut rng = Rng::new(seed_of(&kwargs).as_deref());
     if let Some(end) = value.as_i64() {
@@ -283,7 +339,7 @@ fn random(value: &Value, args: Rest<Value>) -> Result<Value, Error> {
 }
 
 /// `shuffle(seed=None)`: the list in random order.
-fn shuffle(value: &Value, args: Rest<Value>) -> Result<Value, Error> {
+fn shuffle(value: &Value, args: Rest<ValueOrKwargs>) -> Result<Value, Error> {
     let (_, kwargs) = split_kwargs(&args);
     let mut rng = Rng::new(seed_of(&kwargs).as_deref());
     let mut items: Vec<Value> = value.try_iter()?.collect();
@@ -388,14 +444,27 @@ pub(crate) fn format_utc_datetime(secs: i64) -> String {
 }
 
 /// Separates trailing keyword arguments from positional ones.
-pub(crate) fn split_kwargs(args: &[Value]) -> (Vec<Value>, Option<Kwargs>) {
-    match args.last() {
-        Some(last) if last.is_kwargs() => (
-            args[..args.len() - 1].to_vec(),
-            Kwargs::try_from(last.clone()).ok(),
-        ),
-        _ => (args.to_vec(), None),
+pub(crate) fn split_kwargs<T: Clone + Into<Value>>(args: &[T]) -> (Vec<Value>, Option<Kwargs>) {
+    let mut values: Vec<Value> = args.iter().cloned().map(Into::into).collect();
+    match values.last() {
+        Some(last) if last.is_kwargs() => {
+            let kwargs = values.pop().and_then(|k| Kwargs::try_from(k).ok());
+            (values, kwargs)
+        }
+        _ => (values, None),
     }
+}
+
+/// Positional argument `i` or keyword argument `name`, whichever is given (`None` counts as absent).
+pub(crate) fn arg(args: &[Value], kwargs: &Option<Kwargs>, i: usize, name: &str) -> Option<Value> {
+    args.get(i)
+        .cloned()
+        .or_else(|| {
+            kwargs
+                .as_ref()
+                .and_then(|k| k.get::<Option<Value>>(name).ok().flatten())
+        })
+        .filter(|v| !v.is_none() && !v.is_undefined())
 }
 
 /// Python's `str()` of a value.
@@ -497,6 +566,10 @@ fn _state_marker(_: &State) {}
 mod tests {
     use super::*;
 
+    fn rest(v: Vec<Value>) -> Rest<ValueOrKwargs> {
+        Rest(v.into_iter().map(ValueOrKwargs::from).collect())
+    }
+
     #[test]
     fn bool_follows_ansible() {
         assert!(to_bool(&Value::from("Yes")));
@@ -508,14 +581,14 @@ mod tests {
 
     #[test]
     fn int_parses_like_jinja() {
-        let int = |v: Value| to_int(&v, Rest(vec![])).ok().and_then(|v| v.as_i64());
+        let int = |v: Value| to_int(&v, Rest(Vec::new())).ok().and_then(|v| v.as_i64());
         assert_eq!(int(Value::from("42")), Some(42));
         assert_eq!(int(Value::from("3.9")), Some(3));
         assert_eq!(int(Value::from("abc")), Some(0));
         assert_eq!(int(Value::from("0x1F")), Some(0));
         let hex = to_int(
             &Value::from("0x1F"),
-            Rest(vec![Value::from(0), Value::from(16)]),
+            rest(vec![Value::from(0), Value::from(16)]),
         );
         assert_eq!(hex.ok().and_then(|v| v.as_i64()), Some(31));
     }
@@ -528,11 +601,11 @@ mod tests {
 
     #[test]
     fn indent_matches_jinja() {
-        let out = indent(&Value::from("a\nb\n"), Rest(vec![Value::from(2)])).ok();
+        let out = indent(&Value::from("a\nb\n"), rest(vec![Value::from(2)])).ok();
         assert_eq!(out.as_deref(), Some("a\n  b\n"));
         let out = indent(
             &Value::from("a\n\nb"),
-            Rest(vec![Value::from(2), Value::from(true)]),
+            rest(vec![Value::from(2), Value::from(true)]),
         )
         .ok();
         assert_eq!(out.as_deref(), Some("  a\n\n  b"));

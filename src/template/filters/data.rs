@@ -2,10 +2,10 @@
 //! `subelements`, `extract`, `dict` helpers.
 
 use indexmap::IndexMap;
-use minijinja::value::{Rest, Value, ValueKind};
+use minijinja::value::{Rest, Value, ValueKind, ValueOrKwargs};
 use minijinja::{Environment, Error};
 
-use super::core::{py_str, split_kwargs};
+use super::core::{arg, py_str, split_kwargs};
 use super::fail;
 use super::sets::items;
 use crate::template::templar::python_type_name;
@@ -96,7 +96,7 @@ fn merge_hash(x: Map, y: Map, recursive: bool, list_merge: &str) -> Result<Map, 
 }
 
 /// `combine(*dicts, recursive=False, list_merge='replace')`; list arguments are flattened.
-fn combine(first: &Value, rest: Rest<Value>) -> Result<Value, Error> {
+fn combine(first: &Value, rest: Rest<ValueOrKwargs>) -> Result<Value, Error> {
     let (rest, kwargs) = split_kwargs(&rest);
     let recursive = kwargs
         .as_ref()
@@ -128,11 +128,10 @@ fn combine(first: &Value, rest: Rest<Value>) -> Result<Value, Error> {
 }
 
 /// `dict2items(key_name='key', value_name='value')`.
-fn dict2items(
-    value: &Value,
-    key_name: Option<String>,
-    value_name: Option<String>,
-) -> Result<Value, Error> {
+fn dict2items(value: &Value, args: Rest<ValueOrKwargs>) -> Result<Value, Error> {
+    let (args, kwargs) = split_kwargs(&args);
+    let key_name = arg(&args, &kwargs, 0, "key_name").map(|v| py_str(&v));
+    let value_name = arg(&args, &kwargs, 1, "value_name").map(|v| py_str(&v));
     let m = as_map(value).ok_or_else(|| {
         fail(format!(
             "dict2items requires a dictionary, got <class '{}'> instead.",
@@ -149,11 +148,10 @@ fn dict2items(
 }
 
 /// `items2dict(key_name='key', value_name='value')`.
-fn items2dict(
-    value: &Value,
-    key_name: Option<String>,
-    value_name: Option<String>,
-) -> Result<Value, Error> {
+fn items2dict(value: &Value, args: Rest<ValueOrKwargs>) -> Result<Value, Error> {
+    let (args, kwargs) = split_kwargs(&args);
+    let key_name = arg(&args, &kwargs, 0, "key_name").map(|v| py_str(&v));
+    let value_name = arg(&args, &kwargs, 1, "value_name").map(|v| py_str(&v));
     let k = key_name.unwrap_or_else(|| "key".to_string());
     let v = value_name.unwrap_or_else(|| "value".to_string());
     if value.kind() != ValueKind::Seq {
@@ -197,7 +195,7 @@ pub(crate) fn flatten(list: &[Value], levels: Option<i64>, skip_nulls: bool) -> 
     out
 }
 
-fn flatten_filter(value: &Value, args: Rest<Value>) -> Result<Value, Error> {
+fn flatten_filter(value: &Value, args: Rest<ValueOrKwargs>) -> Result<Value, Error> {
     let (args, kwargs) = split_kwargs(&args);
     let levels = args
         .first()
@@ -219,7 +217,11 @@ fn flatten_filter(value: &Value, args: Rest<Value>) -> Result<Value, Error> {
 
 /// `subelements(path, skip_missing=False)`: pairs `[item, sub]` for each element of the
 /// list found under `path` (dotted) in each item.
-pub(crate) fn subelements(value: &Value, path: String, args: Rest<Value>) -> Result<Value, Error> {
+pub(crate) fn subelements(
+    value: &Value,
+    path: String,
+    args: Rest<ValueOrKwargs>,
+) -> Result<Value, Error> {
     let (args, kwargs) = split_kwargs(&args);
     let skip_missing = args
         .first()
@@ -252,8 +254,9 @@ pub(crate) fn subelements(value: &Value, path: String, args: Rest<Value>) -> Res
                 continue;
             }
             return Err(fail(format!(
-                "could not find '{path}' key in iterated item '{}'",
-                py_str(&el)
+                "The filter plugin 'ansible.builtin.subelements' failed: could not find '{path}' \
+                 key in iterated item {}",
+                super::core::py_repr(&el)
             )));
         }
         if cur.kind() != ValueKind::Seq {

@@ -3,7 +3,7 @@
 //! `checksum`, `password_hash`), shell `quote` and `comment`.
 
 use base64::Engine as _;
-use minijinja::value::{Rest, Value, ValueKind};
+use minijinja::value::{Rest, Value, ValueKind, ValueOrKwargs};
 use minijinja::{Environment, Error};
 
 use super::core::{py_float, py_str, split_kwargs, Rng};
@@ -15,10 +15,10 @@ pub(super) fn register(env: &mut Environment<'static>) {
     env.add_filter("to_json", to_json);
     env.add_filter("to_nice_json", to_nice_json);
     env.add_filter("from_json", from_json);
-    env.add_filter("to_yaml", |v: &Value, args: Rest<Value>| {
+    env.add_filter("to_yaml", |v: &Value, args: Rest<ValueOrKwargs>| {
         to_yaml(v, &args, false)
     });
-    env.add_filter("to_nice_yaml", |v: &Value, args: Rest<Value>| {
+    env.add_filter("to_nice_yaml", |v: &Value, args: Rest<ValueOrKwargs>| {
         to_yaml(v, &args, true)
     });
     env.add_filter("from_yaml", from_yaml);
@@ -220,7 +220,7 @@ fn kw_usize(kwargs: &Option<minijinja::value::Kwargs>, name: &str) -> Option<usi
 }
 
 /// `to_json(indent=None, sort_keys=False, ensure_ascii=True)`.
-fn to_json(v: &Value, args: Rest<Value>) -> Result<String, Error> {
+fn to_json(v: &Value, args: Rest<ValueOrKwargs>) -> Result<String, Error> {
     let (_, kwargs) = split_kwargs(&args);
     json_dumps(
         v,
@@ -231,7 +231,7 @@ fn to_json(v: &Value, args: Rest<Value>) -> Result<String, Error> {
 }
 
 /// `to_nice_json(indent=4, sort_keys=True)`.
-fn to_nice_json(v: &Value, args: Rest<Value>) -> Result<String, Error> {
+fn to_nice_json(v: &Value, args: Rest<ValueOrKwargs>) -> Result<String, Error> {
     let (args, kwargs) = split_kwargs(&args);
     let indent = args
         .first()
@@ -256,7 +256,7 @@ fn from_json(v: &Value) -> Result<Value, Error> {
     Ok(crate::template::convert::from_json(&parsed))
 }
 
-fn to_yaml(v: &Value, args: &[Value], nice: bool) -> Result<String, Error> {
+fn to_yaml(v: &Value, args: &[ValueOrKwargs], nice: bool) -> Result<String, Error> {
     let (args, kwargs) = split_kwargs(args);
     let indent = args
         .first()
@@ -272,7 +272,8 @@ fn to_yaml(v: &Value, args: &[Value], nice: bool) -> Result<String, Error> {
     };
     let sort_keys = kw_bool(&kwargs, "sort_keys").unwrap_or(true);
     let width = kw_usize(&kwargs, "width").unwrap_or(80);
-    let json = crate::template::convert::to_json(v, "").map_err(|e| fail(e.message))?;
+    let json =
+        crate::template::convert::to_json(v, "\u{0}no omit\u{0}").map_err(|e| fail(e.message))?;
     Ok(yaml_codec::dump(
         &json,
         &yaml_codec::DumpOptions {
@@ -337,7 +338,7 @@ const CRYPT_ALPHABET: &[u8] = b"./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghij
 
 /// `password_hash(hashtype='sha512', salt=None, salt_size=None, rounds=None)`: sha512_crypt and
 /// sha256_crypt in passlib's format (`$6$rounds=656000$salt$hash`).
-fn password_hash(v: &Value, args: Rest<Value>) -> Result<String, Error> {
+fn password_hash(v: &Value, args: Rest<ValueOrKwargs>) -> Result<String, Error> {
     let (args, kwargs) = split_kwargs(&args);
     let get = |i: usize, name: &str| -> Option<Value> {
         args.get(i)
@@ -438,7 +439,7 @@ pub(crate) fn shell_quote(s: &str) -> String {
 }
 
 /// Ansible's `comment(style='plain', **kw)`.
-fn comment(v: &Value, args: Rest<Value>) -> Result<String, Error> {
+fn comment(v: &Value, args: Rest<ValueOrKwargs>) -> Result<String, Error> {
     let (args, kwargs) = split_kwargs(&args);
     let style = args
         .first()
@@ -544,7 +545,7 @@ mod tests {
 
     #[test]
     fn comment_plain() {
-        let out = comment(&Value::from("hello"), Rest(vec![])).ok();
+        let out = comment(&Value::from("hello"), Rest(Vec::new())).ok();
         assert_eq!(out.as_deref(), Some("#\n# hello\n#"));
     }
 }

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use minijinja::value::{Rest, Value};
+use minijinja::value::{Rest, Value, ValueOrKwargs};
 use minijinja::{Environment, Error};
 use regex::{Regex, RegexBuilder};
 
@@ -138,7 +138,7 @@ fn flag(kwargs: &Option<minijinja::value::Kwargs>, name: &str) -> bool {
 }
 
 /// `regex_replace(pattern, replacement='', ignorecase=False, multiline=False, count=0)`.
-fn regex_replace(value: &Value, args: Rest<Value>) -> Result<String, Error> {
+fn regex_replace(value: &Value, args: Rest<ValueOrKwargs>) -> Result<String, Error> {
     let (args, kwargs) = split_kwargs(&args);
     let text = if value.is_none() || value.is_undefined() {
         String::new()
@@ -163,7 +163,7 @@ fn regex_replace(value: &Value, args: Rest<Value>) -> Result<String, Error> {
 
 /// `regex_search(pattern, *groups, ignorecase=False, multiline=False)`: the match, or a list of
 /// the requested groups, or `None`.
-fn regex_search(value: &Value, args: Rest<Value>) -> Result<Value, Error> {
+fn regex_search(value: &Value, args: Rest<ValueOrKwargs>) -> Result<Value, Error> {
     let (args, kwargs) = split_kwargs(&args);
     let text = py_str(value);
     let pattern = args.first().map(py_str).unwrap_or_default();
@@ -203,7 +203,7 @@ fn regex_search(value: &Value, args: Rest<Value>) -> Result<Value, Error> {
 }
 
 /// `regex_findall(pattern, multiline=False, ignorecase=False)`: Python `re.findall`.
-fn regex_findall(value: &Value, args: Rest<Value>) -> Result<Value, Error> {
+fn regex_findall(value: &Value, args: Rest<ValueOrKwargs>) -> Result<Value, Error> {
     let (args, kwargs) = split_kwargs(&args);
     let text = py_str(value);
     let pattern = args.first().map(py_str).unwrap_or_default();

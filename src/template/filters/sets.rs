@@ -2,7 +2,7 @@
 //! kept), `union`, `intersect`, `difference`, `symmetric_difference`, plus `zip`, `zip_longest`,
 //! `product`, `permutations`, `combinations`.
 
-use minijinja::value::{Rest, Value, ValueKind};
+use minijinja::value::{Rest, Value, ValueKind, ValueOrKwargs};
 use minijinja::{Environment, Error};
 
 use super::core::split_kwargs;
@@ -39,8 +39,10 @@ pub(super) fn register(env: &mut Environment<'static>) {
             Ok(Value::from(unique(kept, true)))
         },
     );
-    env.add_filter("zip", |a: &Value, rest: Rest<Value>| zip(a, &rest, false));
-    env.add_filter("zip_longest", |a: &Value, rest: Rest<Value>| {
+    env.add_filter("zip", |a: &Value, rest: Rest<ValueOrKwargs>| {
+        zip(a, &rest, false)
+    });
+    env.add_filter("zip_longest", |a: &Value, rest: Rest<ValueOrKwargs>| {
         zip(a, &rest, true)
     });
     env.add_filter("product", product);
@@ -94,7 +96,7 @@ pub(crate) fn unique(values: Vec<Value>, case_sensitive: bool) -> Vec<Value> {
 }
 
 /// `unique(case_sensitive=None, attribute=None)`.
-fn unique_filter(value: &Value, args: Rest<Value>) -> Result<Value, Error> {
+fn unique_filter(value: &Value, args: Rest<ValueOrKwargs>) -> Result<Value, Error> {
     let (args, kwargs) = split_kwargs(&args);
     let case_sensitive = args
         .first()
@@ -132,7 +134,7 @@ fn unique_filter(value: &Value, args: Rest<Value>) -> Result<Value, Error> {
     }
 }
 
-fn zip(first: &Value, rest: &[Value], longest: bool) -> Result<Value, Error> {
+fn zip(first: &Value, rest: &[ValueOrKwargs], longest: bool) -> Result<Value, Error> {
     let (rest, kwargs) = split_kwargs(rest);
     let fill = kwargs
         .as_ref()
@@ -161,7 +163,7 @@ fn zip(first: &Value, rest: &[Value], longest: bool) -> Result<Value, Error> {
 }
 
 /// `itertools.product(list, *others, repeat=1)`.
-fn product(first: &Value, rest: Rest<Value>) -> Result<Value, Error> {
+fn product(first: &Value, rest: Rest<ValueOrKwargs>) -> Result<Value, Error> {
     let (rest, kwargs) = split_kwargs(&rest);
     let repeat = kwargs
         .as_ref()
