@@ -134,7 +134,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 },
                 state.inventory.display()
             );
-            println!("{:<6} {:<6} {:<22} {}", "HOST", "PORT", "MACHINE", "STATE");
+            println!("{:<6} {:<6} {:<22} STATE", "HOST", "PORT", "MACHINE");
             let mut all_up = true;
             for h in hosts {
                 let st = match (h.running, h.forwarding) {

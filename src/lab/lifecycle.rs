@@ -126,19 +126,65 @@ fn start(
         opts.count,
         if opts.light { "light" } else { "full" }
     ));
-    for (i, spec) in specs.iter().enumerate() {
-        namespace::add(&spec.netns)?;
-        state.hosts[i].host_key = machine::prepare(spec)?;
-        state.hosts[i].pid = Some(machine::launch(spec)?);
-        state.hosts[i].forwarder_pid = Some(machine::launch_forwarder(
-            spec,
-            &listeners[i],
-            opts.latency_ms,
-        )?);
-        if (i + 1) % 50 == 0 {
-            state.save(lab)?;
+    let begun = Instant::now();
+    // Hosts start from several threads: most of the time goes to waiting for short-lived
+    // commands (ip, ssh-keygen, mount), and a busy machine gives more threads more turns.
+    // If rlab dies meanwhile, `down` still finds every process through the namespaces.
+    let latency = opts.latency_ms;
+    let started: Vec<(usize, Result<StartedHost>)> = std::thread::scope(|scope| {
+        let workers = 8.min(specs.len()).max(1);
+        let handles: Vec<_> = (0..workers)
+            .map(|w| {
+                let (specs, listeners) = (&specs, &listeners);
+                scope.spawn(move || {
+                    (w..specs.len())
+                        .step_by(workers)
+                        .map(|i| {
+                            let spec = &specs[i];
+                            let result = (|| {
+                                namespace::add(&spec.netns)?;
+                                let key = machine::prepare(spec)?;
+                                let pid = machine::launch(spec)?;
+                                let forwarder =
+                                    machine::launch_forwarder(spec, &listeners[i], latency)?;
+                                Ok((key, pid, forwarder))
+                            })();
+                            (i, result)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    vec![(0, Err(Error::Usage("starting a host panicked".into())))]
+                })
+            })
+            .collect()
+    });
+    let mut first_error = None;
+    for (i, result) in started {
+        match result {
+            Ok((key, pid, forwarder)) => {
+                state.hosts[i].host_key = key;
+                state.hosts[i].pid = Some(pid);
+                state.hosts[i].forwarder_pid = Some(forwarder);
+            }
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
         }
     }
+    state.save(lab)?;
+    if let Some(e) = first_error {
+        return Err(e);
+    }
+    log(&format!(
+        "all hosts started in {:.1} s; waiting for them to answer SSH",
+        begun.elapsed().as_secs_f64()
+    ));
     drop(listeners);
     state.save(lab)?;
     write_atomically(&lab.known_hosts(), state.known_hosts_text().as_bytes())?;
@@ -150,6 +196,9 @@ fn start(
     state.save(lab)?;
     Ok(state)
 }
+
+/// What starting one host gives: its public host key, its pid and its forwarder's pid.
+type StartedHost = (String, u32, u32);
 
 /// Binds `count` listening sockets on 127.0.0.1.
 fn bind_ports(count: usize, first: Option<u16>) -> Result<Vec<TcpListener>> {
@@ -450,7 +499,7 @@ fn down_locked(lab: &LabPaths, log: &dyn Fn(&str)) -> Result<()> {
     let nspawn_dir = machine::nspawn_leftover_dir("");
     if let Ok(entries) = std::fs::read_dir(&nspawn_dir) {
         for e in entries.filter_map(|e| e.ok()) {
-            if e.file_name().to_str().is_some_and(|n| is_ours(n)) {
+            if e.file_name().to_str().is_some_and(&is_ours) {
                 let _ = std::fs::remove_dir(e.path());
             }
         }
@@ -482,4 +531,29 @@ pub fn status(lab: &LabPaths) -> Result<(LabState, Vec<HostStatus>)> {
         })
         .collect();
     Ok((state, hosts))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_taken_first_port_is_reported_and_free_ports_are_picked_around_taken_ones() {
+        let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = taken.local_addr().unwrap().port();
+        match bind_ports(1, Some(port)) {
+            Err(Error::PortInUse { port: p }) => assert_eq!(p, port),
+            other => panic!("expected PortInUse, got {other:?}"),
+        }
+        let picked = bind_ports(3, None).unwrap();
+        let ports: Vec<u16> = picked
+            .iter()
+            .map(|l| l.local_addr().unwrap().port())
+            .collect();
+        assert_eq!(ports.len(), 3);
+        assert!(ports
+            .iter()
+            .all(|p| (DEFAULT_FIRST_PORT..=PORT_LIMIT).contains(p)));
+        assert!(ports.windows(2).all(|w| w[0] < w[1]));
+    }
 }

@@ -230,3 +230,23 @@ pub fn raise_kernel_limits() -> Result<Vec<String>> {
     }
     Ok(changed)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_space_is_a_clear_error() {
+        match ensure_space(Path::new("/tmp/rlab-does-not-exist/below"), u64::MAX / 2) {
+            Err(Error::NoSpace { path, .. }) => assert_eq!(path, Path::new("/tmp")),
+            other => panic!("expected NoSpace, got {other:?}"),
+        }
+        assert!(ensure_space(Path::new("/tmp"), 1).is_ok());
+    }
+
+    #[test]
+    fn tail_keeps_the_last_lines() {
+        assert_eq!(tail("a\nb\nc\n", 2), "b\nc");
+        assert_eq!(tail("", 3), "");
+    }
+}

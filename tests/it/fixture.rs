@@ -291,6 +291,32 @@ pub fn oracle_bin(name: &str) -> Result<PathBuf, String> {
     }
 }
 
+/// Runs an oracle program (`ansible-playbook`, `ansible`, ...) against `lab`'s inventory with
+/// `args`, in `dir` (where a playbook's relative paths resolve), with a predictable environment:
+/// no user or project ansible.cfg, no colour, no retry files, host keys checked.
+pub fn oracle(lab: &Lab, program: &str, args: &[&str], dir: &Path) -> Result<Output, String> {
+    let bin = oracle_bin(program)?;
+    // An empty ansible.cfg, so neither ~/.ansible.cfg nor one in `dir` changes the oracle.
+    let cfg = std::env::temp_dir().join("rplay-oracle-empty-ansible.cfg");
+    if !cfg.is_file() {
+        std::fs::write(&cfg, "").map_err(|e| format!("{}: {e}", cfg.display()))?;
+    }
+    let mut cmd = Command::new(bin);
+    cmd.arg("-i")
+        .arg(&lab.inventory)
+        .args(args)
+        .current_dir(dir)
+        .env("ANSIBLE_CONFIG", &cfg)
+        .env("ANSIBLE_NOCOLOR", "1")
+        .env("ANSIBLE_FORCE_COLOR", "0")
+        .env("ANSIBLE_NOCOWS", "1")
+        .env("ANSIBLE_RETRY_FILES_ENABLED", "0")
+        .env("ANSIBLE_HOST_KEY_CHECKING", "True")
+        .env("ANSIBLE_DEPRECATION_WARNINGS", "0")
+        .env("ANSIBLE_LOCALHOST_WARNING", "0");
+    Ok(run_with_input(&mut cmd, None))
+}
+
 fn ensure_oracle_venv() -> Result<PathBuf, String> {
     let venv = PathBuf::from(ORACLE_VENV);
     let stamp = venv.join("rplay-requirements.txt");

@@ -3,6 +3,7 @@
 //! `down` leaves no process, mount or namespace behind, also after a crash; light hosts work.
 
 use std::collections::HashSet;
+use std::path::Path;
 use std::process::Command;
 
 use libtest_mimic::{Failed, Trial};
@@ -37,6 +38,10 @@ pub fn trials() -> Vec<Trial> {
         on_lab(
             "lab::inventory_is_read_by_ansible",
             inventory_is_read_by_ansible,
+        ),
+        on_lab(
+            "lab::rlab_cli_status_inventory_ssh",
+            rlab_cli_status_inventory_ssh,
         ),
         Trial::test("lab::python_lab_runs_ansible_modules", || {
             let lab = fixture::pylab()?;
@@ -227,16 +232,56 @@ fn inventory_is_read_by_ansible(lab: &Lab) -> Result<(), String> {
     Ok(())
 }
 
+fn rlab_cli_status_inventory_ssh(lab: &Lab) -> Result<(), String> {
+    let rlab = |args: &[&str]| {
+        fixture::run_with_input(
+            Command::new(fixture::rlab())
+                .arg("--lab")
+                .arg(&lab.name)
+                .args(args),
+            None,
+        )
+    };
+    let status = rlab(&["status"]);
+    if status.rc != 0 || status.stdout.matches(" running\n").count() != 2 {
+        return Err(format!(
+            "rlab status: rc {} {:?} {:?}",
+            status.rc, status.stdout, status.stderr
+        ));
+    }
+    let inventory = rlab(&["inventory"]);
+    let file = std::fs::read_to_string(&lab.inventory).map_err(|e| e.to_string())?;
+    if inventory.rc != 0 || inventory.stdout != file {
+        return Err(format!(
+            "rlab inventory differs from {}:\n{}",
+            lab.inventory.display(),
+            inventory.stdout
+        ));
+    }
+    let ssh = rlab(&["ssh", "deploy@h2", "id", "-un;", "hostname"]);
+    if ssh.rc != 0 || ssh.stdout != "deploy\nh2\n" {
+        return Err(format!(
+            "rlab ssh deploy@h2: rc {} {:?} {:?}",
+            ssh.rc, ssh.stdout, ssh.stderr
+        ));
+    }
+    let ssh = rlab(&["ssh", "h3", "true"]);
+    if ssh.rc == 0 || !ssh.stderr.contains("no host \"h3\"") {
+        return Err(format!(
+            "rlab ssh to a missing host: rc {} {:?}",
+            ssh.rc, ssh.stderr
+        ));
+    }
+    Ok(())
+}
+
 fn python_lab_runs_ansible_modules(lab: &Lab) -> Result<(), String> {
-    let ansible = fixture::oracle_bin("ansible")?;
-    let o = fixture::run_with_input(
-        Command::new(ansible)
-            .arg("-i")
-            .arg(&lab.inventory)
-            .args(["lab", "-m", "apt", "-a", "name=tree state=present"])
-            .env("ANSIBLE_HOST_KEY_CHECKING", "True"),
-        None,
-    );
+    let o = fixture::oracle(
+        lab,
+        "ansible",
+        &["lab", "-m", "apt", "-a", "name=tree state=present"],
+        Path::new("/"),
+    )?;
     if o.rc != 0 || o.stdout.matches("CHANGED").count() != 2 {
         return Err(format!(
             "ansible apt on the python lab: rc {}\n{}\n{}",
