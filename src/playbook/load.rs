@@ -315,9 +315,7 @@ impl Loader {
             Some(Value::Bool(true))
         );
         let key = rref.dedup_key(&path);
-        if dedup && !allow_duplicates && parts.seen.contains(&key) {
-            return Ok(Vec::new());
-        }
+        let duplicate = dedup && !allow_duplicates && parts.seen.contains(&key);
         parts.seen.insert(key);
         let mut ctx = task::fold_keywords(inherit, &rref.keyword_node, &[])?;
         let mut chain = vec![path.clone()];
@@ -350,6 +348,10 @@ impl Loader {
             public,
         });
         parts.roles.push(scope.clone());
+        if duplicate {
+            // A role that already ran in this play still counts for variable precedence.
+            return Ok(Vec::new());
+        }
         ctx.role = Some(scope.clone());
         ctx.dir = path.join("tasks");
         let tasks_from = rref.tasks_from.as_deref().unwrap_or("main");

@@ -702,6 +702,8 @@ impl Runner {
                         }
                     });
                 }
+                // ansible-core 2.19 prints this banner twice on a max_fail_percentage abort.
+                self.report(Event::NoMoreHosts);
                 self.report(Event::NoMoreHosts);
                 self.stop.store(true, Ordering::SeqCst);
                 return;
