@@ -39,6 +39,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if first.rc != 0 {
         return Err(format!("first command failed: {}", first.stderr_str()).into());
     }
+    // The yardstick: bare SSH round trips on the same connection (median of 21).
+    let mut pings = Vec::new();
+    for _ in 0..21 {
+        if let Some(rt) = pool.round_trip(&spec).await {
+            pings.push(rt?.as_secs_f64() * 1000.0);
+        }
+    }
+    pings.sort_by(|a, b| a.total_cmp(b));
+    let rtt = pings.get(pings.len() / 2).copied().unwrap_or(0.0);
     let t1 = Instant::now();
     for _ in 0..count {
         // A typical no-change probe: stat a file and print what was found.
@@ -54,9 +63,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("connect_and_first_ms {:.1}", connect.as_secs_f64() * 1000.0);
     println!("commands {count}");
     println!("total_ms {:.1}", total.as_secs_f64() * 1000.0);
-    println!(
-        "per_command_ms {:.2}",
-        total.as_secs_f64() * 1000.0 / count as f64
-    );
+    let per = total.as_secs_f64() * 1000.0 / count as f64;
+    println!("per_command_ms {per:.2}");
+    println!("ssh_round_trip_ms {rtt:.2}");
+    if rtt > 0.0 {
+        println!("round_trips_per_command {:.3}", per / rtt);
+    }
     Ok(())
 }

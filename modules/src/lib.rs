@@ -24,6 +24,8 @@
 
 pub mod builtin;
 pub mod change;
+pub mod doc;
+pub mod facts;
 pub mod fileattr;
 pub mod host;
 pub mod module;

@@ -35,6 +35,11 @@ pub fn all() -> Vec<&'static dyn Module> {
         &builtin::systemd::SystemdModule,
         &builtin::service::ServiceModule,
         &builtin::firewalld::FirewalldModule,
+        &builtin::get_url::GetUrlModule,
+        &builtin::user::UserModule,
+        &builtin::group::GroupModule,
+        &builtin::setup::SetupModule,
+        &builtin::ping::PingModule,
     ]
 }
 

@@ -88,9 +88,13 @@ fn run(cli: &Cli) -> Result<(), Diagnostic> {
     let settings = Settings::load()?;
     print_warnings(&settings.warnings);
     let mut inventory = Inventory::load(&cli.inventory, &settings)?;
+    // Without --playbook-dir, ansible-inventory still reads group_vars/ and host_vars/ in
+    // its current directory for full host variables (its loader's base directory).
+    let cwd = std::env::current_dir().ok();
     let options = ListOptions {
         playbook_dir: cli.playbook_dir.as_deref(),
         export: cli.export,
+        default_play_dir: cwd.as_deref(),
     };
     let text = if let Some(host) = &cli.host {
         let hosts = inventory.select_ignoring_limit(host, true)?;
@@ -100,7 +104,7 @@ fn run(cli: &Cli) -> Result<(), Diagnostic> {
                 "You must pass a single valid host to --host parameter",
             ));
         }
-        let vars = inventory.display_host_vars(&hosts[0], options)?;
+        let vars = inventory.display_host_vars(&hosts[0], options, false)?;
         render(&serde_json::Value::Object(vars), cli.yaml)
     } else {
         if let Some(limit) = &cli.limit {

@@ -792,23 +792,76 @@ fn run_editor(config: &Config, path: &Path) -> Result<()> {
             code: 1,
         });
     };
-    let status = std::process::Command::new(program)
-        .args(args)
-        .arg(path)
-        .status()
-        .map_err(|e| Failure {
-            message: format!(
-                "Unable to execute the command \"{} {}\": {e}",
-                config.editor,
-                path.display()
-            ),
+    // While the editor runs, rvault must survive ^C, a closed terminal or a kill, so that the
+    // scratch file is always wiped; the editor itself gets the default handlers back.
+    let guard = SignalsIgnored::new();
+    let mut cmd = std::process::Command::new(program);
+    cmd.args(args).arg(path);
+    // SAFETY: only async-signal-safe calls (signal) between fork and exec.
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        cmd.pre_exec(|| {
+            for sig in HANDLED_SIGNALS {
+                libc::signal(sig, libc::SIG_DFL);
+            }
+            Ok(())
+        });
+    }
+    let status = cmd.status();
+    drop(guard);
+    let status = status.map_err(|e| Failure {
+        message: format!(
+            "Unable to execute the command \"{} {}\": {e}",
+            config.editor,
+            path.display()
+        ),
+        code: 1,
+    })?;
+    use std::os::unix::process::ExitStatusExt;
+    if let Some(signal) = status.signal() {
+        return Err(Failure {
+            message: format!("the editor was killed by signal {signal}; nothing was saved"),
             code: 1,
-        })?;
+        });
+    }
     if !status.success() {
-        // ansible-vault ignores the editor's exit status; so do we, but say so.
+        // ansible-vault ignores the editor's exit status (vim's :cq); so do we, but say so.
         eprintln!("[WARNING]: the editor exited with {status}");
     }
     Ok(())
+}
+
+/// Signals that would end rvault while the editor holds plaintext.
+const HANDLED_SIGNALS: [libc::c_int; 4] =
+    [libc::SIGINT, libc::SIGQUIT, libc::SIGHUP, libc::SIGTERM];
+
+/// Ignores [`HANDLED_SIGNALS`] until dropped, then restores the previous handlers.
+struct SignalsIgnored {
+    previous: Vec<(libc::c_int, libc::sighandler_t)>,
+}
+
+impl SignalsIgnored {
+    fn new() -> Self {
+        let previous = HANDLED_SIGNALS
+            .iter()
+            // SAFETY: installing SIG_IGN is always valid; the old handler is kept to restore.
+            .map(|&sig| (sig, unsafe { libc::signal(sig, libc::SIG_IGN) }))
+            .collect();
+        SignalsIgnored { previous }
+    }
+}
+
+impl Drop for SignalsIgnored {
+    fn drop(&mut self) {
+        for &(sig, handler) in &self.previous {
+            if handler != libc::SIG_ERR {
+                // SAFETY: restores the handler that was installed before.
+                unsafe {
+                    libc::signal(sig, handler);
+                }
+            }
+        }
+    }
 }
 
 /// What `encrypt_string` was asked to encrypt.

@@ -123,6 +123,22 @@ impl Pool {
         )))
     }
 
+    /// Times one bare SSH round trip on the (already opened) connection of `spec`'s host: the
+    /// yardstick for what a task costs. `None` when the host has no open SSH connection.
+    pub async fn round_trip(
+        &self,
+        spec: &ConnectionSpec,
+    ) -> Option<Result<std::time::Duration, HostError>> {
+        let slot = self
+            .slots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&pool_key(spec))
+            .cloned()?;
+        let conn = slot.lock().await.clone()?;
+        conn.ping().await
+    }
+
     /// Closes the connection of `spec`'s host (`meta: reset_connection`); the next `host()`
     /// call reconnects.
     pub async fn reset(&self, spec: &ConnectionSpec) {

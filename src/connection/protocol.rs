@@ -1,9 +1,14 @@
-//! The framing spoken with the long-lived remote `/bin/sh` of a host: every request is plain
+//! The framing spoken with the long-lived remote `/bin/sh` of a host. Every request is plain
 //! shell text (scripts single-quoted, stdin and file contents base64-encoded in here-documents
-//! ended by a random marker), so nothing but the shell itself ever reads the session's input and
-//! dash's read-ahead cannot swallow data. Each request prints a begin marker and, when done,
-//! an end marker carrying the exit status on stdout and on stderr; [`ResponseReader`] cuts
-//! the two streams at those markers. One request = one round trip.
+//! ended by a random marker), so nothing but the shell itself reads the session's input and
+//! dash's read-ahead cannot swallow data.
+//!
+//! A script's stdout and stderr go to files in a private directory of the shell; when it ends,
+//! the whole response is written to the channel's stdout in one burst:
+//! `B<m> stdout E<m> <status>\n stderr F<m>\n`. One burst matters for speed: sshd does not
+//! disable Nagle's algorithm for non-terminal sessions, so a second small write would wait for
+//! the acknowledgement of the first, adding most of a round trip. It also means a daemon started
+//! by a script cannot hold the channel open. [`ResponseReader`] cuts the stream at the markers.
 
 use std::hash::{BuildHasher, Hasher};
 
@@ -48,6 +53,10 @@ impl Marker {
     fn end(&self) -> String {
         format!("__RPLAY_E_{}__", self.0)
     }
+
+    fn final_(&self) -> String {
+        format!("__RPLAY_F_{}__", self.0)
+    }
 }
 
 impl Default for Marker {
@@ -73,17 +82,21 @@ fn valid_env_name(name: &str) -> bool {
         && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
-/// Prints both begin markers.
-fn begin_line(m: &Marker) -> String {
-    format!("printf %s {b}; printf %s {b} >&2\n", b = m.begin())
-}
-
-/// Prints both end markers with the status held in shell expression `status`.
-fn end_line(m: &Marker, status: &str) -> String {
-    format!(
-        "printf '%s %d\\n' {e} \"{status}\"; printf '%s\\n' {e} >&2\n",
-        e = m.end()
-    )
+/// Sent once, before a shell's first request: makes the shell's private directory (removed when
+/// the shell ends) and the helpers that write responses.
+pub fn preamble() -> String {
+    r#"__rp_d=
+for __rp_p in "${TMPDIR:-/tmp}" /tmp /var/tmp "$HOME" /dev/shm; do
+  __rp_d=$(umask 077 && mktemp -d "$__rp_p/.rplay-XXXXXXXXXX" 2>/dev/null) && break
+done
+[ -n "$__rp_d" ] || { echo "rplay: cannot create a private temporary directory" >&2; exit 70; }
+trap 'rm -rf "$__rp_d"' EXIT
+trap 'exit 129' HUP
+trap 'exit 143' TERM
+__rp_tail() { printf '%s %d\n' "__RPLAY_E_$1__" "$2"; [ -s "$__rp_d/e" ] && cat "$__rp_d/e"; printf '%s\n' "__RPLAY_F_$1__"; }
+__rp_reply() { __rp_tail "$1" "$2" >>"$__rp_d/r"; cat "$__rp_d/r"; }
+"#
+    .to_string()
 }
 
 /// Base64 of `data` in 76-column lines, each ended by a newline.
@@ -97,8 +110,9 @@ fn base64_lines(data: &[u8]) -> String {
     out
 }
 
-/// The request text running `cmd` with `/bin/sh -c` in a subshell (so `exit`, `cd` and `export`
-/// in the script do not touch the session's shell).
+/// The request text running `cmd` in a subshell (so `exit`, `cd`, `set` and `export` in the
+/// script do not touch the session's shell). Shell-level errors read
+/// `/bin/sh: N: eval: ...`; modules wanting `sh -c` wording (the `shell` module) exec it.
 pub fn run_request(m: &Marker, cmd: &Command) -> Result<String, String> {
     if cmd.script.contains('\0') {
         return Err("the script contains a NUL byte".into());
@@ -116,8 +130,10 @@ pub fn run_request(m: &Marker, cmd: &Command) -> Result<String, String> {
         }
         prelude.push_str(&format!("export {k}={}; ", quote(v)));
     }
-    let body = format!("( {prelude}exec /bin/sh -c {} )", quote(&cmd.script));
-    let mut out = begin_line(m);
+    let redirect = ">>\"$__rp_d/r\" 2>\"$__rp_d/e\"";
+    // `eval` in a subshell: isolated like `sh -c`, but without exec'ing a new shell (a few ms).
+    let body = format!("( {prelude}eval {} ) {redirect}", quote(&cmd.script));
+    let mut out = format!("printf %s {} >\"$__rp_d/r\"\n", m.begin());
     match &cmd.stdin {
         Some(bytes) => {
             out.push_str(&format!("base64 -d <<'I{0}' | {body}\n", m.as_str()));
@@ -126,11 +142,11 @@ pub fn run_request(m: &Marker, cmd: &Command) -> Result<String, String> {
         }
         None => out.push_str(&format!("{body} </dev/null\n")),
     }
-    out.push_str(&end_line(m, "$?"));
+    out.push_str(&format!("__rp_reply {} $?\n", m.as_str()));
     Ok(out)
 }
 
-/// The directory that will hold the temp file for `dest`, as a shell word-safe path.
+/// The directory that will hold the temp file for `dest`.
 fn dest_dir(dest: &str) -> String {
     match dest.rfind('/') {
         Some(0) => "/".to_string(),
@@ -140,7 +156,7 @@ fn dest_dir(dest: &str) -> String {
 }
 
 /// Starts a file transfer: a private temp file (umask 077) next to `dest`.
-pub fn put_begin(m: &Marker, dest: &str) -> String {
+pub fn put_begin(dest: &str) -> String {
     let dir = dest_dir(dest);
     let template = if dir.starts_with('/') || dir.starts_with('.') {
         format!("{dir}/.rplay-tmp-XXXXXXXXXX")
@@ -148,8 +164,7 @@ pub fn put_begin(m: &Marker, dest: &str) -> String {
         format!("./{dir}/.rplay-tmp-XXXXXXXXXX")
     };
     format!(
-        "{}__rp_f=0; __rp_t=$(umask 077 && mktemp {} </dev/null) || __rp_f=1\n",
-        begin_line(m),
+        ": >\"$__rp_d/e\"; __rp_f=0; __rp_t=$(umask 077 && mktemp {} </dev/null 2>>\"$__rp_d/e\") || __rp_f=1\n",
         quote(&template)
     )
 }
@@ -157,22 +172,23 @@ pub fn put_begin(m: &Marker, dest: &str) -> String {
 /// Appends one chunk of content to the temp file (skipped after a failure).
 pub fn put_chunk(m: &Marker, data: &[u8]) -> String {
     format!(
-        "[ \"$__rp_f\" = 0 ] && {{ base64 -d >>\"$__rp_t\" || __rp_f=1; }} <<'C{0}'\n{1}C{0}\n",
+        "[ \"$__rp_f\" = 0 ] && {{ base64 -d >>\"$__rp_t\" 2>>\"$__rp_d/e\" || __rp_f=1; }} <<'C{0}'\n{1}C{0}\n",
         m.as_str(),
         base64_lines(data)
     )
 }
 
 /// Applies attributes, syncs and renames the temp file onto `dest`, removes it on failure, and
-/// reports. Without a mode/owner/group, an existing destination's are kept and a new file gets
+/// replies. Without a mode/owner/group, an existing destination's are kept and a new file gets
 /// the default mode (0666 minus the umask), as Ansible's atomic move does.
 pub fn put_finish(m: &Marker, dest: &str, attrs: &FileAttrs) -> String {
     let d = quote(dest);
     let mut steps: Vec<String> = Vec::new();
-    let keep = "__rp_k=$(stat -c '%a %u:%g' -- ".to_string() + &d + " 2>/dev/null) || __rp_k=";
     let need_existing = attrs.mode.is_none() || (attrs.owner.is_none() && attrs.group.is_none());
     if need_existing {
-        steps.push(keep);
+        steps.push(format!(
+            "{{ __rp_k=$(stat -c '%a %u:%g' -- {d} 2>/dev/null) || __rp_k=; }}"
+        ));
     }
     match &attrs.mode {
         Some(mode) => steps.push(format!("chmod {} \"$__rp_t\"", quote(mode))),
@@ -196,84 +212,59 @@ pub fn put_finish(m: &Marker, dest: &str, attrs: &FileAttrs) -> String {
     steps.push(format!("mv -f -- \"$__rp_t\" {d}"));
     let mut out = String::new();
     out.push_str(&format!(
-        "if [ \"$__rp_f\" = 0 ]; then {{ {}; }} </dev/null || __rp_f=1; fi\n",
+        "if [ \"$__rp_f\" = 0 ]; then {{ {}; }} </dev/null 2>>\"$__rp_d/e\" || __rp_f=1; fi\n",
         steps.join(" && ")
     ));
     out.push_str("[ \"$__rp_f\" = 0 ] || { [ -n \"$__rp_t\" ] && rm -f -- \"$__rp_t\"; }\n");
-    out.push_str(&end_line(m, "$__rp_f"));
+    out.push_str(&format!(
+        "printf %s {} >\"$__rp_d/r\"; __rp_reply {} \"$__rp_f\"\n",
+        m.begin(),
+        m.as_str()
+    ));
     out
 }
 
-/// Reads a whole file (raw bytes on stdout).
+/// Reads a whole file: its bytes are streamed raw on stdout (not through a temp file).
 pub fn get_request(m: &Marker, path: &str) -> String {
     format!(
-        "{}cat -- {} </dev/null\n{}",
-        begin_line(m),
+        "printf %s {}; cat -- {} </dev/null 2>\"$__rp_d/e\"; __rp_tail {} $?\n",
+        m.begin(),
         quote(path),
-        end_line(m, "$?")
+        m.as_str()
     )
 }
 
-/// Collects one response: drops what precedes the begin markers, stops at the end markers.
+/// Collects one response from the shell's stdout: drops what precedes the begin marker, then
+/// stdout up to the end marker, the status line, and stderr up to the final marker.
 #[derive(Debug)]
 pub struct ResponseReader {
     begin: Vec<u8>,
     end: Vec<u8>,
-    out: Stream,
-    err: Stream,
+    final_: Vec<u8>,
+    buf: Vec<u8>,
+    state: ReadState,
+    scan_from: usize,
+    stdout: Vec<u8>,
+    rc: i32,
+    stderr: Vec<u8>,
+    /// What the shell wrote on the channel's stderr (diagnostics when it dies).
+    stray: Vec<u8>,
 }
 
-#[derive(Debug, Default)]
-struct Stream {
-    /// Payload between the markers (so far).
-    buf: Vec<u8>,
-    started: bool,
-    done: bool,
-    scan_from: usize,
-    /// What followed the end marker (the status on stdout).
-    trailer: Vec<u8>,
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReadState {
+    Begin,
+    Stdout,
+    Status,
+    Stderr,
+    Done,
 }
 
 fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     if needle.is_empty() || hay.len() < needle.len() {
         return None;
     }
-    (from..=hay.len() - needle.len()).find(|&i| &hay[i..i + needle.len()] == needle)
-}
-
-impl Stream {
-    fn push(&mut self, data: &[u8], begin: &[u8], end: &[u8]) {
-        if self.done {
-            self.trailer.extend_from_slice(data);
-            return;
-        }
-        self.buf.extend_from_slice(data);
-        if !self.started {
-            match find(&self.buf, begin, 0) {
-                Some(i) => {
-                    self.buf.drain(..i + begin.len());
-                    self.started = true;
-                    self.scan_from = 0;
-                }
-                None => {
-                    // Keep only a tail that could still be the start of the marker.
-                    let keep = begin.len().saturating_sub(1);
-                    if self.buf.len() > keep {
-                        self.buf.drain(..self.buf.len() - keep);
-                    }
-                    return;
-                }
-            }
-        }
-        match find(&self.buf, end, self.scan_from) {
-            Some(i) => {
-                let tail = self.buf.split_off(i);
-                self.trailer.extend_from_slice(&tail[end.len()..]);
-                self.done = true;
-            }
-            None => self.scan_from = self.buf.len().saturating_sub(end.len() - 1),
-        }
-    }
+    (from.min(hay.len())..=hay.len() - needle.len()).find(|&i| &hay[i..i + needle.len()] == needle)
 }
 
 impl ResponseReader {
@@ -282,52 +273,110 @@ impl ResponseReader {
         ResponseReader {
             begin: m.begin().into_bytes(),
             end: m.end().into_bytes(),
-            out: Stream::default(),
-            err: Stream::default(),
+            final_: m.final_().into_bytes(),
+            buf: Vec::new(),
+            state: ReadState::Begin,
+            scan_from: 0,
+            stdout: Vec::new(),
+            rc: 0,
+            stderr: Vec::new(),
+            stray: Vec::new(),
         }
     }
 
-    /// Feeds standard output.
+    /// Feeds the shell's standard output.
     pub fn push_stdout(&mut self, data: &[u8]) {
-        self.out.push(data, &self.begin, &self.end);
-    }
-
-    /// Feeds standard error.
-    pub fn push_stderr(&mut self, data: &[u8]) {
-        self.err.push(data, &self.begin, &self.end);
-    }
-
-    /// The status printed after the stdout end marker (`" <rc>\n"`), once complete.
-    fn rc(&self) -> Option<i32> {
-        if !self.out.done {
-            return None;
+        self.buf.extend_from_slice(data);
+        loop {
+            let progressed = match self.state {
+                ReadState::Begin => match find(&self.buf, &self.begin, 0) {
+                    Some(i) => {
+                        self.buf.drain(..i + self.begin.len());
+                        self.state = ReadState::Stdout;
+                        self.scan_from = 0;
+                        true
+                    }
+                    None => {
+                        let keep = self.begin.len() - 1;
+                        if self.buf.len() > keep {
+                            self.buf.drain(..self.buf.len() - keep);
+                        }
+                        false
+                    }
+                },
+                ReadState::Stdout => self.cut(ReadState::Status),
+                ReadState::Status => match self.buf.iter().position(|&b| b == b'\n') {
+                    Some(nl) => {
+                        let text = String::from_utf8_lossy(&self.buf[..nl]).into_owned();
+                        self.rc = text.trim().parse::<i32>().unwrap_or(-1);
+                        self.buf.drain(..=nl);
+                        self.state = ReadState::Stderr;
+                        self.scan_from = 0;
+                        true
+                    }
+                    None => false,
+                },
+                ReadState::Stderr => self.cut(ReadState::Done),
+                ReadState::Done => false,
+            };
+            if !progressed {
+                break;
+            }
         }
-        let nl = self.out.trailer.iter().position(|&b| b == b'\n')?;
-        let text = String::from_utf8_lossy(&self.out.trailer[..nl]);
-        Some(text.trim().parse::<i32>().unwrap_or(-1))
     }
 
-    /// The finished response, once both streams reached their end markers.
+    /// Looks for the marker ending the current part; moves the part out when found.
+    fn cut(&mut self, next: ReadState) -> bool {
+        let marker = if next == ReadState::Status {
+            &self.end
+        } else {
+            &self.final_
+        };
+        match find(&self.buf, marker, self.scan_from) {
+            Some(i) => {
+                let rest = self.buf.split_off(i + marker.len());
+                let mut part = std::mem::replace(&mut self.buf, rest);
+                part.truncate(i);
+                if next == ReadState::Status {
+                    self.stdout = part;
+                } else {
+                    self.stderr = part;
+                    self.buf.clear();
+                }
+                self.state = next;
+                self.scan_from = 0;
+                true
+            }
+            None => {
+                self.scan_from = self.buf.len().saturating_sub(marker.len() - 1);
+                false
+            }
+        }
+    }
+
+    /// Feeds the channel's standard error (not part of responses; kept for diagnostics).
+    pub fn push_stderr(&mut self, data: &[u8]) {
+        self.stray.extend_from_slice(data);
+        if self.stray.len() > 64 * 1024 {
+            self.stray.drain(..self.stray.len() - 64 * 1024);
+        }
+    }
+
+    /// The finished response.
     pub fn finished(&mut self) -> Option<Output> {
-        let rc = self.rc()?;
-        if !self.err.done {
+        if self.state != ReadState::Done {
             return None;
         }
         Some(Output {
-            rc,
-            stdout: std::mem::take(&mut self.out.buf),
-            stderr: std::mem::take(&mut self.err.buf),
+            rc: self.rc,
+            stdout: std::mem::take(&mut self.stdout),
+            stderr: std::mem::take(&mut self.stderr),
         })
     }
 
-    /// Whether any part of the response has arrived yet.
-    pub fn started(&self) -> bool {
-        self.out.started || self.err.started
-    }
-
-    /// Everything received on stderr so far (for error messages when the shell dies).
+    /// What the shell said on the channel's stderr (when it dies, the reason).
     pub fn stderr_so_far(&self) -> String {
-        String::from_utf8_lossy(&self.err.buf).into_owned()
+        String::from_utf8_lossy(&self.stray).into_owned()
     }
 }
 
@@ -346,6 +395,7 @@ mod tests {
             .spawn()
             .unwrap();
         let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(preamble().as_bytes()).unwrap();
         for r in requests {
             stdin.write_all(r.as_bytes()).unwrap();
         }
@@ -356,9 +406,7 @@ mod tests {
         for piece in out.stdout.chunks(7) {
             rr.push_stdout(piece);
         }
-        for piece in out.stderr.chunks(5) {
-            rr.push_stderr(piece);
-        }
+        rr.push_stderr(&out.stderr);
         rr.finished().expect("response complete")
     }
 
@@ -424,7 +472,7 @@ mod tests {
         let dest = dest.to_str().unwrap();
         let data: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
         let m = Marker::new();
-        let mut reqs = vec![put_begin(&m, dest)];
+        let mut reqs = vec![put_begin(dest)];
         for c in data.chunks(65_536) {
             reqs.push(put_chunk(&m, c));
         }
@@ -448,7 +496,7 @@ mod tests {
         let m2 = Marker::new();
         let out = through_sh(
             &[
-                put_begin(&m2, dest),
+                put_begin(dest),
                 put_chunk(&m2, b"new"),
                 put_finish(&m2, dest, &FileAttrs::default()),
             ],
@@ -472,7 +520,7 @@ mod tests {
         let m = Marker::new();
         let out = through_sh(
             &[
-                put_begin(&m, dest.to_str().unwrap()),
+                put_begin(dest.to_str().unwrap()),
                 put_chunk(&m, b"x"),
                 put_finish(&m, dest.to_str().unwrap(), &FileAttrs::default()),
             ],
@@ -484,7 +532,7 @@ mod tests {
         let m2 = Marker::new();
         let out = through_sh(
             &[
-                put_begin(&m2, dest2.to_str().unwrap()),
+                put_begin(dest2.to_str().unwrap()),
                 put_chunk(&m2, b"x"),
                 put_finish(
                     &m2,

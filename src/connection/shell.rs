@@ -171,6 +171,8 @@ impl ShellIo {
 pub(crate) struct RemoteShell {
     io: tokio::sync::Mutex<ShellIo>,
     dead: AtomicBool,
+    /// Whether the preamble (private directory, helpers) was sent.
+    ready: AtomicBool,
 }
 
 impl RemoteShell {
@@ -179,6 +181,7 @@ impl RemoteShell {
         RemoteShell {
             io: tokio::sync::Mutex::new(io),
             dead: AtomicBool::new(false),
+            ready: AtomicBool::new(false),
         }
     }
 
@@ -198,7 +201,16 @@ impl RemoteShell {
         if self.is_dead() {
             return Err(ShellError::Closed(String::new()));
         }
+        // If this future is dropped midway (a task timeout), the shell may be inside a
+        // here-document or still running the script: retire it, the next request opens another.
+        let mut cancelled = RetireOnDrop(Some(&self.dead));
         let mut reader = ResponseReader::new(marker);
+        let first = if self.ready.swap(true, Ordering::Relaxed) {
+            first
+        } else {
+            // Sent with the first request: no extra round trip.
+            format!("{}{first}", protocol::preamble())
+        };
         let result = async {
             if !io.send(first.as_bytes(), &mut reader).await {
                 return Err(ShellError::Closed(reader.stderr_so_far()));
@@ -227,6 +239,7 @@ impl RemoteShell {
         if matches!(result, Err(ShellError::Closed(_))) {
             self.dead.store(true, Ordering::Relaxed);
         }
+        cancelled.0 = None;
         if let Err(ShellError::Local(_)) = &result {
             // The request was cut short: the shell may be inside a here-document. Retire it.
             self.dead.store(true, Ordering::Relaxed);
@@ -265,7 +278,7 @@ impl RemoteShell {
             attrs,
             finished: false,
         };
-        self.exchange(&m, protocol::put_begin(&m, dest), Some(stream))
+        self.exchange(&m, protocol::put_begin(dest), Some(stream))
             .await
     }
 
@@ -281,6 +294,17 @@ impl RemoteShell {
         let mut io = self.io.lock().await;
         self.dead.store(true, Ordering::Relaxed);
         io.close().await;
+    }
+}
+
+/// Marks a shell dead when an exchange is abandoned before it finished.
+struct RetireOnDrop<'a>(Option<&'a AtomicBool>);
+
+impl Drop for RetireOnDrop<'_> {
+    fn drop(&mut self) {
+        if let Some(dead) = self.0 {
+            dead.store(true, Ordering::Relaxed);
+        }
     }
 }
 

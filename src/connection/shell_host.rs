@@ -76,6 +76,9 @@ impl HostConnection {
             if !s.is_dead() {
                 return Ok(s.clone());
             }
+            // End the retired shell (it may still run an abandoned script) in the background.
+            let old = s.clone();
+            tokio::spawn(async move { old.close().await });
         }
         let marker = Marker::new();
         let command = match b {
@@ -133,6 +136,24 @@ impl HostConnection {
                     })
                 }
             }
+        }
+    }
+
+    /// Times one SSH-level round trip (a keepalive request the server answers at once); `None`
+    /// for local hosts.
+    pub(crate) async fn ping(&self) -> Option<Result<Duration, HostError>> {
+        match &self.link {
+            Link::Ssh(c) => {
+                let start = std::time::Instant::now();
+                Some(
+                    c.handle
+                        .send_ping()
+                        .await
+                        .map(|_| start.elapsed())
+                        .map_err(|_| self.dropped()),
+                )
+            }
+            Link::Local => None,
         }
     }
 

@@ -18,32 +18,46 @@ pub struct ListOptions<'a> {
     pub playbook_dir: Option<&'a Path>,
     /// `--export`: group vars at group level, host vars only host-level.
     pub export: bool,
+    /// Where play-adjacent group_vars/host_vars are read for full host variables when no
+    /// `--playbook-dir` is given: ansible-inventory uses its current directory.
+    pub default_play_dir: Option<&'a Path>,
 }
 
 impl Inventory {
-    /// Host variables as `ansible-inventory` shows them (internal vars removed).
+    /// Host variables as `ansible-inventory` shows them (internal vars removed). `!unsafe`
+    /// strings keep their `{"__ansible_unsafe": ...}` marker only when `keep_unsafe` (as in
+    /// `--list`'s `_meta.hostvars`); elsewhere (`--host`, `--graph`) they print as strings.
     pub fn display_host_vars(
         &self,
         host: &str,
         options: ListOptions<'_>,
+        keep_unsafe: bool,
     ) -> Result<Map<String, Value>, Diagnostic> {
         let mut vars = if options.export {
             self.host_vars_export(host, options.playbook_dir)?
         } else {
-            self.host_vars(host, options.playbook_dir)?
+            self.host_vars(host, options.playbook_dir.or(options.default_play_dir))?
         };
         remove_internal(&mut vars);
+        if !keep_unsafe {
+            strip_unsafe_markers(&mut vars);
+        }
         Ok(vars)
     }
 
-    /// Group variables as `ansible-inventory --export`/`--graph --vars` show them.
+    /// Group variables as `ansible-inventory --export`/`--graph --vars` show them (see
+    /// [`Inventory::display_host_vars`] for `keep_unsafe`).
     pub fn display_group_vars(
         &self,
         group: &str,
         options: ListOptions<'_>,
+        keep_unsafe: bool,
     ) -> Result<Map<String, Value>, Diagnostic> {
         let mut vars = self.group_vars(group, options.playbook_dir)?;
         remove_internal(&mut vars);
+        if !keep_unsafe {
+            strip_unsafe_markers(&mut vars);
+        }
         Ok(vars)
     }
 
@@ -56,7 +70,7 @@ impl Inventory {
         self.format_group_json("all", &available, options, &mut seen, &mut results)?;
         let mut hostvars = Map::new();
         for host in &hosts {
-            let vars = self.display_host_vars(host, options)?;
+            let vars = self.display_host_vars(host, options, true)?;
             if !vars.is_empty() {
                 hostvars.insert(host.clone(), Value::Object(vars));
             }
@@ -106,7 +120,7 @@ impl Inventory {
         if options.export {
             entry.insert(
                 "vars".into(),
-                Value::Object(self.display_group_vars(name, options)?),
+                Value::Object(self.display_group_vars(name, options, true)?),
             );
         }
         remove_empty(&mut entry);
@@ -178,7 +192,7 @@ impl Inventory {
                     continue;
                 }
                 let vars = if seen_hosts.insert(host.clone()) {
-                    self.display_host_vars(host, options)?
+                    self.display_host_vars(host, options, false)?
                 } else {
                     Map::new()
                 };
@@ -187,7 +201,7 @@ impl Inventory {
         }
         entry.insert("hosts".into(), Value::Object(hosts));
         if options.export {
-            let vars = self.display_group_vars(name, options)?;
+            let vars = self.display_group_vars(name, options, false)?;
             if !vars.is_empty() {
                 entry.insert("vars".into(), Value::Object(vars));
             }
@@ -235,16 +249,39 @@ impl Inventory {
             for host in &group.hosts {
                 lines.push(graph_line(host, depth + 1));
                 if show_vars {
-                    let vars = self.display_host_vars(host, options)?;
+                    let vars = self.display_host_vars(host, options, false)?;
                     push_vars(&vars, depth + 2, lines);
                 }
             }
         }
         if show_vars {
-            let vars = self.display_group_vars(name, options)?;
+            let vars = self.display_group_vars(name, options, false)?;
             push_vars(&vars, depth + 1, lines);
         }
         Ok(())
+    }
+}
+
+/// ansible-inventory prints `!unsafe` strings as plain strings.
+fn strip_unsafe_markers(vars: &mut Map<String, Value>) {
+    for value in vars.values_mut() {
+        strip_unsafe(value);
+    }
+}
+
+fn strip_unsafe(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            if map.len() == 1 {
+                if let Some(Value::String(text)) = map.get(crate::yaml::UNSAFE_KEY) {
+                    *value = Value::String(text.clone());
+                    return;
+                }
+            }
+            strip_unsafe_markers(map);
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_unsafe),
+        _ => {}
     }
 }
 
@@ -380,8 +417,8 @@ fn python_float(f: f64) -> String {
     }
 }
 
-/// Formats like Python's `json.dumps(value, sort_keys=True, indent=4)` (ASCII-only output,
-/// non-ASCII as `\uXXXX`).
+/// Formats like Python's `json.dumps(value, sort_keys=True, indent=4, ensure_ascii=False)`
+/// (non-ASCII characters written as they are).
 pub fn python_json(value: &Value) -> String {
     let mut out = String::new();
     write_json(value, 0, &mut out);
@@ -451,12 +488,7 @@ fn write_json_string(s: &str, out: &mut String) {
             '\t' => out.push_str("\\t"),
             '\x08' => out.push_str("\\b"),
             '\x0c' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 || (c as u32) > 0x7e => {
-                let mut units = [0u16; 2];
-                for unit in c.encode_utf16(&mut units) {
-                    out.push_str(&format!("\\u{unit:04x}"));
-                }
-            }
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
             c => out.push(c),
         }
     }
@@ -471,9 +503,9 @@ mod tests {
 
     #[test]
     fn json_matches_python_dumps() {
-        let v = json!({"b": [1, 2.5, {}], "a": "é\n", "c": [], "d": 1.0, "e": null});
-        // json.dumps(v, sort_keys=True, indent=4) in Python 3.11.
-        let expected = "{\n    \"a\": \"\\u00e9\\n\",\n    \"b\": [\n        1,\n        2.5,\n        {}\n    ],\n    \"c\": [],\n    \"d\": 1.0,\n    \"e\": null\n}";
+        let v = json!({"b": [1, 2.5, {}], "a": "é\n\u{1}", "c": [], "d": 1.0, "e": null});
+        // json.dumps(v, sort_keys=True, indent=4, ensure_ascii=False) in Python 3.11.
+        let expected = "{\n    \"a\": \"é\\n\\u0001\",\n    \"b\": [\n        1,\n        2.5,\n        {}\n    ],\n    \"c\": [],\n    \"d\": 1.0,\n    \"e\": null\n}";
         assert_eq!(python_json(&v), expected);
     }
 

@@ -130,7 +130,8 @@ fn parse_group(
                 "hosts".into(),
                 Value::Array(vec![Value::String(group.to_string())]),
             );
-            m.insert("vars".into(), Value::Object(map.clone()));
+            // "Variables provided in this manner cannot be templated": mark them unsafe.
+            m.insert("vars".into(), mark_unsafe(Value::Object(map.clone())));
             normalized = m;
             &normalized
         }
@@ -192,6 +193,22 @@ fn parse_group(
         }
     }
     Ok(())
+}
+
+/// Marks every string inside `value` as never-templated (`{"__ansible_unsafe": ...}`).
+fn mark_unsafe(value: Value) -> Value {
+    match value {
+        Value::String(s) => {
+            let mut m = Map::new();
+            m.insert(crate::yaml::UNSAFE_KEY.to_string(), Value::String(s));
+            Value::Object(m)
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(mark_unsafe).collect()),
+        Value::Object(map) => {
+            Value::Object(map.into_iter().map(|(k, v)| (k, mark_unsafe(v))).collect())
+        }
+        other => other,
+    }
 }
 
 /// Runs `path args...`, capturing output, killing it after `timeout`.

@@ -110,3 +110,42 @@ async fn delayed_copy(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, delay: Du
     };
     tokio::join!(reader, writer);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delayed_copy_keeps_every_byte_in_order_and_passes_end_of_stream() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let in_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let out_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let mut source = TcpStream::connect(in_listener.local_addr().unwrap())
+                .await
+                .unwrap();
+            let (from, _) = in_listener.accept().await.unwrap();
+            let to = TcpStream::connect(out_listener.local_addr().unwrap())
+                .await
+                .unwrap();
+            let (mut sink, _) = out_listener.accept().await.unwrap();
+            let (from_read, _from_write) = from.into_split();
+            let (_to_read, to_write) = to.into_split();
+            let copier = tokio::spawn(delayed_copy(from_read, to_write, Duration::from_millis(3)));
+            let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+            let send = async {
+                source.write_all(&data).await.unwrap();
+                source.shutdown().await.unwrap();
+            };
+            let mut got = Vec::new();
+            let (_, read) = tokio::join!(send, sink.read_to_end(&mut got));
+            read.unwrap();
+            copier.await.unwrap();
+            assert_eq!(got.len(), data.len());
+            assert!(got == data, "bytes changed or reordered");
+        });
+    }
+}

@@ -65,6 +65,7 @@ pub fn ensure_image(cache: &CachePaths, flavor: Flavor, log: &dyn Fn(&str)) -> R
         Flavor::Python => &python_dir,
     };
     if wanted.is_dir() && cache.key().is_file() {
+        mark_used(wanted);
         return Ok(wanted.clone());
     }
     system::ensure_space(&cache.root, 2500)?;
@@ -93,7 +94,56 @@ pub fn ensure_image(cache: &CachePaths, flavor: Flavor, log: &dyn Fn(&str)) -> R
             )
         })?;
     }
+    mark_used(wanted);
+    mark_used(&system_dir);
+    mark_used(&base_dir);
+    remove_unused_images(cache, log);
     Ok(wanted.clone())
+}
+
+/// Records that `dir` was used now (its `.used` marker's modification time).
+fn mark_used(dir: &Path) {
+    let _ = std::fs::write(dir.with_extension("used"), b"");
+}
+
+/// How long an image nobody uses is kept (other checkouts may build other recipes).
+const KEEP_UNUSED: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// Removes images of older recipes that no lab uses and nobody used for a day; called under the
+/// cache lock after a build.
+fn remove_unused_images(cache: &CachePaths, log: &dyn Fn(&str)) {
+    let Ok(entries) = std::fs::read_dir(&cache.root) else {
+        return;
+    };
+    let states: String = std::fs::read_dir(super::paths::STATE_ROOT)
+        .map(|labs| {
+            labs.filter_map(|e| e.ok())
+                .filter_map(|e| std::fs::read_to_string(e.path().join("state.json")).ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    for entry in entries.filter_map(|e| e.ok()) {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let is_image = ["system-", "base-"].iter().any(|p| name.starts_with(p))
+            && !name.contains('.')
+            && path.is_dir();
+        if !is_image || states.contains(&path.display().to_string()) {
+            continue;
+        }
+        let used =
+            std::fs::metadata(path.with_extension("used")).or_else(|_| std::fs::metadata(&path));
+        let idle = used
+            .ok()
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.elapsed().ok())
+            .unwrap_or_default();
+        if idle > KEEP_UNUSED {
+            log(&format!("removing unused image {}", path.display()));
+            let _ = std::fs::remove_dir_all(&path);
+            let _ = std::fs::remove_file(path.with_extension("used"));
+        }
+    }
 }
 
 /// Builds into `dir.tmp` then renames to `dir`, so a half-built image is never used.

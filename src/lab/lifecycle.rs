@@ -51,6 +51,9 @@ pub fn up(lab: &LabPaths, opts: &UpOptions, log: &dyn Fn(&str)) -> Result<LabSta
         return Err(Error::Usage("rlab up needs at least 1 host".into()));
     }
     preflight()?;
+    for change in system::raise_kernel_limits()? {
+        log(&format!("raised kernel limit {change}"));
+    }
     let cache = CachePaths::standard();
     let flavor = if opts.python {
         Flavor::Python
@@ -143,7 +146,8 @@ fn start(
         &lab.inventory(),
         super::inventory::render(&state).as_bytes(),
     )?;
-    wait_ready(&state, &specs, opts.timeout)?;
+    wait_ready(&mut state, &specs, opts.timeout)?;
+    state.save(lab)?;
     Ok(state)
 }
 
@@ -182,71 +186,118 @@ fn bind_ports(count: usize, first: Option<u16>) -> Result<Vec<TcpListener>> {
     Ok(out)
 }
 
-/// Waits, in parallel, until every host is ready.
-fn wait_ready(state: &LabState, specs: &[HostSpec], timeout: Duration) -> Result<()> {
+/// How often a host whose process dies while booting is started again before `up` gives up
+/// (under heavy load a container occasionally fails early in boot).
+const RELAUNCHES: u32 = 2;
+
+/// Waits, in parallel, until every host is ready; records the pids of relaunched hosts.
+fn wait_ready(state: &mut LabState, specs: &[HostSpec], timeout: Duration) -> Result<()> {
     let deadline = Instant::now() + timeout;
-    let results: Vec<Result<()>> = std::thread::scope(|scope| {
+    let shared: &LabState = state;
+    let results: Vec<(usize, Result<Option<u32>>)> = std::thread::scope(|scope| {
         // Light labs can have hundreds of hosts: check them from a bounded number of threads.
-        let workers = 32.min(state.hosts.len()).max(1);
+        let workers = 32.min(shared.hosts.len()).max(1);
         let handles: Vec<_> = (0..workers)
             .map(|w| {
                 scope.spawn(move || {
-                    let mut res = Vec::new();
-                    for i in (w..state.hosts.len()).step_by(workers) {
-                        res.push(wait_host(
-                            state,
-                            &state.hosts[i],
-                            &specs[i],
-                            deadline,
-                            timeout,
-                        ));
-                    }
-                    res
+                    (w..shared.hosts.len())
+                        .step_by(workers)
+                        .map(|i| {
+                            (
+                                i,
+                                wait_host(shared, &shared.hosts[i], &specs[i], deadline, timeout),
+                            )
+                        })
+                        .collect::<Vec<_>>()
                 })
             })
             .collect();
         handles
             .into_iter()
             .flat_map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| vec![Err(Error::Usage("readiness check panicked".into()))])
+                h.join().unwrap_or_else(|_| {
+                    vec![(0, Err(Error::Usage("readiness check panicked".into())))]
+                })
             })
             .collect()
     });
-    results.into_iter().collect::<Result<Vec<()>>>().map(|_| ())
+    let mut first_error = None;
+    for (i, r) in results {
+        match r {
+            Ok(Some(pid)) => state.hosts[i].pid = Some(pid),
+            Ok(None) => {}
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
 }
 
+/// Waits until one host answers SSH (and has finished booting, for full hosts), starting it
+/// again if its process dies meanwhile; returns its new pid if it was relaunched.
 fn wait_host(
     state: &LabState,
     host: &HostState,
     spec: &HostSpec,
     deadline: Instant,
     timeout: Duration,
-) -> Result<()> {
+) -> Result<Option<u32>> {
+    let mut pid = host.pid;
+    let mut relaunched = 0;
+    let mut last = String::from("no answer yet");
     let not_ready = |reason: String| {
-        let log = std::fs::read_to_string(spec.log()).unwrap_or_default();
-        let log = system::tail(&log, 15);
+        // Keep the host's logs where `down` does not remove them.
+        let kept = std::path::Path::new(super::paths::STATE_ROOT)
+            .join(format!("{}-{}.failed.log", state.name, host.name));
+        let mut text = String::new();
+        for n in (1..=RELAUNCHES).rev() {
+            if let Ok(t) = std::fs::read_to_string(spec.log().with_extension(format!("log.{n}"))) {
+                text.push_str(&format!("--- earlier attempt {n} ---\n{t}"));
+            }
+        }
+        let current = std::fs::read_to_string(spec.log()).unwrap_or_default();
+        text.push_str(&current);
+        let _ = std::fs::write(&kept, &text);
+        let tail = system::tail(&current, 25);
         Error::NotReady {
             lab: state.name.clone(),
             host: host.name.clone(),
             secs: timeout.as_secs(),
-            reason: if log.is_empty() {
+            reason: if tail.is_empty() {
                 reason
             } else {
-                format!("{reason}; end of {}:\n{log}", spec.log().display())
+                format!(
+                    "{reason}; end of its log (all of it kept in {}):\n{tail}",
+                    kept.display()
+                )
             },
         }
     };
-    let mut last;
     loop {
-        if let Some(pid) = host.pid {
-            if !namespace::is_alive(pid) {
-                return Err(not_ready(format!("its process {pid} exited")));
+        if let Some(p) = pid {
+            if !namespace::is_alive(p) {
+                if relaunched >= RELAUNCHES || Instant::now() > deadline {
+                    return Err(not_ready(format!(
+                        "its process {p} exited ({relaunched} relaunches)"
+                    )));
+                }
+                relaunched += 1;
+                let _ = std::fs::rename(
+                    spec.log(),
+                    spec.log().with_extension(format!("log.{relaunched}")),
+                );
+                pid = Some(machine::launch(spec)?);
+                continue;
             }
         }
-        match ssh_banner(host.port) {
-            Ok(()) => break,
-            Err(e) => last = e,
+        if ssh_banner(host.port).map_err(|e| last = e).is_ok()
+            && (state.light || booted(state, host, deadline, &mut last))
+        {
+            return Ok(if relaunched > 0 { pid } else { None });
         }
         if Instant::now() > deadline {
             return Err(not_ready(format!(
@@ -256,36 +307,32 @@ fn wait_host(
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    if state.light {
-        return Ok(());
-    }
-    loop {
-        let left = deadline
-            .saturating_duration_since(Instant::now())
-            .as_secs()
-            .max(1);
-        let out = super::ssh::command(state, host, "root")
-            .arg(format!("timeout {left} systemctl is-system-running --wait"))
-            .stdin(std::process::Stdio::null())
-            .output();
-        match out {
-            Ok(o) => {
-                let answer = String::from_utf8_lossy(&o.stdout).trim().to_string();
-                if answer == "running" || answer == "degraded" {
-                    return Ok(());
-                }
-                last = format!(
-                    "systemctl is-system-running said {answer:?} {}",
-                    String::from_utf8_lossy(&o.stderr).trim()
-                );
+}
+
+/// Whether systemd on a full host has finished booting (running or degraded); waits for it.
+fn booted(state: &LabState, host: &HostState, deadline: Instant, last: &mut String) -> bool {
+    let left = deadline
+        .saturating_duration_since(Instant::now())
+        .as_secs()
+        .max(1);
+    let out = super::ssh::command(state, host, "root")
+        .arg(format!("timeout {left} systemctl is-system-running --wait"))
+        .stdin(std::process::Stdio::null())
+        .output();
+    match out {
+        Ok(o) => {
+            let answer = String::from_utf8_lossy(&o.stdout).trim().to_string();
+            if answer == "running" || answer == "degraded" {
+                return true;
             }
-            Err(e) => last = format!("cannot run ssh: {e}"),
+            *last = format!(
+                "systemctl is-system-running said {answer:?} {}",
+                String::from_utf8_lossy(&o.stderr).trim()
+            );
         }
-        if Instant::now() > deadline {
-            return Err(not_ready(last));
-        }
-        std::thread::sleep(Duration::from_millis(200));
+        Err(e) => *last = format!("cannot run ssh: {e}"),
     }
+    false
 }
 
 /// Connects to 127.0.0.1:`port` and expects an SSH banner.
@@ -334,12 +381,14 @@ fn down_locked(lab: &LabPaths, log: &dyn Fn(&str)) -> Result<()> {
             }
         }
     }
-    // Only namespaces of exactly this lab: another lab's name may extend this one's prefix.
-    netns.retain(|n| {
-        n.strip_prefix(&lab.netns_prefix()).is_some_and(|rest| {
-            rest.starts_with('h') && rest[1..].chars().all(|c| c.is_ascii_digit())
-        })
-    });
+    // Only names of exactly this lab: another lab's name may extend this one's prefix.
+    let prefix = lab.netns_prefix();
+    let is_ours = |n: &str| {
+        n.strip_prefix(&prefix)
+            .and_then(|rest| rest.strip_prefix('h'))
+            .is_some_and(|num| !num.is_empty() && num.chars().all(|c| c.is_ascii_digit()))
+    };
+    netns.retain(|n| is_ours(n));
     if state.is_none() && netns.is_empty() && !lab.dir.exists() {
         return Ok(());
     }
@@ -396,6 +445,15 @@ fn down_locked(lab: &LabPaths, log: &dyn Fn(&str)) -> Result<()> {
     }
     for n in &netns {
         namespace::del(n);
+    }
+    // Namespace and machine names are the same; also clean up after hosts of earlier crashes.
+    let nspawn_dir = machine::nspawn_leftover_dir("");
+    if let Ok(entries) = std::fs::read_dir(&nspawn_dir) {
+        for e in entries.filter_map(|e| e.ok()) {
+            if e.file_name().to_str().is_some_and(|n| is_ours(n)) {
+                let _ = std::fs::remove_dir(e.path());
+            }
+        }
     }
     system::remove_tree(&lab.dir, "hosts")
 }

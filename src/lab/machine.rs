@@ -120,7 +120,7 @@ pub fn launch(spec: &HostSpec) -> Result<u32> {
         format!(
             "set -e; {overlay}; mount --rbind /dev {r}/dev; mount -t proc proc {r}/proc; mount --rbind /sys {r}/sys; \
              mount -t tmpfs -o mode=755 tmpfs {r}/run; mkdir -p {r}/run/sshd; hostname {name}; \
-             chroot {r} /usr/sbin/sshd -D -e -o ListenAddress=127.0.0.1 -o UsePAM=no & wait $!",
+             chroot {r} /usr/sbin/sshd -D -e -o ListenAddress=127.0.0.1 -o UsePAM=no -r & wait $!",
             name = spec.name
         )
     } else {
@@ -137,6 +137,8 @@ pub fn launch(spec: &HostSpec) -> Result<u32> {
         // Own hostname, and own pids: `pkill sshd` or `kill -9 1` on a light host must not
         // reach the controller or other hosts. The shell stays as the namespace's init, so when
         // sshd dies the whole light host goes away, as a real host would be unreachable.
+        // sshd runs without PAM and without re-executing itself per connection (-r): light
+        // hosts are for scale, and hundreds of logins at once must stay cheap.
         unshare.extend(["--uts", "--pid", "--fork", "--kill-child"]);
     }
     let log = File::create(spec.log()).map_err(io_err(spec.log()))?;
@@ -158,6 +160,9 @@ pub fn launch(spec: &HostSpec) -> Result<u32> {
             "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         )
         .env("LC_ALL", "C")
+        // Each host has its own overlay: nspawn's image lock would only leave lock files in
+        // /run/systemd/nspawn/locks behind when `down` kills it.
+        .env("SYSTEMD_NSPAWN_LOCK", "0")
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(log2)
@@ -205,4 +210,10 @@ pub fn launch_forwarder(
         detail: e.to_string(),
     })?;
     Ok(child.id())
+}
+
+/// Directory systemd-nspawn creates on the controller for a machine (for `machinectl bind`);
+/// it stays behind when /run is not a tmpfs, so `down` removes it.
+pub fn nspawn_leftover_dir(machine: &str) -> PathBuf {
+    PathBuf::from("/run/systemd/nspawn/propagate").join(machine)
 }

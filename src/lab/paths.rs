@@ -38,27 +38,6 @@ impl CachePaths {
     pub fn key_pub(&self) -> PathBuf {
         self.root.join("key/id_ed25519.pub")
     }
-    /// Debootstrapped system with firewalld, users and sshd set up (stage 1).
-    pub fn system(&self) -> PathBuf {
-        self.root.join("system")
-    }
-    /// Stage 1 plus the offline apt repository: the default image.
-    pub fn base(&self) -> PathBuf {
-        self.root.join("base")
-    }
-    /// The default image plus python3 and python3-apt.
-    pub fn base_python(&self) -> PathBuf {
-        self.root.join("base-python")
-    }
-    /// Marker written when the image at `dir` is complete, holding its recipe fingerprint.
-    pub fn stamp(dir: &Path) -> PathBuf {
-        let mut name = dir
-            .file_name()
-            .map(|n| n.to_os_string())
-            .unwrap_or_default();
-        name.push(".stamp");
-        dir.with_file_name(name)
-    }
 }
 
 /// Paths and names of one lab.
@@ -154,9 +133,5 @@ mod tests {
         assert_eq!(lab.netns("h1"), "rlab-it-h1");
         assert_eq!(lab.machine("h2"), "rlab-it-h2");
         assert_eq!(lab.state(), PathBuf::from("/var/lib/rlab/it/state.json"));
-        assert_eq!(
-            CachePaths::stamp(Path::new("/var/cache/rlab/base")),
-            PathBuf::from("/var/cache/rlab/base.stamp")
-        );
     }
 }

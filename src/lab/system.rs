@@ -204,3 +204,29 @@ pub fn remove_tree(dir: &Path, fanout: &str) -> Result<()> {
     });
     std::fs::remove_dir_all(dir).map_err(io_err(dir))
 }
+
+/// Kernel limits raised for many containers under one user (root): every systemd host uses a
+/// dozen inotify instances, and the default of 128 per user stops the tenth host from booting
+/// ("Failed to allocate manager object: Too many open files").
+const KERNEL_MINIMUMS: &[(&str, u64)] = &[
+    ("/proc/sys/fs/inotify/max_user_instances", 8192),
+    ("/proc/sys/fs/inotify/max_user_watches", 1_048_576),
+    ("/proc/sys/user/max_inotify_instances", 8192),
+    ("/proc/sys/user/max_inotify_watches", 1_048_576),
+];
+
+/// Raises the kernel limits in [`KERNEL_MINIMUMS`] that are lower; returns what it changed.
+pub fn raise_kernel_limits() -> Result<Vec<String>> {
+    let mut changed = Vec::new();
+    for (path, minimum) in KERNEL_MINIMUMS {
+        let Ok(text) = std::fs::read_to_string(path) else {
+            continue;
+        };
+        let current: u64 = text.trim().parse().unwrap_or(0);
+        if current < *minimum {
+            std::fs::write(path, minimum.to_string()).map_err(io_err(*path))?;
+            changed.push(format!("{path}: {current} -> {minimum}"));
+        }
+    }
+    Ok(changed)
+}

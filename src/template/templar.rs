@@ -185,6 +185,40 @@ impl Templar {
         })
     }
 
+    /// Renders a task's arguments the way Ansible finalizes them (TPL-02): values are rendered
+    /// recursively, `omit` arguments are dropped, keys stay literal unless `template_keys` (only
+    /// `set_fact` templates its keys), and a failure names the argument:
+    /// `Error while resolving value for 'msg': 'x' is undefined`.
+    pub fn render_args(
+        &self,
+        args: &Map<String, Json>,
+        ctx: &Value,
+        template_keys: bool,
+    ) -> Result<Map<String, Json>, TemplateError> {
+        let mut out = Map::new();
+        for (k, v) in args {
+            let rendered = self.render_value(v, ctx).map_err(|e| {
+                TemplateError::new(
+                    e.kind,
+                    format!("Error while resolving value for '{k}': {}", e.message),
+                )
+            })?;
+            if self.is_omit(&rendered) {
+                continue;
+            }
+            let key = if template_keys && Self::is_template(k) {
+                match self.render_str(k, ctx)? {
+                    Json::String(s) => s,
+                    other => other.to_string(),
+                }
+            } else {
+                k.clone()
+            };
+            out.insert(key, rendered);
+        }
+        Ok(out)
+    }
+
     /// Evaluates a bare expression (`debug: var=...`, `loop` items...) to its native value.
     pub fn eval(&self, expr: &str, ctx: &Value) -> Result<Json, TemplateError> {
         let value = self.eval_native(expr, ctx)?;
@@ -666,6 +700,75 @@ mod tests {
         assert_eq!(t.eval_bool("undef is defined", &ctx).ok(), Some(false));
         assert!(t.eval_bool("undef", &ctx).is_err());
         assert!(t.eval_bool("  ", &ctx).is_err());
+    }
+
+    #[test]
+    fn args_keep_literal_keys_and_name_the_failing_argument() {
+        let t = Templar::new(TemplarOptions::default());
+        let ctx = t.context_from(
+            json!({"k": "key", "v": 1})
+                .as_object()
+                .unwrap_or(&Map::new()),
+        );
+        let args = json!({"{{ k }}": "{{ v }}", "drop": "{{ omit }}"});
+        let args = args.as_object().cloned().unwrap_or_default();
+        assert_eq!(
+            t.render_args(&args, &ctx, false).ok().map(Json::Object),
+            Some(json!({"{{ k }}": 1}))
+        );
+        assert_eq!(
+            t.render_args(&args, &ctx, true).ok().map(Json::Object),
+            Some(json!({"key": 1}))
+        );
+        let bad = json!({"msg": "{{ nope }}"})
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(
+            t.render_args(&bad, &ctx, false)
+                .err()
+                .map(|e| e.message)
+                .as_deref(),
+            Some("Error while resolving value for 'msg': 'nope' is undefined")
+        );
+    }
+
+    struct FakeVault;
+
+    impl VaultReveal for FakeVault {
+        fn reveal(&self, envelope: &str) -> Result<String, String> {
+            envelope
+                .strip_prefix("$ANSIBLE_VAULT;")
+                .map(str::to_string)
+                .ok_or_else(|| "bad envelope".to_string())
+        }
+    }
+
+    #[test]
+    fn vaulted_values_are_revealed_on_use_only() {
+        let t = Templar::new(TemplarOptions {
+            vault: Some(Arc::new(FakeVault)),
+            ..TemplarOptions::default()
+        });
+        let vars = json!({
+            "secret": {"__ansible_vault": "$ANSIBLE_VAULT;s3cret"},
+            "broken": {"__ansible_vault": "garbage"},
+        });
+        let ctx = t.context_from(vars.as_object().unwrap_or(&Map::new()));
+        assert_eq!(
+            t.render_str("{{ secret }}", &ctx).ok(),
+            Some(json!("s3cret"))
+        );
+        assert_eq!(
+            t.render_str("{{ secret | length }}", &ctx).ok(),
+            Some(json!(6))
+        );
+        assert!(t.render_str("{{ broken }}", &ctx).is_err());
+        // Unused broken values never fail.
+        assert_eq!(t.render_str("{{ 1 }}", &ctx).ok(), Some(json!(1)));
+        // A vaulted value passed through as data stays a vaulted value.
+        let raw = json!({"__ansible_vault": "$ANSIBLE_VAULT;x"});
+        assert_eq!(t.render_value(&raw, &ctx).ok(), Some(raw));
     }
 
     #[test]

@@ -247,6 +247,38 @@ mod tests {
         );
     }
 
+    /// Damaged or hostile vault text gives errors, never a panic: truncations and byte flips of
+    /// a real envelope, and a deterministic stream of junk.
+    #[test]
+    fn damaged_input_never_panics() {
+        let vault = Vault::new(secrets(&[("default", "pw1")]));
+        let good = ANSIBLE_MADE.as_bytes();
+        for cut in (0..good.len()).step_by(7) {
+            let _ = vault.decrypt(&good[..cut], None);
+        }
+        let mut state: u32 = 0x9e37_79b9;
+        for round in 0..120 {
+            let mut damaged = good.to_vec();
+            state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            let at = (state as usize) % damaged.len();
+            damaged[at] = (state >> 24) as u8;
+            // A flip that keeps the meaning (hex case, header version, whitespace) may still
+            // open; it must never open to anything else.
+            if let Ok(found) = vault.decrypt(&damaged, None) {
+                assert_eq!(&found.plaintext[..], b"a: 1\n", "round {round}");
+            }
+            let junk: Vec<u8> = (0..(round % 97))
+                .map(|i| {
+                    state = state
+                        .wrapping_mul(1_664_525)
+                        .wrapping_add(1_013_904_223 + i);
+                    b"$ANSIBLE_VAULT;1.1;AES2560123456789abcdef\n;"[(state >> 27) as usize % 43]
+                })
+                .collect();
+            let _ = vault.decrypt(&junk, None);
+        }
+    }
+
     #[test]
     fn errors_without_or_with_wrong_secrets() {
         let dflt = VaultSecret {

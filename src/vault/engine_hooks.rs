@@ -1,6 +1,7 @@
 //! Glue between [`Vault`] and the areas that meet vault data while loading or templating: the
 //! templar's lazy decryption of `!vault` values ([`VaultReveal`]), whole vaulted files read as
-//! text (inventory group_vars/host_vars, vars_files), and vault errors as [`Diagnostic`]s.
+//! text (inventory group_vars/host_vars via [`inventory_decrypt`], vars_files), and vault errors
+//! as [`Diagnostic`]s.
 //! Errors carry ansible-core 2.19's wording, since they end up in task results.
 
 use std::path::Path;
@@ -25,6 +26,15 @@ impl Vault {
             origin: Some(origin),
         })
     }
+}
+
+/// The inventory's hook for vault-encrypted group_vars/host_vars files, over `vault`.
+pub fn inventory_decrypt(
+    vault: std::sync::Arc<Vault>,
+) -> std::sync::Arc<crate::inventory::VaultDecrypt> {
+    std::sync::Arc::new(move |text: &str, path: &Path| {
+        vault.decrypt_text(text, path).map_err(Diagnostic::from)
+    })
 }
 
 impl From<Error> for Diagnostic {

@@ -44,6 +44,7 @@ mod reveal;
 mod secrets;
 
 pub use crypt::{Decrypted, Vault};
+pub use engine_hooks::inventory_decrypt;
 pub use envelope::{is_vault_text, looks_like_vault_text, CIPHER_AES256, DEFAULT_VAULT_ID, HEADER};
 pub use error::{Error, FormatProblem};
 pub use filters::{unvault_filter, vault_filter, FILTER_DEFAULT_VAULT_ID};

@@ -43,6 +43,17 @@ pub fn trials() -> Vec<Trial> {
         ),
         Trial::test("connection::unreachable_wording", unreachable_wording),
         Trial::test("connection::host_stopped_mid_run", host_stopped_mid_run),
+        Trial::test("connection::su_become", su_become),
+        Trial::test("connection::local_with_become", local_with_become),
+        Trial::test(
+            "connection::background_job_and_cleanup",
+            background_job_and_cleanup,
+        ),
+        Trial::test(
+            "connection::key_types_and_passphrase",
+            key_types_and_passphrase,
+        ),
+        Trial::test("connection::ssh_config_alias", ssh_config_alias),
         Trial::test("connection::many_hosts_at_once", many_hosts_at_once),
     ]
 }
@@ -152,9 +163,9 @@ fn key_auth_one_persistent_shell() -> Result<(), Failed> {
         ensure(sh(&*host, "id -un").await? == "root", "login user is root")?;
         ensure(sh(&*host, "hostname").await? == "h1", "talks to h1")?;
         // Both scripts run under the same long-lived shell (their parent), over one connection.
-        let p1 = sh(&*host, "echo $PPID").await?;
+        let p1 = sh(&*host, "echo $$").await?;
         let again = pool.host(&s, None).await?;
-        let p2 = sh(&*again, "echo $PPID").await?;
+        let p2 = sh(&*again, "echo $$").await?;
         ensure(p1 == p2, format!("one persistent shell: {p1} vs {p2}"))?;
         let conns = sh(&*host, "ps -e -o comm= | grep -c '^sshd' || true").await?;
         ensure(pool.len() == 1, "one pool entry")?;
@@ -184,6 +195,17 @@ fn run_stdin_env_cwd_rc() -> Result<(), Failed> {
         let bad = host.run(Command::new("echo 'unterminated")).await?;
         ensure(bad.rc == 2, format!("syntax error rc {}", bad.rc))?;
         ensure(sh(&*host, "echo still-alive").await? == "still-alive", "session survives")?;
+        // A request abandoned midway (a task timeout drops the future) retires its shell; the
+        // next request gets a fresh one instead of queueing behind the abandoned script.
+        let before = sh(&*host, "echo $$").await?;
+        let abandoned = tokio::time::timeout(
+            Duration::from_millis(300),
+            host.run(Command::new("sleep 30")),
+        )
+        .await;
+        ensure(abandoned.is_err(), "sleep 30 was abandoned")?;
+        let after = sh(&*host, "echo $$").await?;
+        ensure(before != after, format!("a new shell answers ({before} -> {after})"))?;
         pool.close_all().await;
         Ok(())
     })
@@ -321,8 +343,8 @@ fn sudo_without_password() -> Result<(), Failed> {
             "without become still deploy",
         )?;
         // The become shell persists: the same sudo'd shell answers twice.
-        let a = sh(&*root, "echo $PPID").await?;
-        let b = sh(&*root, "echo $PPID").await?;
+        let a = sh(&*root, "echo $$").await?;
+        let b = sh(&*root, "echo $$").await?;
         ensure(a == b, "one become shell per user")?;
         pool.close_all().await;
         Ok(())
@@ -708,4 +730,214 @@ fn many_hosts_at_once() -> Result<(), Failed> {
     })();
     let _ = fixture::stop_lab(&name);
     result
+}
+
+fn su_become() -> Result<(), Failed> {
+    let lab = lab()?;
+    let su = |user: &str, password: Option<&str>| BecomeSpec {
+        method: rplay::connection::BecomeMethod::Su,
+        user: user.into(),
+        password: password.map(|p| Secret::new(p.to_string())),
+        exe: None,
+        flags: None,
+    };
+    runtime()?.block_on(async {
+        let pool = Pool::new();
+        let root = spec(lab, "h2", "root", json!({}))?;
+        let deploy = pool.host(&root, Some(&su("deploy", None))).await?;
+        ensure(
+            sh(&*deploy, "id -un").await? == "deploy",
+            "root su's to deploy",
+        )?;
+        let ops = spec(lab, "h2", "ops", json!({}))?;
+        let wrong = pool
+            .host(&ops, Some(&su("root", Some("not-root-password"))))
+            .await?;
+        let e = wrong.run(Command::new("id -u")).await.err();
+        ensure(
+            matches!(&e, Some(HostError::Become(m)) if m == "Incorrect su password"),
+            format!("{e:?}"),
+        )?;
+        pool.close_all().await;
+        Ok(())
+    })
+}
+
+fn local_with_become() -> Result<(), Failed> {
+    // connection: local with become runs a local shell under sudo (root to root here, so no
+    // password and nothing changes on the controller).
+    runtime()?.block_on(async {
+        let pool = Pool::new();
+        let v = json!({"ansible_connection": "local"});
+        let s = ConnectionSpec::from_vars(
+            "localhost",
+            v.as_object().unwrap_or(&Map::new()),
+            &options(),
+        )
+        .map_err(|e| Failed::from(e.to_string()))?;
+        let plain = pool.host(&s, None).await?;
+        let me = sh(&*plain, "id -un").await?;
+        let root = pool.host(&s, Some(&become_to("root", None))).await?;
+        ensure(sh(&*root, "id -u").await? == "0", "local become root")?;
+        let out = root
+            .run(Command {
+                script: "cat; exit 4".into(),
+                stdin: Some(b"through sudo".to_vec()),
+                ..Default::default()
+            })
+            .await?;
+        ensure(
+            out.rc == 4 && out.stdout == b"through sudo",
+            format!("{out:?}"),
+        )?;
+        ensure(!me.is_empty(), "local user known")?;
+        pool.close_all().await;
+        Ok(())
+    })
+}
+
+fn background_job_and_cleanup() -> Result<(), Failed> {
+    let lab = lab()?;
+    runtime()?.block_on(async {
+        let pool = Pool::new();
+        let s = spec(lab, "h3", "root", json!({}))?;
+        let host = pool.host(&s, None).await?;
+        // A job left running with the script's stdout does not hold the response back.
+        let out = sh(&*host, "sleep 300 & echo started").await?;
+        ensure(out == "started", format!("{out:?}"))?;
+        ensure(
+            sh(&*host, "echo next").await? == "next",
+            "next request answered",
+        )?;
+        let dirs = sh(&*host, "ls -d /tmp/.rplay-* | wc -l").await?;
+        ensure(
+            dirs == "1",
+            format!("one private directory while connected: {dirs}"),
+        )?;
+        sh(&*host, "pkill -x sleep || true").await?;
+        pool.close_all().await;
+        // When the shell ends, its private directory goes with it.
+        let pool = Pool::new();
+        let host = pool.host(&s, None).await?;
+        let mut left = String::new();
+        for _ in 0..50 {
+            left = sh(&*host, "ls -d /tmp/.rplay-* | wc -l").await?;
+            if left == "1" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        ensure(
+            left == "1",
+            format!("previous shell's directory removed: {left}"),
+        )?;
+        pool.close_all().await;
+        Ok(())
+    })
+}
+
+/// A prompt that answers with a fixed passphrase and counts its calls.
+struct FixedPassphrase(String, std::sync::atomic::AtomicUsize);
+
+impl rplay::connection::PassphrasePrompt for FixedPassphrase {
+    fn passphrase(&self, _key_file: &std::path::Path) -> Option<Secret> {
+        self.1.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Some(Secret::new(self.0.clone()))
+    }
+}
+
+fn key_types_and_passphrase() -> Result<(), Failed> {
+    let lab = lab()?;
+    let dir = tempfile::tempdir().map_err(|e| Failed::from(e.to_string()))?;
+    let mut keys = Vec::new();
+    for (name, args) in [
+        ("rsa", vec!["-t", "rsa", "-b", "2048", "-N", ""]),
+        ("ecdsa", vec!["-t", "ecdsa", "-N", ""]),
+        ("ed25519_enc", vec!["-t", "ed25519", "-N", "open sesame"]),
+    ] {
+        let path = dir.path().join(name);
+        let out = fixture::run_with_input(
+            std::process::Command::new("ssh-keygen")
+                .args(["-q", "-C", &format!("rplay-test-{name}"), "-f"])
+                .arg(&path)
+                .args(&args),
+            None,
+        );
+        ensure(out.rc == 0, format!("ssh-keygen {name}: {}", out.stderr))?;
+        let public = std::fs::read_to_string(path.with_extension("pub"))
+            .or_else(|_| std::fs::read_to_string(format!("{}.pub", path.display())))
+            .map_err(|e| Failed::from(e.to_string()))?;
+        lab.check(
+            "h2",
+            &format!(
+                "echo {} >> /home/deploy/.ssh/authorized_keys",
+                shell_words::quote(public.trim())
+            ),
+        )
+        .map_err(Failed::from)?;
+        keys.push((name, path));
+    }
+    runtime()?.block_on(async {
+        for (name, path) in &keys {
+            let pool = Pool::new();
+            let mut o = options();
+            let prompt = Arc::new(FixedPassphrase("open sesame".into(), Default::default()));
+            o.passphrase_prompt = Some(prompt.clone());
+            let v = vars(
+                lab,
+                "h2",
+                "deploy",
+                json!({"ansible_ssh_private_key_file": path.display().to_string()}),
+            )?;
+            let s =
+                ConnectionSpec::from_vars("h2", &v, &o).map_err(|e| Failed::from(e.to_string()))?;
+            let host = pool
+                .host(&s, None)
+                .await
+                .map_err(|e| Failed::from(format!("{name}: {e}")))?;
+            ensure(
+                sh(&*host, "id -un").await? == "deploy",
+                format!("{name} key logs in"),
+            )?;
+            let asked = prompt.1.load(std::sync::atomic::Ordering::SeqCst);
+            ensure(
+                (*name == "ed25519_enc") == (asked == 1),
+                format!("{name}: passphrase asked {asked} times"),
+            )?;
+            pool.close_all().await;
+        }
+        Ok(())
+    })
+}
+
+fn ssh_config_alias() -> Result<(), Failed> {
+    let lab = lab()?;
+    let dir = tempfile::tempdir().map_err(|e| Failed::from(e.to_string()))?;
+    let config = dir.path().join("config");
+    std::fs::write(
+        &config,
+        format!(
+            "Host web-*\n  User deploy\n\nHost web-h3\n  HostName 127.0.0.1\n  Port {}\n  IdentityFile {}\n  IdentitiesOnly yes\n  UserKnownHostsFile {}\n\nHost *\n  Port 1\n  User nobody\n",
+            lab.port("h3")?,
+            lab.key.display(),
+            lab.known_hosts.display()
+        ),
+    )
+    .map_err(|e| Failed::from(e.to_string()))?;
+    let o = ConnectOptions {
+        ssh_config_file: Some(config),
+        ..options()
+    };
+    runtime()?.block_on(async {
+        let pool = Pool::new();
+        // Nothing but the name in the inventory: address, port, user and key come from the
+        // ssh config, first matching value winning.
+        let s = ConnectionSpec::from_vars("web-h3", &Map::new(), &o)
+            .map_err(|e| Failed::from(e.to_string()))?;
+        let host = pool.host(&s, None).await?;
+        let who = sh(&*host, "echo $(id -un)@$(hostname)").await?;
+        ensure(who == "deploy@h3", who)?;
+        pool.close_all().await;
+        Ok(())
+    })
 }

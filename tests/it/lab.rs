@@ -287,6 +287,16 @@ fn leftovers(name: &str) -> Vec<String> {
             }
         }
     }
+    if let Ok(entries) = std::fs::read_dir("/run/systemd/nspawn/propagate") {
+        for e in entries.flatten() {
+            let n = e.file_name().to_string_lossy().into_owned();
+            if n.starts_with(&marker) {
+                found.push(format!(
+                    "nspawn directory /run/systemd/nspawn/propagate/{n}"
+                ));
+            }
+        }
+    }
     if std::path::Path::new(&dir).exists() {
         found.push(format!("directory {dir}"));
     }

@@ -2,12 +2,14 @@
 //! `tests/it/<area>.rs` with `pub fn trials() -> Vec<libtest_mimic::Trial>` and is listed below.
 //! Labs started through the fixture are torn down after all trials have run.
 
+mod fixture;
 mod connection;
 mod engine;
-mod fixture;
+mod inventory;
 mod lab;
 mod modules_files;
 mod modules_system;
+mod programs;
 mod template;
 mod vault;
 
@@ -17,8 +19,10 @@ fn main() {
     trials.extend(lab::trials());
     trials.extend(connection::trials());
     trials.extend(engine::trials());
+    trials.extend(inventory::trials());
     trials.extend(modules_files::trials());
     trials.extend(modules_system::trials());
+    trials.extend(programs::trials());
     trials.extend(template::trials());
     trials.extend(vault::trials());
     let conclusion = libtest_mimic::run(&args, trials);

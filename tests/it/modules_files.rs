@@ -886,7 +886,7 @@ fn controller_modules(mut s: Scratch) -> Result<(), Failed> {
             .is_some_and(|m| m.contains("mutually exclusive")),
         "exclusive",
     )?;
-    let r = s.apply("set_fact", json!({"a": 1, "b": "yes", "cacheable": true}))?;
+    let r = s.apply("set_fact", json!({"a": 1, "b": "yes"}))?;
     eq(
         r.value("ansible_facts"),
         json!({"a": 1, "b": "yes"}),
@@ -1071,11 +1071,274 @@ fn find_files(s: Scratch) -> Result<(), Failed> {
     Ok(())
 }
 
+fn get_url_file_scheme(s: Scratch) -> Result<(), Failed> {
+    let src = s.host_path("src.bin");
+    s.write(&src, "payload v1\n")?;
+    let dest = s.host_path("dl/");
+    s.mkdir(&dest)?;
+    let url = format!("file://{src}");
+    let sha256 = "sha256:".to_string() + &sha256_hex(b"payload v1\n");
+    let args = json!({"url": url, "dest": dest, "mode": "0640", "checksum": sha256});
+    let r = s.apply("get_url", args.clone())?;
+    ensure(r.changed(), "downloaded")?;
+    let file = format!("{dest}src.bin");
+    eq(r.value("dest"), json!(file), "dest in directory")?;
+    eq(s.read(&file)?, "payload v1\n".to_string(), "content")?;
+    eq(s.mode(&file)?, 0o640, "mode")?;
+    eq(r.value("msg"), json!("OK (11 bytes)"), "msg")?;
+    ensure(
+        !s.apply("get_url", args.clone())?.changed(),
+        "checksum matches: nothing to do",
+    )?;
+    // force=false: an existing file is kept even when the source changed.
+    s.write(&src, "payload v2\n")?;
+    ensure(
+        !s.apply("get_url", json!({"url": url, "dest": file}))?
+            .changed(),
+        "force=false keeps",
+    )?;
+    let check = s.run(
+        "get_url",
+        json!({"url": url, "dest": file, "force": true}),
+        true,
+        false,
+    )?;
+    eq(
+        check.fields(),
+        vec!["content".to_string()],
+        "force plans a download",
+    )?;
+    eq(
+        s.read(&file)?,
+        "payload v1\n".to_string(),
+        "check changed nothing",
+    )?;
+    s.apply("get_url", json!({"url": url, "dest": file, "force": true}))?;
+    eq(s.read(&file)?, "payload v2\n".to_string(), "forced")?;
+    eq(s.mode(&file)?, 0o640, "mode kept on replace")?;
+    ensure(
+        !s.apply("get_url", json!({"url": url, "dest": file, "force": true}))?
+            .changed(),
+        "same download",
+    )?;
+    let e = s.fails(
+        "get_url",
+        json!({"url": url, "dest": s.host_path("other"), "checksum": "sha1:0000"}),
+    )?;
+    ensure(e.contains("did not match"), e)?;
+    ensure(
+        !s.exists(s.host_path("other"))?,
+        "bad download not installed",
+    )?;
+    Ok(())
+}
+
+fn get_url_http_local(s: Scratch) -> Result<(), Failed> {
+    let served = tempfile::tempdir().map_err(|e| e.to_string())?;
+    std::fs::write(served.path().join("f.txt"), "over http\n").map_err(|e| e.to_string())?;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+    // A one-file HTTP server answering each request with the file.
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for stream in listener.incoming().flatten().take(4) {
+            let mut stream = stream;
+            let mut req = Vec::new();
+            let mut buf = [0u8; 2048];
+            while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => req.extend_from_slice(&buf[..n]),
+                }
+            }
+            let body = b"over http\n";
+            let _ = write!(
+                stream,
+                "HTTP/1.0 200 OK\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(body);
+        }
+    });
+    let dest = s.host_path("h.txt");
+    let r = s.apply(
+        "get_url",
+        json!({"url": format!("http://127.0.0.1:{port}/f.txt"), "dest": dest}),
+    )?;
+    ensure(r.changed(), "downloaded")?;
+    eq(
+        s.read(&dest)?,
+        "over http\n".to_string(),
+        "content over http",
+    )?;
+    Ok(())
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(data))
+}
+
+/// A playbook registering the results of the file and command modules, run on localhost.
+const DIFF_PLAYBOOK: &str = r#"- hosts: localhost
+  gather_facts: false
+  vars:
+    v: 1
+  tasks:
+    - file: path={{ out_dir }} state=directory
+      register: r_dir
+    - copy: src=a.txt dest={{ out_dir }}/a.txt mode=0600
+      register: r_copy
+    - copy: src=a.txt dest={{ out_dir }}/a.txt mode=0600
+      register: r_copy2
+    - copy: content="k=v\n" dest={{ out_dir }}/c.conf owner=root group=root
+      register: r_content
+    - template: src=t.j2 dest={{ out_dir }}/t.txt
+      register: r_tpl
+    - lineinfile: path={{ out_dir }}/t.txt line=y=2 insertbefore=BOF
+      register: r_li
+    - lineinfile: path={{ out_dir }}/t.txt regexp='^y=' state=absent
+      register: r_li_abs
+    - blockinfile: path={{ out_dir }}/t.txt block="b"
+      register: r_bi
+    - replace: path={{ out_dir }}/t.txt regexp='^x=(\d)' replace='x=\1\1'
+      register: r_rep
+    - file: path={{ out_dir }}/l src={{ out_dir }}/a.txt state=link
+      register: r_link
+    - file: path={{ out_dir }}/a.txt mode=u=rw,g=r
+      register: r_mode
+    - file: path={{ out_dir }}/gone state=absent
+      register: r_absent
+    - command: cat {{ out_dir }}/t.txt
+      register: r_cmd
+    - shell: "echo hi; echo err >&2; exit 2"
+      register: r_sh
+      ignore_errors: true
+    - command: echo x creates={{ out_dir }}
+      register: r_creates
+    - command: echo x removes={{ out_dir }}/none
+      register: r_removes
+    - stat: path={{ out_dir }}/a.txt get_mime=false get_attributes=false
+      register: r_stat
+    - stat: path={{ out_dir }}/l get_mime=false get_attributes=false
+      register: r_stat_link
+    - stat: path={{ out_dir }}/none
+      register: r_stat_none
+    - slurp: src={{ out_dir }}/a.txt
+      register: r_slurp
+    - set_fact: f1=yes
+      register: r_sf
+    - assert: {that: ["v == 1"]}
+      register: r_as
+    - copy:
+        dest: "{{ out_dir }}/results.json"
+        content: "{{ {'dir': r_dir, 'copy': r_copy, 'copy2': r_copy2, 'content': r_content, 'tpl': r_tpl, 'li': r_li, 'li_abs': r_li_abs, 'bi': r_bi, 'rep': r_rep, 'link': r_link, 'mode': r_mode, 'absent': r_absent, 'cmd': r_cmd, 'sh': r_sh, 'creates': r_creates, 'removes': r_removes, 'stat': r_stat, 'stat_link': r_stat_link, 'stat_none': r_stat_none, 'slurp': r_slurp, 'sf': r_sf, 'as': r_as} }}"
+"#;
+
+/// Keys that differ between runs or by design (rplay reports the controller source as `src`).
+const VOLATILE: &[&str] = &[
+    "start",
+    "end",
+    "delta",
+    "atime",
+    "mtime",
+    "ctime",
+    "inode",
+    "dev",
+    "backup_file",
+    "invocation",
+    "diff",
+    "warnings",
+    "md5sum",
+    "src",
+];
+
+fn normalise(v: &Value, out_dir: &str) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(k, _)| !VOLATILE.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), normalise(v, out_dir)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(|v| normalise(v, out_dir)).collect()),
+        Value::String(s) => Value::String(s.replace(out_dir, "OUT")),
+        other => other.clone(),
+    }
+}
+
+/// Runs the playbook with ansible-playbook and with rplay; the files and the registered results
+/// must be the same.
+fn differential_results() -> Result<(), Failed> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let base = dir.path();
+    std::fs::create_dir_all(base.join("files")).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(base.join("templates")).map_err(|e| e.to_string())?;
+    std::fs::write(base.join("files/a.txt"), "abc\n").map_err(|e| e.to_string())?;
+    std::fs::write(base.join("templates/t.j2"), "x={{ v }}\n").map_err(|e| e.to_string())?;
+    std::fs::write(base.join("pb.yml"), DIFF_PLAYBOOK).map_err(|e| e.to_string())?;
+    let run = |program: PathBuf, out: &str| -> Result<Value, Failed> {
+        let o = std::process::Command::new(&program)
+            .current_dir(base)
+            .arg("pb.yml")
+            .arg("-e")
+            .arg(format!("out_dir={out}"))
+            .env("ANSIBLE_NOCOLOR", "1")
+            .output()
+            .map_err(|e| format!("{}: {e}", program.display()))?;
+        if !o.status.success() {
+            return Err(format!(
+                "{} failed: {}{}",
+                program.display(),
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            )
+            .into());
+        }
+        let text =
+            std::fs::read_to_string(format!("{out}/results.json")).map_err(|e| e.to_string())?;
+        let v: Value = serde_json::from_str(&text).map_err(|e| format!("results.json: {e}"))?;
+        Ok(normalise(&v, out))
+    };
+    let out_a = base.join("outA").to_string_lossy().into_owned();
+    let out_r = base.join("outR").to_string_lossy().into_owned();
+    let ansible = run(fixture::oracle_bin("ansible-playbook")?, &out_a)?;
+    let rplay = run(fixture::bin("rplay"), &out_r)?;
+    let mut diffs = Vec::new();
+    if let (Some(a), Some(r)) = (ansible.as_object(), rplay.as_object()) {
+        for (task, av) in a {
+            let rv = r.get(task).cloned().unwrap_or(Value::Null);
+            if let (Some(am), Some(rm)) = (av.as_object(), rv.as_object()) {
+                for k in am.keys().chain(rm.keys()) {
+                    if am.get(k) != rm.get(k) {
+                        diffs.push(format!(
+                            "{task}.{k}: ansible {:?} rplay {:?}",
+                            am.get(k),
+                            rm.get(k)
+                        ));
+                    }
+                }
+            } else if *av != rv {
+                diffs.push(format!("{task}: ansible {av} rplay {rv}"));
+            }
+        }
+    }
+    diffs.dedup();
+    ensure(diffs.is_empty(), diffs.join("\n"))?;
+    for f in ["a.txt", "c.conf", "t.txt"] {
+        let a = std::fs::read_to_string(format!("{out_a}/{f}")).map_err(|e| e.to_string())?;
+        let r = std::fs::read_to_string(format!("{out_r}/{f}")).map_err(|e| e.to_string())?;
+        eq(r, a, &format!("{f} contents"))?;
+    }
+    Ok(())
+}
+
 /// Every scenario runs twice: on the controller through the local connection, and on a lab host
 /// through SSH.
 pub fn trials() -> Vec<Trial> {
     type Scenario = fn(Scratch) -> Result<(), Failed>;
     let scenarios: Vec<(&str, Scenario)> = vec![
+        ("get_url_file_scheme", get_url_file_scheme),
         ("find_files", find_files),
         ("slurp_fetch_tempfile", slurp_fetch_tempfile),
         ("file_directory_lifecycle", file_directory_lifecycle),
@@ -1099,6 +1362,13 @@ pub fn trials() -> Vec<Trial> {
             move || scenario(Scratch::lab(name)?),
         ));
     }
+    trials.push(Trial::test(
+        "modules_files::differential::registered_results",
+        differential_results,
+    ));
+    trials.push(Trial::test("modules_files::local::get_url_http", || {
+        get_url_http_local(Scratch::new()?)
+    }));
     trials.push(Trial::test(
         "modules_files::local::controller_modules",
         || controller_modules(Scratch::new()?),

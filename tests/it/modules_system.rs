@@ -37,6 +37,16 @@ pub fn trials() -> Vec<Trial> {
             firewalld_runtime_and_permanent,
         ),
         Trial::test("modules_system::firewalld_offline", firewalld_offline),
+        Trial::test("modules_system::user_and_group", user_and_group),
+        Trial::test(
+            "modules_system::setup_matches_ansible",
+            setup_matches_ansible,
+        ),
+        Trial::test(
+            "modules_system::setup_subset_filter_local",
+            setup_subset_filter_local,
+        ),
+        Trial::test("modules_system::ping_pong", ping_pong),
     ]
 }
 
@@ -46,6 +56,16 @@ fn lab() -> Result<&'static Lab, Failed> {
     LAB.get_or_init(|| fixture::start_lab(&format!("msys-{}", fixture::lab_tag()), 1, &[]))
         .as_ref()
         .map_err(|e| Failed::from(e.as_str()))
+}
+
+/// A python lab host for differential tests against ansible's own setup module.
+fn pylab() -> Result<&'static Lab, Failed> {
+    static LAB: OnceLock<Result<Lab, String>> = OnceLock::new();
+    LAB.get_or_init(|| {
+        fixture::start_lab(&format!("msyspy-{}", fixture::lab_tag()), 1, &["--python"])
+    })
+    .as_ref()
+    .map_err(|e| Failed::from(e.as_str()))
 }
 
 /// A controller with nothing on it: system modules never read controller files.
@@ -98,8 +118,12 @@ static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 impl Target {
     fn connect() -> Result<Target, Failed> {
+        Target::connect_to(lab)
+    }
+
+    fn connect_to(which: fn() -> Result<&'static Lab, Failed>) -> Result<Target, Failed> {
         let turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
-        let lab = lab()?;
+        let lab = which()?;
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -604,5 +628,253 @@ fn firewalld_offline() -> Result<(), Failed> {
     t.sh(
         "firewall-cmd -q --permanent --remove-service=imap; firewall-cmd -q --remove-service=imap",
     )?;
+    Ok(())
+}
+
+fn user_and_group() -> Result<(), Failed> {
+    let t = Target::connect()?;
+    t.sh("userdel -r rplayu >/dev/null 2>&1; groupdel rplayg >/dev/null 2>&1; true")?;
+    let g = json!({"name": "rplayg", "gid": 1750});
+    ensure(
+        t.task("group", g.clone(), false)?.changed(),
+        "group created",
+    )?;
+    ensure(
+        t.sh("getent group rplayg | cut -d: -f3")? == "1750",
+        "gid 1750",
+    )?;
+    ensure(
+        !t.task("ansible.builtin.group", g, false)?.changed(),
+        "group ok",
+    )?;
+    // A SHA-512 crypt hash of "secret" (a fixed salt, so the test is stable).
+    let hash = "$6$rplaysalt$1c0mX3Mzv0GbMiQ8p4HqP8TgI8XoM7G1bC2K5rQ1m1cY9z7b8nQmQ0Jd3u7C1eYp8lK2y7q9S6wV4x3Z5a0b1.";
+    let u = json!({"name": "rplayu", "uid": 1600, "groups": ["rplayg", "adm"], "shell": "/bin/bash", "comment": "Rplay User", "password": hash});
+    let first = t.task("user", u.clone(), false)?;
+    ensure(first.changed(), "user created")?;
+    ensure(
+        first.value("password") == json!("NOT_LOGGING_PASSWORD"),
+        "password never returned",
+    )?;
+    ensure(
+        first.value("uid") == json!(1600),
+        format!("uid {:?}", first.value("uid")),
+    )?;
+    ensure(
+        t.sh("getent passwd rplayu")? == "rplayu:x:1600:1600:Rplay User:/home/rplayu:/bin/bash",
+        "passwd line",
+    )?;
+    ensure(
+        t.sh("getent shadow rplayu | cut -d: -f2")? == hash,
+        "hash set",
+    )?;
+    ensure(
+        t.sh("id -Gn rplayu")? == "rplayu adm rplayg"
+            || t.sh("id -Gn rplayu")? == "rplayu rplayg adm",
+        "groups",
+    )?;
+    ensure(t.rc("test -d /home/rplayu")? == 0, "home created")?;
+    let second = t.task("user", u.clone(), false)?;
+    ensure(!second.changed(), format!("user ok: {:?}", second.fields()))?;
+    // Drift: shell and a group changed by hand.
+    t.sh("usermod -s /bin/sh rplayu && gpasswd -d rplayu adm >/dev/null")?;
+    let check = t.task("user", u.clone(), true)?;
+    ensure(
+        check.fields() == vec!["groups", "shell"],
+        format!("check: {:?}", check.fields()),
+    )?;
+    ensure(
+        t.sh("getent passwd rplayu | cut -d: -f7")? == "/bin/sh",
+        "check changed nothing",
+    )?;
+    t.task("user", u, false)?;
+    ensure(
+        t.sh("getent passwd rplayu | cut -d: -f7")? == "/bin/bash",
+        "shell fixed",
+    )?;
+    ensure(t.sh("id -Gn rplayu")?.contains("adm"), "group fixed")?;
+    // append keeps other groups; exact lists remove them.
+    let r = t.task(
+        "user",
+        json!({"name": "rplayu", "groups": "rplayg", "append": true}),
+        false,
+    )?;
+    ensure(!r.changed(), "append with a group it has is ok")?;
+    let r = t.task("user", json!({"name": "rplayu", "groups": "rplayg"}), false)?;
+    ensure(
+        r.changed() && !t.sh("id -Gn rplayu")?.contains("adm"),
+        "exact groups",
+    )?;
+    let r = t.task(
+        "user",
+        json!({"name": "rplayu", "state": "absent", "remove": true}),
+        false,
+    )?;
+    ensure(
+        r.changed() && t.rc("getent passwd rplayu")? != 0 && t.rc("test -d /home/rplayu")? != 0,
+        "removed",
+    )?;
+    ensure(
+        !t.task("user", json!({"name": "rplayu", "state": "absent"}), false)?
+            .changed(),
+        "absent ok",
+    )?;
+    ensure(
+        t.task("group", json!({"name": "rplayg", "state": "absent"}), false)?
+            .changed(),
+        "group removed",
+    )?;
+    Ok(())
+}
+
+/// Facts whose values change between two gatherings (time, load, free space...).
+const VOLATILE: &[&str] = &[
+    "ansible_date_time",
+    "ansible_memfree_mb",
+    "ansible_memory_mb",
+    "ansible_uptime_seconds",
+    "ansible_mounts",
+    "ansible_loadavg",
+    "ansible_env",
+];
+
+/// Facts rplay does not gather (hardware inventory details playbooks rarely use).
+const NOT_GATHERED: &[&str] = &[
+    "ansible_devices",
+    "ansible_device_links",
+    "ansible_lvm",
+    "ansible_system_capabilities",
+    "ansible_system_capabilities_enforced",
+    "ansible_systemd",
+    "ansible_hostnqn",
+    "ansible_iscsi_iqn",
+    "ansible_fibre_channel_wwn",
+    "ansible_loadavg",
+    "ansible_selinux_python_present",
+];
+
+fn setup_matches_ansible() -> Result<(), Failed> {
+    let lab = pylab()?;
+    let ansible = fixture::oracle_bin("ansible")?;
+    let out = fixture::run_with_input(
+        std::process::Command::new(ansible)
+            .args([
+                "-i",
+                &lab.inventory.display().to_string(),
+                "h1",
+                "-m",
+                "setup",
+            ])
+            .env("ANSIBLE_HOST_KEY_CHECKING", "False")
+            .env("ANSIBLE_PYTHON_INTERPRETER", "/usr/bin/python3"),
+        None,
+    );
+    let text = out.stdout;
+    let start = text
+        .find('{')
+        .ok_or_else(|| format!("no JSON from ansible: {text} {}", out.stderr))?;
+    let theirs: Value =
+        serde_json::from_str(&text[start..]).map_err(|e| format!("ansible JSON: {e}"))?;
+    let theirs = theirs["ansible_facts"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    let t = Target::connect_to(pylab)?;
+    let ours = t.task("setup", json!({}), false)?.value("ansible_facts");
+    let ours = ours.as_object().cloned().unwrap_or_default();
+    let mut problems = Vec::new();
+    for (k, v) in &theirs {
+        if NOT_GATHERED.contains(&k.as_str()) {
+            continue;
+        }
+        let Some(mine) = ours.get(k) else {
+            problems.push(format!("missing {k}"));
+            continue;
+        };
+        let same_type = std::mem::discriminant(mine) == std::mem::discriminant(v);
+        if k == "ansible_interfaces" {
+            // Ansible lists them in directory order; compare as sets.
+            let mut a: Vec<String> = mine
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|x| x.to_string())
+                .collect();
+            let mut b: Vec<String> = v
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|x| x.to_string())
+                .collect();
+            a.sort();
+            b.sort();
+            if a != b {
+                problems.push(format!("{k}: ours {a:?} theirs {b:?}"));
+            }
+            continue;
+        }
+        if !same_type {
+            problems.push(format!("{k}: type differs: ours {mine} theirs {v}"));
+        } else if !VOLATILE.contains(&k.as_str()) && mine != v {
+            problems.push(format!("{k}: ours {mine} theirs {v}"));
+        }
+    }
+    for k in ours.keys() {
+        if !theirs.contains_key(k) {
+            problems.push(format!("extra {k}"));
+        }
+    }
+    ensure(
+        problems.is_empty(),
+        format!("setup differs from ansible's:\n{}", problems.join("\n")),
+    )
+}
+
+fn setup_subset_filter_local() -> Result<(), Failed> {
+    let t = Target::connect()?;
+    t.sh("mkdir -p /etc/ansible/facts.d && printf '{\"v\": 1}' > /etc/ansible/facts.d/app.fact && printf '#!/bin/sh\\necho {\\\"x\\\": true}\\n' > /etc/ansible/facts.d/exe.fact && chmod +x /etc/ansible/facts.d/exe.fact")?;
+    let r = t.task(
+        "setup",
+        json!({"gather_subset": ["!all", "!min", "distribution"]}),
+        false,
+    )?;
+    let f = r.value("ansible_facts");
+    ensure(
+        f["ansible_distribution"] == json!("Debian"),
+        format!("distribution: {f}"),
+    )?;
+    ensure(
+        f.get("ansible_interfaces").is_none() && f.get("ansible_env").is_none(),
+        "only distribution",
+    )?;
+    let r = t.task(
+        "ansible.builtin.setup",
+        json!({"filter": "ansible_distribution*,ansible_local"}),
+        false,
+    )?;
+    let f = r.value("ansible_facts");
+    ensure(
+        f["ansible_local"]["app"]["v"] == json!(1),
+        format!("local json fact: {}", f["ansible_local"]),
+    )?;
+    ensure(
+        f["ansible_local"]["exe"]["x"] == json!(true),
+        format!("local exec fact: {}", f["ansible_local"]),
+    )?;
+    ensure(f.get("ansible_kernel").is_none(), "filtered")?;
+    ensure(
+        f["ansible_distribution_major_version"] == json!("12"),
+        "major version string",
+    )?;
+    t.sh("rm -rf /etc/ansible/facts.d")?;
+    Ok(())
+}
+
+fn ping_pong() -> Result<(), Failed> {
+    let t = Target::connect()?;
+    let r = t.task("ping", json!({}), false)?;
+    ensure(!r.changed() && r.value("ping") == json!("pong"), "pong")?;
+    let e = t.task("ansible.builtin.ping", json!({"data": "crash"}), false);
+    ensure(e.is_err(), "data=crash fails")?;
     Ok(())
 }

@@ -902,6 +902,60 @@ fn edit_leaves_no_plaintext_on_disk() -> TestResult {
     )?;
     check_eq(&s.read("f.yml")?, &before, "unchanged edit")?;
 
+    // rvault is sent SIGTERM while the editor runs: it survives, saves the edit, wipes the file.
+    let term = s.write(
+        "term-parent.sh",
+        "#!/bin/sh\nkill -TERM $PPID\nprintf 'after: term\\n' >> \"$1\"\n",
+    )?;
+    std::fs::set_permissions(&term, std::fs::Permissions::from_mode(0o700))
+        .map_err(|e| e.to_string())?;
+    let term_env = [
+        ("EDITOR", term.to_str().unwrap_or_default()),
+        ("TMPDIR", tmp.to_str().unwrap_or_default()),
+    ];
+    s.ok(
+        &rv,
+        &["edit", "--vault-id", "prod@p1", "f.yml"],
+        &term_env,
+        None,
+    )?;
+    let shown = s.ok(&av, &["view", "--vault-id", "prod@p1", "f.yml"], &[], None)?;
+    check_eq(
+        &shown,
+        &format!("{edited}after: term\n"),
+        "edit after SIGTERM to rvault",
+    )?;
+    // The editor is killed: nothing is saved, nothing is left.
+    let before = s.read("f.yml")?;
+    let killed = s.write(
+        "killed.sh",
+        "#!/bin/sh\nprintf 'lost\\n' >> \"$1\"\nkill -KILL $$\n",
+    )?;
+    std::fs::set_permissions(&killed, std::fs::Permissions::from_mode(0o700))
+        .map_err(|e| e.to_string())?;
+    let killed_env = [
+        ("EDITOR", killed.to_str().unwrap_or_default()),
+        ("TMPDIR", tmp.to_str().unwrap_or_default()),
+    ];
+    let out = s.run(
+        &rv,
+        &["edit", "--vault-id", "prod@p1", "f.yml"],
+        &killed_env,
+        None,
+    )?;
+    check(out.status.code() == Some(1), || {
+        format!("killed editor: {:?}", out.status)
+    })?;
+    check_eq(&s.read("f.yml")?, &before, "file after a killed editor")?;
+    let leftovers: Vec<_> = std::fs::read_dir(&tmp)
+        .map_err(|e| e.to_string())?
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    check(leftovers.is_empty(), || {
+        format!("temp dir not empty after signals: {leftovers:?}")
+    })?;
+
     // A wrong password: the editor never runs.
     std::fs::remove_file(s.path("editor.log")).map_err(|e| e.to_string())?;
     let out = s.run(
@@ -1252,6 +1306,36 @@ fn library_reads_project_vars_like_ansible() -> TestResult {
         if let serde_json::Value::Object(map) = revealed {
             vars.extend(map);
         }
+    }
+    // The inventory area's loader with the vault hook sees the same values.
+    let vault = std::sync::Arc::new(vault);
+    let settings = rplay::config::Settings::default();
+    let inventory_path = s.path("inventory.ini").display().to_string();
+    let inventory = rplay::inventory::Inventory::load_with_vault(
+        &[inventory_path],
+        &settings,
+        Some(rplay::vault::inventory_decrypt(vault.clone())),
+    )
+    .map_err(|e| e.to_string())?;
+    let host_vars = inventory
+        .host_vars("localhost", None)
+        .map_err(|e| e.to_string())?;
+    let from_inventory = vault
+        .reveal_value(&serde_json::Value::Object(host_vars))
+        .map_err(|e| e.to_string())?;
+    for key in [
+        "vault_db_password",
+        "api_token",
+        "prod_key",
+        "plain_setting",
+    ] {
+        check(from_inventory.get(key) == vars.get(key), || {
+            format!(
+                "inventory {key}: {:?} vs {:?}",
+                from_inventory.get(key),
+                vars.get(key)
+            )
+        })?;
     }
     let ours = serde_json::json!([
         vars.get("vault_db_password"),

@@ -516,17 +516,22 @@ fn attr_subset(changes: &[Change]) -> Vec<Change> {
         .collect()
 }
 
-/// Ansible's return values for the path's state now.
-fn result_values(fa: &FileArgs, stat: Option<&FileState>, target: Option<&FileState>) -> Map {
+/// Ansible's return values for the path's state now: `path` (`dest` for links), and the
+/// attributes of the path itself (a link reports its own mode and size, as Ansible's lstat does).
+fn result_values(fa: &FileArgs, stat: Option<&FileState>, _target: Option<&FileState>) -> Map {
     let mut m = Map::new();
-    m.insert("path".into(), Value::String(fa.path.clone()));
+    let key = if matches!(fa.state.as_deref(), Some("link") | Some("hard")) {
+        "dest"
+    } else {
+        "path"
+    };
+    m.insert(key.into(), Value::String(fa.path.clone()));
     match stat {
         None => {
             m.insert("state".into(), Value::String("absent".into()));
         }
         Some(st) => {
-            let shown = if fa.follow { target.unwrap_or(st) } else { st };
-            let mut attrs = shown.attr_values();
+            let mut attrs = st.attr_values();
             attrs.insert("state".into(), Value::String(state_word(Some(st)).into()));
             if st.kind == FileKind::Link {
                 attrs.insert("src".into(), Value::from(st.link_target.clone()));

@@ -56,7 +56,9 @@ fn result(args: &Args) -> Result<Map, ModuleError> {
     }
     let mut m = Map::new();
     m.insert("ansible_facts".into(), Value::Object(facts));
-    m.insert("cacheable".into(), Value::Bool(args.bool("cacheable")));
+    if args.bool("cacheable") {
+        m.insert("_ansible_facts_cacheable".into(), Value::Bool(true));
+    }
     Ok(m)
 }
 
@@ -96,7 +98,7 @@ mod tests {
             .unwrap();
         let m = result(&args).unwrap();
         assert_eq!(m["ansible_facts"], json!({"a": 1, "b": "yes"}));
-        assert_eq!(m["cacheable"], json!(true));
+        assert_eq!(m["_ansible_facts_cacheable"], json!(true));
         let bad = SPEC
             .validate(json!({"1x": 1}).as_object().unwrap())
             .unwrap();
