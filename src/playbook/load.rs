@@ -40,7 +40,7 @@ pub struct IncludedRole {
 }
 
 /// Reads playbooks, task files and roles.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Loader {
     /// Directory of the playbook being loaded.
     pub playbook_dir: PathBuf,
@@ -48,6 +48,17 @@ pub struct Loader {
     pub roles_path: Vec<PathBuf>,
     /// Extra vars (used in static import names and play `hosts`).
     pub extra_vars: Map<String, Value>,
+    /// Decrypts vault-encrypted files (vars files, task files), when secrets were given.
+    pub decrypt: Option<Arc<crate::inventory::VaultDecrypt>>,
+}
+
+impl std::fmt::Debug for Loader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Loader")
+            .field("playbook_dir", &self.playbook_dir)
+            .field("roles_path", &self.roles_path)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Loader {
@@ -58,12 +69,24 @@ impl Loader {
             playbook_dir: abs.parent().map(Path::to_path_buf).unwrap_or_default(),
             roles_path,
             extra_vars,
+            decrypt: None,
         }
     }
 
     /// Reads a YAML file.
     pub fn read_yaml(&self, path: &Path) -> Result<Node, Error> {
-        yaml_source::read_yaml(path)
+        let Some(decrypt) = &self.decrypt else {
+            return yaml_source::read_yaml(path);
+        };
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let text = decrypt(&text, path).map_err(|d| Error::Yaml {
+            message: d.message,
+            origin: None,
+        })?;
+        yaml_source::parse_yaml(&text, path)
     }
 
     /// Replaces `{{ name }}` references to extra vars or the given vars in names of static
