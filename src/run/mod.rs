@@ -20,7 +20,6 @@ pub mod machine;
 pub mod pool_connector;
 pub mod runner;
 pub mod session;
-pub mod simple_inventory;
 pub mod tags;
 pub mod templating;
 pub mod vars;
