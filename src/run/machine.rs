@@ -1034,6 +1034,24 @@ impl Runner {
                 }
             }
         };
+        if task.action == "debug" {
+            let wanted = validated.int("verbosity").unwrap_or(0);
+            if wanted > i64::from(self.opts.verbosity) {
+                let mut r = Map::new();
+                r.insert("changed".into(), Value::Bool(false));
+                r.insert(
+                    "skipped_reason".into(),
+                    json!("Verbosity threshold not met."),
+                );
+                r.insert("skipped".into(), Value::Bool(true));
+                return Exec {
+                    result: r,
+                    include: None,
+                    controller_only: true,
+                    task_error: false,
+                };
+            }
+        }
         let check = self
             .bool_keyword(task, "check_mode", ctx)
             .unwrap_or(self.opts.check);
@@ -1228,8 +1246,10 @@ fn diff_value(changes: &[rplay_modules::Change]) -> Option<Value> {
 }
 
 fn outcome_result(o: Outcome, diff: bool) -> Map<String, Value> {
-    let mut r = o.values;
+    // Ansible's results start with `changed`, then the module's own keys.
+    let mut r = Map::new();
     r.insert("changed".into(), Value::Bool(o.changed));
+    r.extend(o.values);
     if o.failed {
         r.insert("failed".into(), Value::Bool(true));
     }
