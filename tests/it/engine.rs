@@ -74,12 +74,7 @@ const SEMANTICS_LAB: &[&str] = &[
     "h3.yml",
     "nomatch.yml",
     "loopout.yml",
-    "misc219.yml",
-    "when219.yml",
     "types219.yml",
-    "lazy.yml",
-    "check.yml",
-    "names.yml",
     "dv.yml",
 ];
 
