@@ -179,15 +179,30 @@ async fn run(args: PlaybookArgs) -> i32 {
         reporter,
     );
     let mut fatal: Option<RunError> = None;
-    for (loader, book) in &books {
-        inventory.set_playbook_dir(loader.playbook_dir.clone());
-        if let Err(e) = runner.run_playbook(book, loader).await {
-            fatal = Some(e);
-            break;
+    let interrupted = {
+        let all = async {
+            for (loader, book) in &books {
+                inventory.set_playbook_dir(loader.playbook_dir.clone());
+                if let Err(e) = runner.run_playbook(book, loader).await {
+                    fatal = Some(e);
+                    break;
+                }
+                if exit_code::from_stats(&runner.stats()) != exit_code::OK {
+                    break;
+                }
+            }
+        };
+        tokio::select! {
+            _ = all => false,
+            _ = tokio::signal::ctrl_c() => true,
         }
-        if exit_code::from_stats(&runner.stats()) != exit_code::OK {
-            break;
-        }
+    };
+    if interrupted {
+        // Ctrl-C: close the connections and show the recap so far.
+        eprintln!("[ERROR]: User interrupted execution");
+        runner.close().await;
+        runner.finish();
+        return 99;
     }
     if let Some(e) = &fatal {
         match e {
