@@ -50,7 +50,8 @@ pub fn trials() -> Vec<Trial> {
 
 /// semantics-lab playbooks that still differ (run them with `--ignored`): 2.19's nested
 /// `<<< caused by >>>` error blocks and variable origins in conditional errors (when219, lazy),
-/// `<< error N >>` markers in task names (names), module result key order (check, misc219).
+/// the shell module's unsupported-parameter wording (names), module result key order (check,
+/// misc219).
 const SEMANTICS_LAB_KNOWN_DIFF: &[&str] = &[
     "when219.yml",
     "misc219.yml",
