@@ -457,10 +457,8 @@ impl Loader {
         origin: &Origin,
     ) -> Result<PathBuf, Error> {
         let p = Path::new(name);
-        if p.is_absolute() {
-            if p.is_file() {
-                return Ok(p.to_path_buf());
-            }
+        if p.is_absolute() && p.is_file() {
+            return Ok(p.to_path_buf());
         }
         let mut candidates = Vec::new();
         if !inherit.dir.as_os_str().is_empty() {

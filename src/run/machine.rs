@@ -19,6 +19,10 @@ use super::templating::{Ctx, SearchPaths, Templating};
 use crate::output::pyjson;
 use crate::playbook::{Cond, Inherit, LoopSpec, Task};
 
+/// Reports one result line: status, result, item label, ignored, error message.
+type ReportFn<'a> =
+    dyn Fn(Status, Map<String, Value>, Option<String>, bool, Option<String>) + Sync + 'a;
+
 /// What an include asks the runner to load for a host.
 #[derive(Debug, Clone)]
 pub(crate) struct IncludeRequest {
@@ -391,7 +395,7 @@ impl Runner {
         ignore: bool,
         rescuable: bool,
         display: &str,
-        report: &(dyn Fn(Status, Map<String, Value>, Option<String>, bool, Option<String>) + Sync),
+        report: &ReportFn<'_>,
         mut end: HostTaskEnd,
     ) -> HostTaskEnd {
         let lc = task.loop_control.clone().unwrap_or(Value::Null);
