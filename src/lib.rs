@@ -5,7 +5,8 @@
 //! - `diag`: source spans (file, line, column) and diagnostics rendered with an excerpt.
 //! - `yaml`: spanned YAML tree with Ansible's YAML 1.1 rules (booleans, octal, merge keys, `!vault`).
 //! - `config`: ansible.cfg + `ANSIBLE_*` environment + command line → one resolved `Settings`.
-//! - `vault`: ansible-vault envelopes, vault ids, password sources, the `Secret` type.
+//! - `vault`: ansible-vault envelopes, vault ids, password sources, decryption hooks for the loaders.
+//! - `secret`: `Secret`, a string masked in every formatted output and zeroed on drop.
 //! - `inventory`: INI, YAML, directory and script sources, group_vars/host_vars, host patterns.
 //! - `template`: minijinja with Ansible's filters, tests and lookups.
 //! - `playbook`: playbooks, plays, roles, blocks and tasks loaded into typed structures with spans.

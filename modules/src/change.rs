@@ -76,6 +76,19 @@ impl Plan {
         }
     }
 
+    /// A plan saying the task cannot be done, with the values Ansible reports alongside the
+    /// failure (`path`, `rc`...): `failed: true` and `msg` join `values`, and nothing is applied.
+    pub fn failed(msg: impl Into<String>, mut values: Map) -> Self {
+        let msg = msg.into();
+        values.insert("failed".into(), Value::Bool(true));
+        values.insert("msg".into(), Value::String(msg.clone()));
+        Plan {
+            values,
+            msg: Some(msg),
+            ..Default::default()
+        }
+    }
+
     /// True when the host already matches.
     pub fn is_empty(&self) -> bool {
         self.changes.is_empty() && !self.always_acts

@@ -28,6 +28,10 @@ pub fn all() -> Vec<&'static dyn Module> {
         &builtin::fetch::FetchModule,
         &builtin::tempfile::TempfileModule,
         &builtin::find::FindModule,
+        &builtin::get_url::GetUrlModule,
+        &builtin::unarchive::UnarchiveModule,
+        &builtin::wait_for::WaitForModule,
+        &builtin::script::ScriptModule,
         // system (modsystem)
         &builtin::apt::AptModule,
         &builtin::dnf::DnfModule,
@@ -35,11 +39,19 @@ pub fn all() -> Vec<&'static dyn Module> {
         &builtin::systemd::SystemdModule,
         &builtin::service::ServiceModule,
         &builtin::firewalld::FirewalldModule,
-        &builtin::get_url::GetUrlModule,
         &builtin::user::UserModule,
         &builtin::group::GroupModule,
         &builtin::setup::SetupModule,
         &builtin::ping::PingModule,
+        &builtin::getent::GetentModule,
+        &builtin::sysctl::SysctlModule,
+        &builtin::hostname::HostnameModule,
+        &builtin::service_facts::ServiceFactsModule,
+        &builtin::package_facts::PackageFactsModule,
+        &builtin::apt_repository::AptRepositoryModule,
+        &builtin::apt_key::AptKeyModule,
+        &builtin::cron::CronModule,
+        &builtin::authorized_key::AuthorizedKeyModule,
     ]
 }
 

@@ -2,13 +2,15 @@
 //! them in ansible-inventory's formats (`--list` JSON, `--host`, `--graph`, `--yaml`), so an
 //! existing project's inventory can be checked against Ansible's reading of it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::Parser;
 use rplay::config::Settings;
 use rplay::diag::Diagnostic;
-use rplay::inventory::{python_json, Inventory, ListOptions};
+use rplay::inventory::{python_json, Inventory, ListOptions, VaultDecrypt};
+use rplay::vault::{TerminalPrompter, Vault, VaultOptions};
 
 /// Show an Ansible inventory as rplay reads it (same output as ansible-inventory).
 #[derive(Debug, Parser)]
@@ -60,6 +62,26 @@ struct Cli {
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
 
+    /// Vault identity to use (`[label@]source`; source is `prompt`, a file or a script). Repeatable.
+    #[arg(long = "vault-id", value_name = "ID")]
+    vault_id: Vec<String>,
+
+    /// File holding (or script printing) the vault password. Repeatable.
+    #[arg(
+        long = "vault-password-file",
+        visible_alias = "vault-pass-file",
+        value_name = "FILE"
+    )]
+    vault_password_file: Vec<PathBuf>,
+
+    /// Ask for the vault password.
+    #[arg(
+        short = 'J',
+        long = "ask-vault-password",
+        visible_alias = "ask-vault-pass"
+    )]
+    ask_vault_pass: bool,
+
     /// More output (accepted for compatibility).
     #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
     verbose: u8,
@@ -87,7 +109,8 @@ fn main() -> ExitCode {
 fn run(cli: &Cli) -> Result<(), Diagnostic> {
     let settings = Settings::load()?;
     print_warnings(&settings.warnings);
-    let mut inventory = Inventory::load(&cli.inventory, &settings)?;
+    let vault = open_vault(cli, &settings)?;
+    let mut inventory = Inventory::load_with_vault(&cli.inventory, &settings, vault)?;
     // Without --playbook-dir, ansible-inventory still reads group_vars/ and host_vars/ in
     // its current directory for full host variables (its loader's base directory).
     let cwd = std::env::current_dir().ok();
@@ -132,6 +155,35 @@ fn run(cli: &Cli) -> Result<(), Diagnostic> {
             Ok(())
         }
     }
+}
+
+/// The vault for encrypted group_vars/host_vars files, from the vault flags and settings.
+fn open_vault(cli: &Cli, settings: &Settings) -> Result<Option<Arc<VaultDecrypt>>, Diagnostic> {
+    let options = VaultOptions {
+        vault_ids: cli.vault_id.clone(),
+        password_files: cli.vault_password_file.clone(),
+        ask_vault_pass: cli.ask_vault_pass,
+        identity_list: settings.vault_identity_list.clone(),
+        config_password_file: settings.vault_password_file.clone(),
+        ..VaultOptions::default()
+    };
+    let (vault, warnings) = Vault::for_run(&options, &TerminalPrompter)
+        .map_err(|e| Diagnostic::error(e.to_string()))?;
+    for warning in warnings {
+        eprintln!("[WARNING]: {warning}");
+    }
+    let decrypt = move |text: &str, path: &Path| -> Result<String, Diagnostic> {
+        let plain = vault
+            .decrypt_file_bytes(text.as_bytes().to_vec(), path)
+            .map_err(|e| Diagnostic::error(e.to_string()))?;
+        String::from_utf8(plain.to_vec()).map_err(|_| {
+            Diagnostic::error(format!(
+                "decrypted content of {} is not UTF-8 text",
+                path.display()
+            ))
+        })
+    };
+    Ok(Some(Arc::new(decrypt)))
 }
 
 fn render(value: &serde_json::Value, yaml: bool) -> String {

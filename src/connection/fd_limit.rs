@@ -20,9 +20,9 @@ pub fn raise_fd_limit() -> std::io::Result<u64> {
         if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &wanted) } != 0 {
             return Err(std::io::Error::last_os_error());
         }
-        return Ok(wanted.rlim_cur as u64);
+        return Ok(wanted.rlim_cur);
     }
-    Ok(lim.rlim_cur as u64)
+    Ok(lim.rlim_cur)
 }
 
 #[cfg(test)]
@@ -36,7 +36,7 @@ mod tests {
         };
         // SAFETY: as above.
         assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) }, 0);
-        assert_eq!(soft, lim.rlim_cur as u64);
+        assert_eq!(soft, lim.rlim_cur);
         assert_eq!(lim.rlim_cur, lim.rlim_max);
     }
 }

@@ -272,7 +272,7 @@ mod tests {
         let p = dir.path().join("sub/known_hosts");
         record(&p, "h", 2200, &key(ED1)).unwrap();
         assert_eq!(
-            check(&[p.clone()], "h", 2200, &key(ED1)),
+            check(std::slice::from_ref(&p), "h", 2200, &key(ED1)),
             HostKeyStatus::Known
         );
         assert_eq!(

@@ -24,8 +24,14 @@
 //! - One long-lived `/bin/sh` per (host, become setting), in one session channel; `become` runs
 //!   the whole shell under sudo/su once, answering the password prompt on stdin. Every request
 //!   (run a script, put a file, get a file) is one write and one read: **one round trip**. The
-//!   framing (`protocol`) sends only shell text: scripts single-quoted, stdin and file contents
-//!   base64 in here-documents with random end markers; responses are cut at random markers.
+//!   framing (`protocol`) sends only shell text: scripts single-quoted and `eval`ed in a
+//!   subshell, stdin and file contents base64 in here-documents with random end markers. The
+//!   host writes each response in one burst (stdout, status, stderr, cut at random markers), so
+//!   sshd's Nagle algorithm never holds part of it back, and a daemon started by a script
+//!   cannot hold the session. A request abandoned midway (task timeout) retires its shell.
+//! - Handshakes run at most `DEFAULT_CONNECT_LIMIT` at a time (after the TCP connect, so dead
+//!   hosts do not hold turns); jump host connections are shared by every host behind them;
+//!   the open-file soft limit is raised when the pool is made.
 //! - Files go to a private temp file (umask 077) in the destination directory, in bounded-size
 //!   chunks, then mode/owner/group, sync, rename; the temp file is removed on failure. With
 //!   become_user, the shell already runs as that user, so nothing is ever world-readable.

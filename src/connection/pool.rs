@@ -10,7 +10,7 @@ use rplay_modules::{Host, HostError};
 use super::local::LocalHost;
 use super::shell_host::{HostConnection, Link, ShellHost};
 use super::spec::{BecomeSpec, ConnectionSpec, Transport};
-use super::ssh::SshConnection;
+use super::ssh::{JumpCache, SshConnection};
 
 /// A cache slot: connecting happens under its lock, so concurrent tasks of one host wait for the
 /// same connection instead of opening several.
@@ -24,6 +24,7 @@ pub const DEFAULT_CONNECT_LIMIT: usize = 32;
 pub struct Pool {
     slots: std::sync::Mutex<HashMap<String, Slot>>,
     connecting: tokio::sync::Semaphore,
+    jumps: JumpCache,
 }
 
 impl Default for Pool {
@@ -65,11 +66,18 @@ impl Pool {
         Pool::default()
     }
 
-    /// An empty pool that runs at most `limit` SSH handshakes at once (at least 1).
+    /// An empty pool that runs at most `limit` SSH handshakes at once (at least 1). Also raises
+    /// the open-file soft limit (once per process) so thousands of connections fit.
     pub fn with_connect_limit(limit: usize) -> Pool {
+        static RAISE: std::sync::Once = std::sync::Once::new();
+        RAISE.call_once(|| {
+            // Best effort: without it, only very large fan-outs are at risk.
+            let _ = super::fd_limit::raise_fd_limit();
+        });
         Pool {
             slots: std::sync::Mutex::new(HashMap::new()),
             connecting: tokio::sync::Semaphore::new(limit.max(1)),
+            jumps: JumpCache::default(),
         }
     }
 
@@ -97,16 +105,11 @@ impl Pool {
             _ => {
                 let link = match spec.transport {
                     Transport::Local => Link::Local,
-                    Transport::Ssh => {
-                        let _turn = self.connecting.acquire().await.map_err(|_| {
-                            HostError::Unreachable("the connection pool is closed".into())
-                        })?;
-                        Link::Ssh(
-                            SshConnection::open(spec)
-                                .await
-                                .map_err(|e| e.into_host_error())?,
-                        )
-                    }
+                    Transport::Ssh => Link::Ssh(
+                        SshConnection::open(spec, &self.connecting, &self.jumps)
+                            .await
+                            .map_err(|e| e.into_host_error())?,
+                    ),
                 };
                 let c = Arc::new(HostConnection::new(
                     link,
@@ -169,6 +172,12 @@ impl Pool {
             }
         });
         futures::future::join_all(closing).await;
+        let jumps = self.jumps.clear().into_iter().map(|slot| async move {
+            if let Some(c) = slot.lock().await.take() {
+                c.close().await;
+            }
+        });
+        futures::future::join_all(jumps).await;
     }
 
     /// How many host connections are open.
@@ -177,6 +186,11 @@ impl Pool {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .len()
+    }
+
+    /// How many connections to jump hosts are open (each shared by all hosts behind it).
+    pub fn jump_connections(&self) -> usize {
+        self.jumps.open_count()
     }
 
     /// Whether no connection was opened.

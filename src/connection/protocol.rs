@@ -93,8 +93,12 @@ done
 trap 'rm -rf "$__rp_d"' EXIT
 trap 'exit 129' HUP
 trap 'exit 143' TERM
+__rp_dir() { [ -d "$__rp_d" ] || (umask 077 && mkdir -p "$__rp_d") 2>/dev/null; }
 __rp_tail() { printf '%s %d\n' "__RPLAY_E_$1__" "$2"; [ -s "$__rp_d/e" ] && cat "$__rp_d/e"; printf '%s\n' "__RPLAY_F_$1__"; }
-__rp_reply() { __rp_tail "$1" "$2" >>"$__rp_d/r"; cat "$__rp_d/r"; }
+__rp_reply() {
+  __rp_tail "$1" "$2" >>"$__rp_d/r" && cat "$__rp_d/r" && return
+  printf '%s%s 70\nrplay: the private directory %s is gone\n%s\n' "__RPLAY_B_$1__" "__RPLAY_E_$1__" "$__rp_d" "__RPLAY_F_$1__"
+}
 "#
     .to_string()
 }
@@ -133,7 +137,7 @@ pub fn run_request(m: &Marker, cmd: &Command) -> Result<String, String> {
     let redirect = ">>\"$__rp_d/r\" 2>\"$__rp_d/e\"";
     // `eval` in a subshell: isolated like `sh -c`, but without exec'ing a new shell (a few ms).
     let body = format!("( {prelude}eval {} ) {redirect}", quote(&cmd.script));
-    let mut out = format!("printf %s {} >\"$__rp_d/r\"\n", m.begin());
+    let mut out = format!("__rp_dir; printf %s {} >\"$__rp_d/r\"\n", m.begin());
     match &cmd.stdin {
         Some(bytes) => {
             out.push_str(&format!("base64 -d <<'I{0}' | {body}\n", m.as_str()));
@@ -164,7 +168,7 @@ pub fn put_begin(dest: &str) -> String {
         format!("./{dir}/.rplay-tmp-XXXXXXXXXX")
     };
     format!(
-        ": >\"$__rp_d/e\"; __rp_f=0; __rp_t=$(umask 077 && mktemp {} </dev/null 2>>\"$__rp_d/e\") || __rp_f=1\n",
+        "__rp_dir; : >\"$__rp_d/e\"; __rp_f=0; __rp_t=$(umask 077 && mktemp {} </dev/null 2>>\"$__rp_d/e\") || __rp_f=1\n",
         quote(&template)
     )
 }
@@ -227,7 +231,7 @@ pub fn put_finish(m: &Marker, dest: &str, attrs: &FileAttrs) -> String {
 /// Reads a whole file: its bytes are streamed raw on stdout (not through a temp file).
 pub fn get_request(m: &Marker, path: &str) -> String {
     format!(
-        "printf %s {}; cat -- {} </dev/null 2>\"$__rp_d/e\"; __rp_tail {} $?\n",
+        "__rp_dir; printf %s {}; cat -- {} </dev/null 2>\"$__rp_d/e\"; __rp_tail {} $?\n",
         m.begin(),
         quote(path),
         m.as_str()
@@ -408,6 +412,26 @@ mod tests {
         }
         rr.push_stderr(&out.stderr);
         rr.finished().expect("response complete")
+    }
+
+    #[test]
+    fn lost_private_directory_is_recreated_or_reported() {
+        let m = Marker::new();
+        let out = through_sh(
+            &[
+                "rm -rf \"$__rp_d\"\n".to_string(),
+                run_request(&m, &Command::new("echo back")).unwrap(),
+            ],
+            &m,
+        );
+        assert_eq!((out.rc, out.stdout_str().as_str()), (0, "back\n"));
+        let m2 = Marker::new();
+        let out = through_sh(
+            &[run_request(&m2, &Command::new("rm -rf \"$__rp_d\"; echo x")).unwrap()],
+            &m2,
+        );
+        assert_eq!(out.rc, 70, "{out:?}");
+        assert!(out.stderr_str().contains("is gone"));
     }
 
     #[test]

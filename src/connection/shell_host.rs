@@ -1,4 +1,4 @@
-//! [`ShellHost`]: the modules' `Host` over persistent shells. A [`HostConnection`] holds one
+//! [`ShellHost`]: the modules' `Host` over persistent shells. A `HostConnection` holds one
 //! transport per host (an SSH connection, or the controller itself) and opens one shell per
 //! become setting on first use; a `ShellHost` is a cheap handle binding a host name and a become
 //! setting to it.

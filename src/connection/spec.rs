@@ -511,11 +511,11 @@ impl ConnectionSpec {
             .map(|p| PathBuf::from(expand_tilde(p)))
             .or_else(|| opts.ssh_config_file.clone())
             .unwrap_or_else(|| home_dir().join(".ssh").join("config"));
-        let ssh_config = Arc::new(if transport == Transport::Ssh {
-            SshConfig::load(&config_path)?
+        let ssh_config = if transport == Transport::Ssh {
+            SshConfig::load_cached(&config_path)?
         } else {
-            SshConfig::default()
-        });
+            Arc::new(SshConfig::default())
+        };
         ssh_config.apply(&host, &mut ssh);
 
         let port = match var_str(name, vars, &["ansible_port", "ansible_ssh_port"])? {

@@ -58,9 +58,13 @@ impl ClientHandler {
                     "WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED for {} ({name})! The host now offers {offered}, \
                      but known_hosts records {}. Someone could be eavesdropping on you right now \
                      (man-in-the-middle attack), or the host key was replaced. If the change is expected, remove \
-                     the old key with: ssh-keygen -R '{name}'. Host key verification failed.",
+                     the old key with: ssh-keygen -f '{}' -R '{name}'. Host key verification failed.",
                     self.inventory_name,
-                    was.join(", ")
+                    was.join(", "),
+                    recorded
+                        .first()
+                        .and_then(|(loc, _)| loc.rsplit_once(':').map(|(f, _)| f.to_string()))
+                        .unwrap_or_default()
                 ))
             }
             HostKeyStatus::Unknown => match self.policy {
@@ -76,10 +80,15 @@ impl ClientHandler {
                 }
                 HostKeyPolicy::Strict => Err(format!(
                     "Host key verification failed: no host key is known for {name} (it offers {offered}). \
-                     After checking the fingerprint, add it with: ssh-keyscan -p {} {} >> ~/.ssh/known_hosts \
+                     After checking the fingerprint, add it with: ssh-keyscan -p {} {} >> {} \
                      ; or accept new keys with ansible_ssh_common_args='-o StrictHostKeyChecking=accept-new' \
                      or host_key_checking = False.",
-                    self.port, self.address
+                    self.port,
+                    self.address,
+                    self.files
+                        .first()
+                        .map(|f| f.display().to_string())
+                        .unwrap_or_else(|| "~/.ssh/known_hosts".into())
                 )),
             },
         }
@@ -114,6 +123,56 @@ pub(crate) struct SshConnection {
     /// `address` and `port`, for messages.
     pub(crate) address: String,
     pub(crate) port: u16,
+}
+
+/// Connections to jump hosts, shared by every target behind them (a fleet behind one bastion
+/// uses one bastion connection, not one per host). Keyed by the chain up to each hop.
+#[derive(Default)]
+pub(crate) struct JumpCache {
+    slots: std::sync::Mutex<std::collections::HashMap<String, JumpSlot>>,
+}
+
+type JumpSlot = Arc<tokio::sync::Mutex<Option<Arc<SshConnection>>>>;
+
+impl JumpCache {
+    fn slot(&self, key: &str) -> JumpSlot {
+        self.slots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(key.to_string())
+            .or_default()
+            .clone()
+    }
+
+    /// How many jump connections are open.
+    pub(crate) fn open_count(&self) -> usize {
+        let slots: Vec<JumpSlot> = self
+            .slots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .values()
+            .cloned()
+            .collect();
+        slots
+            .iter()
+            .filter(|s| {
+                matches!(
+                    s.try_lock().map(|g| g.as_ref().map(|c| !c.is_closed())),
+                    Ok(Some(true))
+                )
+            })
+            .count()
+    }
+
+    /// Forgets every jump connection (the targets' connections keep theirs alive).
+    pub(crate) fn clear(&self) -> Vec<JumpSlot> {
+        self.slots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .drain()
+            .map(|(_, s)| s)
+            .collect()
+    }
 }
 
 /// A connect failure, and whether trying again may help.
@@ -236,11 +295,17 @@ fn handshake_failure(spec: &ConnectionSpec, e: HandlerError) -> Attempt {
 
 impl SshConnection {
     /// Connects and authenticates, through the spec's jump hosts, retrying transient failures.
-    pub(crate) async fn open(spec: &ConnectionSpec) -> Result<Arc<SshConnection>, ConnectError> {
+    /// `handshakes` bounds how many SSH handshakes (the CPU-heavy part) run at once; waiting
+    /// for a turn does not count against the connect timeout.
+    pub(crate) async fn open(
+        spec: &ConnectionSpec,
+        handshakes: &tokio::sync::Semaphore,
+        jumps: &JumpCache,
+    ) -> Result<Arc<SshConnection>, ConnectError> {
         let mut delay = spec.retry_delay;
         let mut tries_left = spec.retries;
         loop {
-            match Self::open_once(spec).await {
+            match Self::open_once(spec, handshakes, jumps).await {
                 Ok(c) => return Ok(c),
                 Err(a) if a.transient && tries_left > 0 => {
                     tries_left -= 1;
@@ -252,30 +317,54 @@ impl SshConnection {
         }
     }
 
-    async fn open_once(spec: &ConnectionSpec) -> Result<Arc<SshConnection>, Attempt> {
+    async fn open_once(
+        spec: &ConnectionSpec,
+        handshakes: &tokio::sync::Semaphore,
+        jumps: &JumpCache,
+    ) -> Result<Arc<SshConnection>, Attempt> {
         let mut via: Option<Arc<SshConnection>> = None;
+        let mut chain = String::new();
         for hop in &spec.proxy_jump {
             let mut hop_spec = spec.for_jump(hop);
             hop_spec.proxy_jump.clear();
-            let conn = Self::hop(&hop_spec, via.take()).await.map_err(|mut a| {
-                a.error = match a.error {
-                    ConnectError::Unreachable(m) => ConnectError::Unreachable(format!(
-                        "{m} (jump host {} for {})",
-                        hop.host, spec.inventory_name
-                    )),
-                    other => other,
-                };
-                a
-            })?;
+            chain.push_str(&format!(
+                "{}@{}:{}/",
+                hop_spec.user, hop_spec.address, hop_spec.port
+            ));
+            let slot = jumps.slot(&chain);
+            let mut cached = slot.lock().await;
+            let conn = match cached.as_ref() {
+                Some(c) if !c.is_closed() => c.clone(),
+                _ => {
+                    let c =
+                        Self::hop(&hop_spec, via.take(), handshakes)
+                            .await
+                            .map_err(|mut a| {
+                                a.error = match a.error {
+                                    ConnectError::Unreachable(m) => {
+                                        ConnectError::Unreachable(format!(
+                                            "{m} (jump host {} for {})",
+                                            hop.host, spec.inventory_name
+                                        ))
+                                    }
+                                    other => other,
+                                };
+                                a
+                            })?;
+                    *cached = Some(c.clone());
+                    c
+                }
+            };
             via = Some(conn);
         }
-        Self::hop(spec, via).await
+        Self::hop(spec, via, handshakes).await
     }
 
     /// One hop: transport, handshake, authentication.
     async fn hop(
         spec: &ConnectionSpec,
         via: Option<Arc<SshConnection>>,
+        handshakes: &tokio::sync::Semaphore,
     ) -> Result<Arc<SshConnection>, Attempt> {
         let stream: Box<dyn Transport> = match &via {
             None => Box::new(dial(spec).await?),
@@ -303,6 +392,11 @@ impl SshConnection {
                 Box::new(ch.into_stream())
             }
         };
+        let _turn = handshakes.acquire().await.map_err(|_| {
+            fatal(ConnectError::Unreachable(
+                "the connection pool is closed".into(),
+            ))
+        })?;
         let handler = ClientHandler {
             inventory_name: spec.inventory_name.clone(),
             address: spec.address.clone(),

@@ -48,6 +48,28 @@ impl SshConfig {
         Ok(cfg)
     }
 
+    /// Like [`SshConfig::load`], but parses each file once per process: the engine resolves a
+    /// host's connection for every task, and the file does not change during a run.
+    pub fn load_cached(path: &Path) -> Result<std::sync::Arc<SshConfig>, ConnectError> {
+        use std::collections::HashMap;
+        use std::sync::{Arc, Mutex, OnceLock};
+        static CACHE: OnceLock<Mutex<HashMap<PathBuf, Arc<SshConfig>>>> = OnceLock::new();
+        let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+        if let Some(c) = cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(path)
+        {
+            return Ok(c.clone());
+        }
+        let cfg = Arc::new(SshConfig::load(path)?);
+        cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(path.to_path_buf(), cfg.clone());
+        Ok(cfg)
+    }
+
     /// Parses configuration text; `path` only names it in errors and resolves `Include`.
     pub fn parse(text: &str, path: &Path) -> Result<SshConfig, ConnectError> {
         let mut cfg = SshConfig {

@@ -106,11 +106,7 @@ impl SshOptions {
                 'i' => self.add("identityfile", &value),
                 'p' => self.add("port", &value),
                 'l' => self.add("user", &value),
-                'F' => {
-                    if self.config_file.is_none() {
-                        self.config_file = Some(value);
-                    }
-                }
+                'F' if self.config_file.is_none() => self.config_file = Some(value),
                 _ => {}
             }
         }

@@ -88,6 +88,8 @@ pub struct Inventory {
     mismatch: PatternMismatch,
     limit: Option<Vec<String>>,
     warnings: Mutex<Vec<Diagnostic>>,
+    /// `inventory_dir` per source file, computed once.
+    source_dirs: Mutex<std::collections::HashMap<String, Option<String>>>,
 }
 
 impl Inventory {
@@ -138,6 +140,7 @@ impl Inventory {
             mismatch: settings.host_pattern_mismatch,
             limit: None,
             warnings: Mutex::new(warnings),
+            source_dirs: Mutex::new(std::collections::HashMap::new()),
         };
         inventory.preload_vars()?;
         Ok(inventory)
@@ -438,16 +441,12 @@ impl Inventory {
         match self.data.hosts.get(host) {
             Some(h) => {
                 let (file, dir) = match &h.source {
-                    Some(source) => {
-                        let path = Path::new(source);
-                        let dir = if path.is_file() {
-                            path.parent()
-                                .map(|p| Value::String(p.to_string_lossy().to_string()))
-                        } else {
-                            None
-                        };
-                        (Value::String(source.clone()), dir.unwrap_or(Value::Null))
-                    }
+                    // Host lists are not files: no inventory_dir (sources are few, so the
+                    // per-source answer is cached).
+                    Some(source) => (
+                        Value::String(source.clone()),
+                        self.source_dir(source).map_or(Value::Null, Value::String),
+                    ),
                     None => (Value::Null, Value::Null),
                 };
                 vars.insert("inventory_file".into(), file);
@@ -476,6 +475,28 @@ impl Inventory {
             ),
         );
         vars
+    }
+
+    /// `inventory_dir` for hosts first defined by `source`: the directory of a file source.
+    fn source_dir(&self, source: &str) -> Option<String> {
+        if let Some(cached) = self
+            .source_dirs
+            .lock()
+            .ok()
+            .and_then(|c| c.get(source).cloned())
+        {
+            return cached;
+        }
+        let path = Path::new(source);
+        let dir = if path.is_file() {
+            path.parent().map(|p| p.to_string_lossy().to_string())
+        } else {
+            None
+        };
+        if let Ok(mut cache) = self.source_dirs.lock() {
+            cache.insert(source.to_string(), dir.clone());
+        }
+        dir
     }
 
     /// Host variables as `ansible-inventory --export` shows them: the host's own vars and its

@@ -8,7 +8,7 @@
 //! Results are cached per (directory, entity), and directory listings are read once, so a
 //! 10,000-host inventory does not stat 40,000 missing files.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -39,13 +39,16 @@ impl VarsKind {
 /// Turns the text of a vault-encrypted file into plaintext (supplied by the vault area).
 pub type VaultDecrypt = dyn Fn(&str, &Path) -> Result<String, Diagnostic> + Send + Sync;
 
+/// Entry names of a vars directory → whether the entry is a directory.
+type Listing = HashMap<String, bool>;
+
 /// (vars directory, entity name).
 type EntityKey = (PathBuf, String);
 
 /// Loaded vars files, cached.
 #[derive(Default)]
 pub(crate) struct VarsDirs {
-    listings: Mutex<HashMap<PathBuf, Option<Arc<HashSet<String>>>>>,
+    listings: Mutex<HashMap<PathBuf, Option<Arc<Listing>>>>,
     loaded: Mutex<HashMap<EntityKey, Arc<Map<String, Value>>>>,
     warnings: Mutex<Vec<Diagnostic>>,
     pub(crate) vault: Option<Arc<VaultDecrypt>>,
@@ -94,9 +97,12 @@ impl VarsDirs {
                 format!("{name}.yaml"),
                 format!("{name}.json"),
             ];
-            if let Some(first) = candidates.iter().find(|c| listing.contains(c.as_str())) {
+            if let Some((first, is_dir)) = candidates
+                .iter()
+                .find_map(|c| listing.get(c.as_str()).map(|d| (c, *d)))
+            {
                 let path = dir.join(first);
-                let files = if path.is_dir() {
+                let files = if is_dir {
                     let mut files = Vec::new();
                     collect_dir_files(&path, &mut files)?;
                     files
@@ -125,7 +131,7 @@ impl VarsDirs {
             .unwrap_or_default()
     }
 
-    fn listing(&self, dir: &Path) -> Option<Arc<HashSet<String>>> {
+    fn listing(&self, dir: &Path) -> Option<Arc<Listing>> {
         if let Some(cached) = self.listings.lock().ok().and_then(|l| l.get(dir).cloned()) {
             return cached;
         }
@@ -133,8 +139,16 @@ impl VarsDirs {
             Arc::new(
                 entries
                     .filter_map(|e| e.ok())
-                    .map(|e| e.file_name().to_string_lossy().to_string())
-                    .collect::<HashSet<String>>(),
+                    .map(|e| {
+                        // Symlinks are followed, as `os.path.isdir` does.
+                        let is_dir = match e.file_type() {
+                            Ok(t) if t.is_symlink() => e.path().is_dir(),
+                            Ok(t) => t.is_dir(),
+                            Err(_) => e.path().is_dir(),
+                        };
+                        (e.file_name().to_string_lossy().to_string(), is_dir)
+                    })
+                    .collect::<Listing>(),
             )
         });
         if let Ok(mut listings) = self.listings.lock() {

@@ -55,14 +55,32 @@ impl TemplateError {
                 };
                 TemplateError::new(TemplateErrorKind::Undefined, message)
             }
-            ErrorKind::SyntaxError => TemplateError::new(
-                TemplateErrorKind::Syntax,
-                format!(
-                    "template error while templating string: {}. String: {}",
-                    detail.unwrap_or_else(|| "syntax error".to_string()),
-                    source
-                ),
-            ),
+            ErrorKind::SyntaxError => {
+                let _ = source;
+                TemplateError::new(
+                    TemplateErrorKind::Syntax,
+                    format!(
+                        "{SYNTAX_PREFIX}{}",
+                        detail.unwrap_or_else(|| "syntax error".to_string())
+                    ),
+                )
+            }
+            ErrorKind::UnknownFilter | ErrorKind::UnknownTest => {
+                let what = if err.kind() == ErrorKind::UnknownFilter {
+                    "filter"
+                } else {
+                    "test"
+                };
+                let name = unknown_name(detail.as_deref());
+                TemplateError::new(
+                    TemplateErrorKind::Syntax,
+                    format!("{SYNTAX_PREFIX}No {what} named '{name}'."),
+                )
+            }
+            ErrorKind::UnknownFunction => {
+                let name = unknown_name(detail.as_deref());
+                TemplateError::undefined(&name)
+            }
             _ => {
                 let message = detail.unwrap_or_else(|| err.kind().to_string());
                 if message.starts_with(RECURSION_PREFIX) {
@@ -77,7 +95,19 @@ impl TemplateError {
                         return TemplateError::new(TemplateErrorKind::Undefined, m);
                     }
                 }
-                TemplateError::new(TemplateErrorKind::Render, message)
+                if message.starts_with(SYNTAX_PREFIX) {
+                    return TemplateError::new(TemplateErrorKind::Syntax, message);
+                }
+                let plugin_message = ["The filter plugin", "The lookup plugin", RENDER_PREFIX]
+                    .iter()
+                    .any(|p| message.starts_with(p));
+                if plugin_message {
+                    return TemplateError::new(TemplateErrorKind::Render, message);
+                }
+                TemplateError::new(
+                    TemplateErrorKind::Render,
+                    format!("{RENDER_PREFIX}{message}"),
+                )
             }
         }
     }
@@ -95,10 +125,24 @@ impl TemplateError {
 /// Stands for the variable name in `mandatory`'s message until the templar fills it in.
 pub(crate) const MANDATORY_NAME_MARKER: &str = "\u{1}name\u{1}";
 
+/// Prefix of Ansible's template syntax errors.
+const SYNTAX_PREFIX: &str = "Syntax error in template: ";
+/// Prefix of Ansible's errors raised while rendering (outside filter and lookup plugins).
+const RENDER_PREFIX: &str = "Error rendering template: ";
+
 /// Message prefix marking a recursion error raised inside a lazy variable.
 pub(crate) const RECURSION_PREFIX: &str = "Recursive loop detected in template";
 /// Marker carried by undefined errors that cross a lazy variable boundary.
 const UNDEFINED_PREFIX: &str = "\u{1}undefined:";
+
+/// The name in minijinja's "filter x is unknown" / "x is unknown".
+fn unknown_name(detail: Option<&str>) -> String {
+    detail
+        .and_then(|d| d.split(" is unknown").next())
+        .and_then(|d| d.split_whitespace().last())
+        .unwrap_or("?")
+        .to_string()
+}
 
 /// Turns minijinja's "`a.b` is undefined" into Ansible's wording.
 fn undefined_message(detail: &str) -> Option<String> {

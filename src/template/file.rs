@@ -75,7 +75,8 @@ impl Templar {
                 format!("Could not read template '{}': {e}", path.display()),
             )
         })?;
-        let (header, body) = split_header(&source);
+        let unqualified = super::templar::strip_collection_prefixes(&source);
+        let (header, body) = split_header(unqualified.as_ref());
         let trim = header.trim_blocks.or(info.trim_blocks).unwrap_or(true);
         let lstrip = header.lstrip_blocks.or(info.lstrip_blocks).unwrap_or(false);
         let mut env = self.env_with(trim, lstrip).clone();

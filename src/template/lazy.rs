@@ -307,8 +307,31 @@ fn render_lazy(root: &Arc<VarsContext>, path: &[Seg], text: &str) -> Value {
     });
     match result {
         Ok(v) => v,
+        // A variable whose template uses an undefined name is itself undefined (so `default`
+        // and `is defined` see it as such); the inner message is kept to explain it later.
+        Err(e) if e.kind == super::error::TemplateErrorKind::Undefined && path.len() == 1 => {
+            LAZY_UNDEFINED.with(|m| {
+                let mut m = m.borrow_mut();
+                if m.len() > 256 {
+                    m.clear();
+                }
+                m.insert(path_string(path), e.message);
+            });
+            Value::UNDEFINED
+        }
         Err(e) => Value::from(e.into_minijinja()),
     }
+}
+
+thread_local! {
+    /// Why top-level lazy variables turned out undefined (`.name` → "'x' is undefined").
+    static LAZY_UNDEFINED: RefCell<std::collections::HashMap<String, String>> =
+        RefCell::new(std::collections::HashMap::new());
+}
+
+/// The undefined-variable message behind a lazy variable that rendered as undefined.
+pub(crate) fn lazy_undefined_reason(name: &str) -> Option<String> {
+    LAZY_UNDEFINED.with(|m| m.borrow().get(&format!(".{name}")).cloned())
 }
 
 fn path_string(path: &[Seg]) -> String {

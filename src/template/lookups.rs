@@ -96,7 +96,9 @@ fn run(
         .unwrap_or(name);
     let result = match run_plugin(state, name, &terms, &kwargs).map_err(|e| {
         let detail = e.detail().unwrap_or("lookup failed").to_string();
-        if detail.starts_with("The lookup plugin") {
+        if detail.starts_with("The lookup plugin")
+            || e.kind() == minijinja::ErrorKind::UndefinedError
+        {
             e
         } else {
             fail(format!("The lookup plugin '{name}' failed: {detail}"))
@@ -159,6 +161,11 @@ fn run_plugin(
                     let mut content = std::fs::read_to_string(&path).map_err(|e| {
                         fail(format!("could not read file '{}': {e}", path.display()))
                     })?;
+                    // Vault-encrypted files are decrypted on the controller, as Ansible does.
+                    if content.starts_with("$ANSIBLE_VAULT;") {
+                        let root = root_context(state)?;
+                        content = root.templar().reveal_vault(&content).map_err(fail)?;
+                    }
                     if rstrip {
                         content.truncate(content.trim_end().len());
                     }
@@ -235,7 +242,14 @@ fn run_plugin(
                         src: Some(term.clone()),
                         ..Default::default()
                     };
-                    let ctx = Value::from_dyn_object(root.clone());
+                    let base = Value::from_dyn_object(root.clone());
+                    // `template_vars={...}` adds variables for this rendering only.
+                    let ctx = match kw_value(kwargs, "template_vars") {
+                        Some(extra) if extra.kind() == ValueKind::Map => {
+                            minijinja::context! { ..extra, ..base }
+                        }
+                        _ => base,
+                    };
                     root.templar()
                         .render_file(&path, &ctx, &info)
                         .map(Value::from)
@@ -252,7 +266,10 @@ fn run_plugin(
                     match state.lookup(&term) {
                         Some(v) if !v.is_undefined() => Ok(v),
                         _ => default.clone().ok_or_else(|| {
-                            fail(format!("No variable found with this name: {term}"))
+                            minijinja::Error::new(
+                                minijinja::ErrorKind::UndefinedError,
+                                format!("No variable named '{term}' was found."),
+                            )
                         }),
                     }
                 })
@@ -802,6 +819,22 @@ fn inventory_hostnames(state: &State, terms: &[Value]) -> Result<Vec<Value>, Err
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn password_is_generated_once_then_read_back() {
+        let dir = tempfile::tempdir().ok();
+        let Some(dir) = dir else { return };
+        let path = dir.path().join("creds/db_pw");
+        let term = format!("{} length=12 chars=digits", path.display());
+        let first = password(&term, &None).unwrap_or_default();
+        assert_eq!(first.len(), 12);
+        assert!(first.chars().all(|c| c.is_ascii_digit()));
+        let again = password(&term, &None).unwrap_or_default();
+        assert_eq!(first, again);
+        let meta = std::fs::metadata(&path).ok();
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(meta.map(|m| m.permissions().mode() & 0o777), Some(0o600));
+    }
 
     #[test]
     fn printf_formats() {

@@ -5,28 +5,54 @@
 //! - [`Templar::new`] builds the minijinja environments once per run; a `Templar` is `Clone` (an `Arc`
 //!   inside), `Send + Sync`, and cheap to share between host tasks.
 //! - Variables: [`Templar::context_from`] wraps a `serde_json::Map` into a lazy context value;
-//!   [`VarsContext`] adds engine-provided values (`hostvars`, `groups` as lazy objects) and the
-//!   task's [`LookupPaths`]. Strings containing `{{`/`{%`/`{#` are templated on access, recursively
-//!   (VAR-04), with recursion detection; `{"__ansible_unsafe": s}` is never templated;
-//!   `{"__ansible_vault": envelope}` is decrypted through the engine's [`VaultReveal`] hook.
-//! - [`Templar::render_str`] renders one string with 2.19 typing (TPL-03): a lone `{{ expr }}` gives
-//!   the native value, anything else gives text, plain strings come back untouched.
-//!   [`Templar::render_value`] does the same recursively for lists and dicts (keys too) and drops
-//!   `omit` elements (TPL-04).
-//! - [`Templar::eval_bool`] for `when`/`changed_when`/`failed_when`/`until` (PB-12: the result must
-//!   be a bool); [`Templar::eval`] for a bare expression (`debug: var=`).
+//!   [`VarsContext`] is the general form: `VarsContext::new(&templar, Arc<Map>)` then
+//!   `.with_value(name, minijinja::Value)` for engine-made values (lazy `hostvars`, `groups`),
+//!   `.with_lookup_paths(LookupPaths { search })` for controller file lookups,
+//!   `.with_first_found_subdir("templates")` for `with_first_found` loops, `.into_value()`.
+//!   Strings containing `{{`/`{%`/`{#` are templated on access, recursively, in that context
+//!   (VAR-04), natively typed, with recursion detection ("Recursive loop detected in template");
+//!   a variable whose template uses an undefined name is itself undefined (so `default` and
+//!   `is defined` work, and printing it names the inner variable). `{"__ansible_unsafe": s}` is
+//!   never templated; `{"__ansible_vault": envelope}` is decrypted on use through the engine's
+//!   [`VaultReveal`] hook (also for vault-encrypted files read by `lookup('file')`). `vars` (all
+//!   variables) and `omit` are always available.
+//! - [`Templar::render_str`] renders one string with 2.19 typing (TPL-03): a lone `{{ expr }}`, or a
+//!   template whose only output is one `{{ }}` value among statements, gives the native value; a
+//!   template that outputs nothing gives `None`; anything else gives text (with `None` as `''`);
+//!   plain strings come back untouched at no cost. Inline templates follow Ansible's quirks:
+//!   backslashes in `{{ }}` string literals are literal, trailing newlines are kept,
+//!   `ansible.builtin.`/`community.general.`... prefixes of filters and tests are accepted.
+//! - [`Templar::render_value`] renders lists and dicts recursively (dict keys too) and drops `omit`
+//!   elements (TPL-04); [`Templar::render_args`] does the same for a task's arguments with
+//!   literal keys (except for `set_fact`) and errors naming the argument
+//!   (`Error while resolving value for 'msg': 'x' is undefined`).
+//! - [`Templar::eval_bool`] for `when`/`changed_when`/`failed_when`/`until`/`assert` (PB-12: the
+//!   result must be a bool; `{{ }}`-wrapped strings are rendered first and a string result is
+//!   evaluated again); the caller prefixes "Error while evaluating conditional: " if it wants
+//!   Ansible's full message, and may replace the `'<unknown>'` origin of non-boolean results.
+//!   [`Templar::eval`] evaluates a bare expression (`debug: var=`, `loop`).
 //! - [`Templar::render_file`] for the `template` module and lookup (TPL-08): `#jinja2:` header,
-//!   `ansible_managed`, `template_*` vars, `{% include %}`/`{% import %}` from the search path.
-//! - [`Templar::omit`] is the unique `omit` placeholder; [`Templar::is_omit`] detects it.
+//!   module `trim_blocks`/`lstrip_blocks`, `ansible_managed` and the `template_*` vars,
+//!   `{% include %}`/`{% import %}` from the template's directory then
+//!   [`TemplateFileInfo::search_paths`].
+//! - [`Templar::omit`] is the run's unique `omit` placeholder; [`Templar::is_omit`] detects it.
+//! - Errors are [`TemplateError`]s (kind + message worded like Ansible's: `'foo' is undefined`,
+//!   `object of type 'dict' has no attribute 'x'`, `Syntax error in template: No filter named
+//!   'x'.`, `Error rendering template: ...`, `The filter plugin '...' failed: ...`, `The lookup
+//!   plugin 'file' failed: ...`).
 //!
-//! Undefined variables fail with Ansible's wording (`'foo' is undefined`, `object of type 'dict'
-//! has no attribute 'x'`). Attribute access on undefined values chains (so `a.b | default(1)` works
-//! when `a` is undefined, as in Ansible); printing, iterating or testing an undefined value fails.
+//! Undefined values chain like Ansible's (`a.b | default(1)` works when `a` is undefined);
+//! printing one, returning one as a result, or testing one in a conditional fails naming it.
+//! Known difference: inside filters, comparisons, `{% if %}` and `{% for %}` an undefined value is
+//! lenient (`foo | upper` gives `''`) where Ansible fails. Not supported: Python's `%` string
+//! operator, `{{ range(3) }}`/`{{ d.items }}` storage errors, `now()` as a datetime object,
+//! `json_query`/`ipaddr` (they fail like the reference venv, which lacks jmespath/netaddr).
 
 mod convert;
 mod error;
 mod file;
 mod filters;
+mod globals;
 mod jinja_tests;
 mod lazy;
 mod lookups;

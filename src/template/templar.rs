@@ -140,7 +140,7 @@ impl Templar {
             return Ok(Json::String(text.to_string()));
         }
         let value = self.render_native(text, ctx)?;
-        convert::to_json(&value, self.omit())
+        convert::to_json(&value, self.omit()).map_err(|e| self.explain_template(e, text, ctx))
     }
 
     /// Renders every string in `value` (list items, dict values and keys) like
@@ -262,6 +262,8 @@ impl Templar {
 
     /// Evaluates a bare expression to a minijinja value (undefined results are errors).
     pub(crate) fn eval_native(&self, expr: &str, ctx: &Value) -> Result<Value, TemplateError> {
+        let unqualified = strip_collection_prefixes(expr);
+        let expr = unqualified.as_ref();
         let env = self.env();
         let compiled = env
             .compile_expression(expr)
@@ -279,7 +281,8 @@ impl Templar {
             return Ok(Value::from(text));
         }
         let escaped = escape_backslashes(text);
-        let text = escaped.as_ref();
+        let unqualified = strip_collection_prefixes(escaped.as_ref());
+        let text = unqualified.as_ref();
         if let Some(expr) = single_expression(text) {
             if let Ok(compiled) = self.env().compile_expression(expr) {
                 let value = compiled.eval(ctx.clone()).map_err(|e| {
@@ -293,9 +296,23 @@ impl Templar {
             settings.trim_blocks.unwrap_or(true),
             settings.lstrip_blocks.unwrap_or(false),
         );
-        let rendered = env.render_str(body, ctx.clone()).map_err(|e| {
+        EMITTED.with(|e| e.borrow_mut().push(Vec::new()));
+        let result = env.render_str(body, ctx.clone());
+        let emitted = EMITTED.with(|e| e.borrow_mut().pop()).unwrap_or_default();
+        let rendered = result.map_err(|e| {
             self.explain_template(TemplateError::from_minijinja(&e, text), body, ctx)
         })?;
+        // 2.19 native typing: output made of exactly one emitted value (statements around it
+        // produce no text) is that value.
+        if emitted.is_empty() && rendered.is_empty() {
+            return Ok(Value::from(()));
+        }
+        if emitted.len() == 1 && rendered == display_text(&emitted[0]) {
+            if let Some(v) = emitted.into_iter().next() {
+                return Ok(v);
+            }
+        }
+        let rendered = restore_trailing_newlines(body, rendered);
         if rendered.contains(self.omit()) {
             return Ok(Value::from(rendered.replace(self.omit(), "")));
         }
@@ -383,6 +400,9 @@ fn first_undefined(
     for root in names {
         let value = ctx.get_attr(&root).ok()?;
         if value.is_undefined() {
+            if let Some(reason) = super::lazy::lazy_undefined_reason(&root) {
+                return Some(TemplateError::new(TemplateErrorKind::Undefined, reason));
+            }
             return Some(TemplateError::undefined(&root));
         }
         let pattern = format!(
@@ -392,9 +412,7 @@ fn first_undefined(
         let Ok(re) = regex::Regex::new(&pattern) else {
             continue;
         };
-        let Ok(segment_re) =
-            regex::Regex::new(r#"\.\s*(\w+)|\[\s*'([^']*)'\s*\]|\[\s*"([^"]*)"\s*\]"#)
-        else {
+        let Some(segment_re) = segment_regex() else {
             continue;
         };
         for chain in re.captures_iter(source) {
@@ -423,6 +441,15 @@ fn first_undefined(
     None
 }
 
+/// Matches one `.attr`, `['key']` or `["key"]` step of an attribute chain.
+fn segment_regex() -> Option<&'static regex::Regex> {
+    static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        regex::Regex::new(r#"\.\s*(\w+)|\[\s*'([^']*)'\s*\]|\[\s*"([^"]*)"\s*\]"#).ok()
+    })
+    .as_ref()
+}
+
 fn empty_conditional() -> TemplateError {
     TemplateError::new(
         TemplateErrorKind::Conditional,
@@ -433,6 +460,34 @@ fn empty_conditional() -> TemplateError {
 /// `{"__ansible_vault": ...}` / `{"__ansible_unsafe": ...}` values are data, not templates.
 fn is_tagged_value(map: &Map<String, Json>) -> bool {
     map.len() == 1 && (map.contains_key("__ansible_vault") || map.contains_key("__ansible_unsafe"))
+}
+
+/// Collections whose filters and tests rplay provides under their short names.
+const KNOWN_COLLECTIONS: [&str; 5] = [
+    "ansible.builtin.",
+    "ansible.utils.",
+    "ansible.netcommon.",
+    "community.general.",
+    "ansible.posix.",
+];
+
+/// Drops collection prefixes from filter and test names (`x | ansible.builtin.to_json`,
+/// `x is ansible.builtin.match(...)`), so fully qualified names reach the same plugins.
+pub(crate) fn strip_collection_prefixes(text: &str) -> std::borrow::Cow<'_, str> {
+    if !KNOWN_COLLECTIONS.iter().any(|c| text.contains(c)) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(
+            r"(\|\s*|\bis\s+(?:not\s+)?|\b(?:map|select|reject|selectattr|rejectattr)\(\s*['\x22])(?:ansible\.builtin|ansible\.utils|ansible\.netcommon|community\.general|ansible\.posix)\.",
+        )
+        .ok()
+    });
+    match re {
+        Some(re) => re.replace_all(text, "$1"),
+        None => std::borrow::Cow::Borrowed(text),
+    }
 }
 
 /// Jinja drops one trailing newline of every template (included ones too); Ansible then adds
@@ -547,12 +602,34 @@ fn make_omit_placeholder() -> String {
     format!("__omit_place_holder__{}", hex::encode(h.finalize()))
 }
 
+thread_local! {
+    /// Values written by `{{ }}` in the templates being rendered on this thread (one frame per
+    /// render; at most two kept, enough to tell "exactly one").
+    static EMITTED: std::cell::RefCell<Vec<Vec<Value>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The text a value renders as in a template.
+fn display_text(value: &Value) -> String {
+    if value.is_none() {
+        String::new()
+    } else {
+        value.to_string()
+    }
+}
+
 /// Writes a value into text the way Ansible does: `None` as nothing, undefined as an error.
 fn ansible_formatter(
     out: &mut Output,
     state: &mut State,
     value: &Value,
 ) -> Result<(), minijinja::Error> {
+    EMITTED.with(|e| {
+        if let Some(frame) = e.borrow_mut().last_mut() {
+            if frame.len() < 2 {
+                frame.push(value.clone());
+            }
+        }
+    });
     if value.is_undefined() {
         return Err(minijinja::Error::from(minijinja::ErrorKind::UndefinedError));
     }
@@ -589,6 +666,7 @@ fn build_env(trim_blocks: bool, lstrip_blocks: bool) -> Environment<'static> {
     super::filters::register(&mut env);
     super::jinja_tests::register(&mut env);
     super::lookups::register(&mut env);
+    super::globals::register(&mut env);
     env
 }
 
@@ -697,8 +775,8 @@ mod tests {
         assert_eq!(t.eval_bool("flag | bool", &ctx).ok(), Some(false));
         assert!(t.eval_bool("flag", &ctx).is_err());
         assert_eq!(t.eval_bool("{{ s }}", &ctx).ok(), Some(true));
-        assert_eq!(t.eval_bool("undef is defined", &ctx).ok(), Some(false));
-        assert!(t.eval_bool("undef", &ctx).is_err());
+        assert_eq!(t.eval_bool("nope is defined", &ctx).ok(), Some(false));
+        assert!(t.eval_bool("nope", &ctx).is_err());
         assert!(t.eval_bool("  ", &ctx).is_err());
     }
 
@@ -772,6 +850,36 @@ mod tests {
     }
 
     #[test]
+    fn templar_is_shareable_across_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Templar>();
+        let t = Templar::new(TemplarOptions::default());
+        let handles: Vec<_> = (0..4)
+            .map(|i| {
+                let t = t.clone();
+                std::thread::spawn(move || {
+                    let vars = json!({"i": i, "s": "{{ i * 2 }}"});
+                    let ctx = t.context_from(vars.as_object().unwrap_or(&Map::new()));
+                    t.render_str("{{ s + 1 }}", &ctx).ok()
+                })
+            })
+            .collect();
+        let got: Vec<_> = handles
+            .into_iter()
+            .map(|h| h.join().ok().flatten())
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                Some(json!(1)),
+                Some(json!(3)),
+                Some(json!(5)),
+                Some(json!(7))
+            ]
+        );
+    }
+
+    #[test]
     fn omit_is_dropped() {
         let t = Templar::new(TemplarOptions::default());
         let ctx = t.context_from(&Map::new());
@@ -779,7 +887,7 @@ mod tests {
         assert_eq!(t.render_value(&v, &ctx).ok(), Some(json!([1, {"b": 2}])));
         assert_eq!(t.render_str("x{{ omit }}", &ctx).ok(), Some(json!("x")));
         let o = t
-            .render_str("{{ undef | default(omit) }}", &ctx)
+            .render_str("{{ nope | default(omit) }}", &ctx)
             .unwrap_or_default();
         assert!(t.is_omit(&o));
     }

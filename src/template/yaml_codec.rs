@@ -230,8 +230,7 @@ fn non_string_scalar(v: &Json) -> String {
                 } else if f.is_infinite() {
                     if f > 0.0 { ".inf" } else { "-.inf" }.to_string()
                 } else {
-                    let s = crate::template::filters::py_float_text(f);
-                    s
+                    crate::template::filters::py_float_text(f)
                 }
             } else {
                 n.to_string()

@@ -601,6 +601,11 @@ fn proxy_jump_to_other_host() -> Result<(), Failed> {
             }
             let host = s.ok_or_else(|| Failed::from("route through h1 never came up"))?;
             ensure(sh(&*host, "hostname").await? == "h3", "reached h3 through h1")?;
+            // A second host behind the same bastion (here: h3 as deploy) shares its connection.
+            let deploy = spec(lab, "h3", "deploy", v.clone())?;
+            let other = pool.host(&deploy, None).await?;
+            ensure(sh(&*other, "id -un; hostname").await? == "deploy\nh3", "deploy on h3 through h1")?;
+            ensure(pool.jump_connections() == 1, format!("one bastion connection, got {}", pool.jump_connections()))?;
             let who = sh(&*host, "echo $SSH_CONNECTION | cut -d' ' -f1").await?;
             ensure(who == "127.0.0.1", format!("came from the jump host's side: {who}"))?;
             pool.close_all().await;

@@ -302,6 +302,13 @@ impl Scratch {
             Ok(Run {
                 outcome: Some(o), ..
             }) if o.failed => Ok(o.msg.unwrap_or_default()),
+            // A plan that says the task cannot be done (`failed: true` among its values).
+            Ok(Run {
+                plan,
+                outcome: None,
+            }) if plan.values.get("failed") == Some(&json!(true)) => {
+                Ok(plan.msg.unwrap_or_default())
+            }
             Ok(_) => Err("the task did not fail".into()),
         }
     }
@@ -1267,16 +1274,72 @@ fn normalise(v: &Value, out_dir: &str) -> Value {
     }
 }
 
-/// Runs the playbook with ansible-playbook and with rplay; the files and the registered results
-/// must be the same.
-fn differential_results() -> Result<(), Failed> {
+/// Text edits with every insertion rule, and expected failures, registered for comparison.
+const EDIT_PLAYBOOK: &str = r#"- hosts: localhost
+  gather_facts: false
+  tasks:
+    - file: path={{ out_dir }} state=directory
+    - copy: content="[main]\na=1\n# c\nb=2\na=3\n[other]\nz=9" dest={{ out_dir }}/e.ini
+    - lineinfile: path={{ out_dir }}/e.ini regexp='^a=' line='a=X'
+      register: e1
+    - lineinfile: path={{ out_dir }}/e.ini regexp='^a=' line='a=Y' firstmatch=yes
+      register: e2
+    - lineinfile: path={{ out_dir }}/e.ini line='after_main' insertafter='^\[main\]'
+      register: e3
+    - lineinfile: path={{ out_dir }}/e.ini line='before_other' insertbefore='^\[other\]'
+      register: e4
+    - lineinfile: path={{ out_dir }}/e.ini line='top' insertbefore=BOF
+      register: e5
+    - lineinfile: path={{ out_dir }}/e.ini regexp='^(z)=(\d)' line='\1=\2\2' backrefs=yes
+      register: e6
+    - lineinfile: path={{ out_dir }}/e.ini regexp='^nomatch' line='x' backrefs=yes
+      register: e7
+    - lineinfile: path={{ out_dir }}/e.ini search_string='# c' line='# comment'
+      register: e8
+    - lineinfile: path={{ out_dir }}/e.ini line='top' state=absent
+      register: e9
+    - lineinfile: path={{ out_dir }}/missing line='x'
+      register: e10
+      ignore_errors: true
+    - lineinfile: path={{ out_dir }}/sub/new.conf line='x' create=yes
+      register: e11
+    - blockinfile: path={{ out_dir }}/e.ini block="k=1" insertafter='^\[main\]' marker="; {mark} MANAGED"
+      register: b1
+    - blockinfile: path={{ out_dir }}/e.ini block="k=2" insertafter='^\[main\]' marker="; {mark} MANAGED"
+      register: b2
+    - blockinfile: path={{ out_dir }}/e.ini block="" marker="; {mark} MANAGED"
+      register: b3
+    - blockinfile: path={{ out_dir }}/b.txt block="new" create=yes
+      register: b4
+    - replace: path={{ out_dir }}/e.ini regexp='=(\d)$' replace='= \1' after='\[other\]'
+      register: r1
+    - replace: path={{ out_dir }}/e.ini regexp='nothing' replace='x'
+      register: r2
+    - file: path={{ out_dir }}/touched state=touch mode=0600
+      register: f1
+    - file: path={{ out_dir }}/e.ini state=directory
+      register: f2
+      ignore_errors: true
+    - file: path={{ out_dir }}/nope state=file
+      register: f3
+      ignore_errors: true
+    - file: path={{ out_dir }}/hard src={{ out_dir }}/e.ini state=hard
+      register: f4
+    - copy:
+        dest: "{{ out_dir }}/results.json"
+        content: "{{ {'e1': e1, 'e2': e2, 'e3': e3, 'e4': e4, 'e5': e5, 'e6': e6, 'e7': e7, 'e8': e8, 'e9': e9, 'e10': e10, 'e11': e11, 'b1': b1, 'b2': b2, 'b3': b3, 'b4': b4, 'r1': r1, 'r2': r2, 'f1': f1, 'f2': f2, 'f3': f3, 'f4': f4} }}"
+"#;
+
+/// Runs `playbook` with ansible-playbook and with rplay; `files` and the registered results must be
+/// the same.
+fn differential(playbook: &str, files: &[&str]) -> Result<(), Failed> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let base = dir.path();
     std::fs::create_dir_all(base.join("files")).map_err(|e| e.to_string())?;
     std::fs::create_dir_all(base.join("templates")).map_err(|e| e.to_string())?;
     std::fs::write(base.join("files/a.txt"), "abc\n").map_err(|e| e.to_string())?;
     std::fs::write(base.join("templates/t.j2"), "x={{ v }}\n").map_err(|e| e.to_string())?;
-    std::fs::write(base.join("pb.yml"), DIFF_PLAYBOOK).map_err(|e| e.to_string())?;
+    std::fs::write(base.join("pb.yml"), playbook).map_err(|e| e.to_string())?;
     let run = |program: PathBuf, out: &str| -> Result<Value, Failed> {
         let o = std::process::Command::new(&program)
             .current_dir(base)
@@ -1325,10 +1388,236 @@ fn differential_results() -> Result<(), Failed> {
     }
     diffs.dedup();
     ensure(diffs.is_empty(), diffs.join("\n"))?;
-    for f in ["a.txt", "c.conf", "t.txt"] {
+    for f in files {
         let a = std::fs::read_to_string(format!("{out_a}/{f}")).map_err(|e| e.to_string())?;
         let r = std::fs::read_to_string(format!("{out_r}/{f}")).map_err(|e| e.to_string())?;
         eq(r, a, &format!("{f} contents"))?;
+    }
+    Ok(())
+}
+
+fn differential_results() -> Result<(), Failed> {
+    differential(DIFF_PLAYBOOK, &["a.txt", "c.conf", "t.txt"])
+}
+
+fn differential_edits() -> Result<(), Failed> {
+    differential(EDIT_PLAYBOOK, &["e.ini", "sub/new.conf", "b.txt"])
+}
+
+fn unarchive_tarball(s: Scratch) -> Result<(), Failed> {
+    // An archive made on the controller with its tar.
+    let stage = tempfile::tempdir().map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(stage.path().join("app/bin")).map_err(|e| e.to_string())?;
+    std::fs::write(stage.path().join("app/bin/run"), "#!/bin/sh\necho run\n")
+        .map_err(|e| e.to_string())?;
+    std::fs::write(stage.path().join("app/README"), "readme\n").map_err(|e| e.to_string())?;
+    let archive = s.controller.base.join("files/app.tar.gz");
+    let st = std::process::Command::new("tar")
+        .arg("-czf")
+        .arg(&archive)
+        .arg("-C")
+        .arg(stage.path())
+        .arg("app")
+        .status()
+        .map_err(|e| e.to_string())?;
+    ensure(st.success(), "tar on the controller")?;
+    let dest = s.host_path("opt");
+    s.mkdir(&dest)?;
+    let args = json!({"src": "app.tar.gz", "dest": dest, "list_files": true});
+    let r = s.apply("unarchive", args.clone())?;
+    ensure(r.changed(), "unpacked")?;
+    eq(
+        s.read(format!("{dest}/app/README"))?,
+        "readme\n".to_string(),
+        "member",
+    )?;
+    ensure(
+        r.value("files").as_array().is_some_and(|f| f.len() == 4),
+        format!("files {}", r.value("files")),
+    )?;
+    eq(r.value("handler"), json!("TgzArchive"), "handler")?;
+    ensure(
+        !s.apply("unarchive", args.clone())?.changed(),
+        "second run: contents match",
+    )?;
+    s.write(format!("{dest}/app/README"), "changed by hand\n")?;
+    let check = s.run("unarchive", args.clone(), true, false)?;
+    ensure(check.changed(), "drift detected")?;
+    eq(
+        s.read(format!("{dest}/app/README"))?,
+        "changed by hand\n".to_string(),
+        "check changed nothing",
+    )?;
+    s.apply("unarchive", args.clone())?;
+    eq(
+        s.read(format!("{dest}/app/README"))?,
+        "readme\n".to_string(),
+        "drift fixed",
+    )?;
+    let sent = s.sh("ls /tmp | grep -c rplay-unarchive || true")?;
+    eq(sent.trim(), "0", "no archive left on the host")?;
+    let skip = s.apply(
+        "unarchive",
+        json!({"src": "app.tar.gz", "dest": dest, "creates": format!("{dest}/app")}),
+    )?;
+    ensure(!skip.changed(), "creates")?;
+    let e = s.fails(
+        "unarchive",
+        json!({"src": "app.tar.gz", "dest": s.host_path("none")}),
+    )?;
+    ensure(e.contains("must be an existing dir"), e)?;
+    Ok(())
+}
+
+fn wait_for_and_script(s: Scratch) -> Result<(), Failed> {
+    let f = s.host_path("ready");
+    s.write(&f, "status: up\n")?;
+    let r = s.apply(
+        "wait_for",
+        json!({"path": f, "search_regex": "up$", "timeout": 5}),
+    )?;
+    ensure(!r.changed(), "wait_for never changes")?;
+    eq(r.value("path"), json!(f), "path")?;
+    let e = s.fails(
+        "wait_for",
+        json!({"path": s.host_path("never"), "timeout": 1}),
+    )?;
+    eq(
+        e,
+        format!("Timeout when waiting for file {}", s.host_path("never")),
+        "timeout message",
+    )?;
+    s.apply(
+        "wait_for",
+        json!({"path": s.host_path("never"), "state": "absent", "timeout": 2}),
+    )?;
+    s.apply(
+        "wait_for",
+        json!({"port": 1, "state": "stopped", "timeout": 3}),
+    )?;
+    let e = s.fails(
+        "wait_for",
+        json!({"port": 1, "timeout": 1, "msg": "port 1 is closed"}),
+    )?;
+    eq(e, "port 1 is closed".to_string(), "custom msg")?;
+    s.controller_file("files/hello.sh", "#!/bin/sh\necho \"args: $*\"\npwd\n")?;
+    let r = s.apply(
+        "script",
+        json!({"cmd": "hello.sh a 'b c'", "chdir": s.host_path("")}),
+    )?;
+    ensure(
+        r.outcome.as_ref().is_some_and(|o| o.changed && !o.failed),
+        "script ran",
+    )?;
+    eq(
+        r.value("stdout_lines"),
+        json!(["args: a b c", s.root.clone()]),
+        "script output",
+    )?;
+    let left = s.sh("ls -a /tmp | grep -c rplay-script || true")?;
+    eq(left.trim(), "0", "script removed from the host")?;
+    let skip = s.apply("script", json!({"cmd": "hello.sh", "creates": f}))?;
+    ensure(!skip.changed(), "creates")?;
+    Ok(())
+}
+
+/// A host that counts the requests going through it (each one is a round trip).
+struct CountingHost {
+    inner: Arc<dyn Host>,
+    calls: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl Host for CountingHost {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    async fn run(
+        &self,
+        cmd: rplay_modules::Command,
+    ) -> Result<rplay_modules::Output, rplay_modules::HostError> {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.run(cmd).await
+    }
+    async fn put_file(
+        &self,
+        dest: &str,
+        content: rplay_modules::Content,
+        attrs: &rplay_modules::FileAttrs,
+    ) -> Result<(), rplay_modules::HostError> {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.put_file(dest, content, attrs).await
+    }
+    async fn get_file(&self, path: &str) -> Result<Vec<u8>, rplay_modules::HostError> {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.get_file(path).await
+    }
+}
+
+/// A task that has nothing to do costs one round trip; a change costs a few.
+fn round_trips(mut s: Scratch) -> Result<(), Failed> {
+    s.controller_file("templates/t.j2", "v={{ v }}\n")?;
+    s.controller_file("files/f.txt", "file\n")?;
+    s.controller.vars.insert("v".into(), json!(1));
+    let d = s.host_path("rt");
+    let tasks = vec![
+        (
+            "file",
+            json!({"path": d, "state": "directory", "mode": "0755", "owner": "root"}),
+        ),
+        (
+            "copy",
+            json!({"src": "f.txt", "dest": format!("{d}/f.txt"), "mode": "0644", "owner": "root", "group": "root"}),
+        ),
+        (
+            "copy",
+            json!({"content": "c\n", "dest": format!("{d}/c.txt")}),
+        ),
+        (
+            "template",
+            json!({"src": "t.j2", "dest": format!("{d}/t.txt")}),
+        ),
+        (
+            "lineinfile",
+            json!({"path": format!("{d}/t.txt"), "line": "w=2"}),
+        ),
+        (
+            "blockinfile",
+            json!({"path": format!("{d}/t.txt"), "block": "b"}),
+        ),
+        (
+            "file",
+            json!({"src": format!("{d}/f.txt"), "dest": format!("{d}/l"), "state": "link"}),
+        ),
+        ("stat", json!({"path": format!("{d}/f.txt")})),
+    ];
+    let counting = Arc::new(CountingHost {
+        inner: s.host.clone(),
+        calls: Default::default(),
+    });
+    s.host = counting.clone();
+    let mut report = Vec::new();
+    for (module, args) in &tasks {
+        counting.calls.store(0, std::sync::atomic::Ordering::SeqCst);
+        let r = s.apply(module, args.clone())?;
+        let first = counting.calls.load(std::sync::atomic::Ordering::SeqCst);
+        ensure(
+            first <= 4,
+            format!("{module}: {first} round trips to converge"),
+        )?;
+        counting.calls.store(0, std::sync::atomic::Ordering::SeqCst);
+        let again = s.apply(module, args.clone())?;
+        let second = counting.calls.load(std::sync::atomic::Ordering::SeqCst);
+        ensure(
+            !again.changed(),
+            format!("{module} second run changed: {:?}", again.fields()),
+        )?;
+        eq(
+            second,
+            1,
+            &format!("{module}: round trips with nothing to do"),
+        )?;
+        report.push(format!("{module}: {first} then {second} ({})", r.changed()));
     }
     Ok(())
 }
@@ -1338,6 +1627,9 @@ fn differential_results() -> Result<(), Failed> {
 pub fn trials() -> Vec<Trial> {
     type Scenario = fn(Scratch) -> Result<(), Failed>;
     let scenarios: Vec<(&str, Scenario)> = vec![
+        ("round_trips", round_trips),
+        ("wait_for_and_script", wait_for_and_script),
+        ("unarchive_tarball", unarchive_tarball),
         ("get_url_file_scheme", get_url_file_scheme),
         ("find_files", find_files),
         ("slurp_fetch_tempfile", slurp_fetch_tempfile),
@@ -1365,6 +1657,10 @@ pub fn trials() -> Vec<Trial> {
     trials.push(Trial::test(
         "modules_files::differential::registered_results",
         differential_results,
+    ));
+    trials.push(Trial::test(
+        "modules_files::differential::text_edits",
+        differential_edits,
     ));
     trials.push(Trial::test("modules_files::local::get_url_http", || {
         get_url_http_local(Scratch::new()?)

@@ -256,7 +256,16 @@ fn requests(args: &Args) -> Vec<PkgRequest> {
         .collect()
 }
 
-fn probe(args: &Args, reqs: &[PkgRequest]) -> ProbeScript {
+/// Whether the cache update is a side step of a package task (done during the probe, not counted
+/// as a change, as Ansible does) rather than the task's whole purpose.
+fn updates_in_probe(args: &Args, reqs: &[PkgRequest]) -> bool {
+    wants_cache_update(args)
+        && (!reqs.is_empty()
+            || args.str("deb").is_some()
+            || upgrade_verb(args.str("upgrade").unwrap_or("no")).is_some())
+}
+
+fn probe(args: &Args, reqs: &[PkgRequest], check_mode: bool) -> ProbeScript {
     let names: Vec<String> = reqs.iter().map(|r| quote(&r.name)).collect();
     let names = names.join(" ");
     let state = args.str("state").unwrap_or("present");
@@ -266,6 +275,18 @@ fn probe(args: &Args, reqs: &[PkgRequest]) -> ProbeScript {
         "tools",
         "command -v apt-get >/dev/null 2>&1 && echo apt-get; :",
     );
+    if updates_in_probe(args, reqs) && !check_mode {
+        let valid = args.int("cache_valid_time").unwrap_or(0);
+        let retries = args.int("update_cache_retries").unwrap_or(5).max(1);
+        p.section(
+            "update",
+            &format!(
+                "now=$(date +%s); m=$(stat -c %Y /var/lib/apt/periodic/update-success-stamp 2>/dev/null || stat -c %Y /var/lib/apt/lists 2>/dev/null || echo 0); \
+                 if [ {valid} -le 0 ] || [ $((now - m)) -gt {valid} ]; then i=0; until apt-get update -q >/dev/null 2>/tmp/.rplay-apt.$$; do i=$((i+1)); \
+                 if [ $i -ge {retries} ]; then cat /tmp/.rplay-apt.$$; rm -f /tmp/.rplay-apt.$$; exit 100; fi; sleep 1; done; rm -f /tmp/.rplay-apt.$$; echo updated; fi"
+            ),
+        );
+    }
     p.section(
         "cache",
         "date +%s; stat -c %Y /var/lib/apt/periodic/update-success-stamp 2>/dev/null || stat -c %Y /var/lib/apt/lists 2>/dev/null; :",
@@ -340,8 +361,21 @@ fn plan_from(
     plan.values
         .insert("cache_update_time".into(), Value::from(mtime));
     let valid = args.int("cache_valid_time").unwrap_or(0);
+    let in_probe = updates_in_probe(args, reqs);
+    if let Some(sec) = s.opt("update") {
+        if sec.rc != 0 {
+            return Ok(failed_plan(format!(
+                "Failed to update apt cache: {}",
+                sec.text().trim()
+            )));
+        }
+        plan.values.insert(
+            "cache_updated".into(),
+            Value::Bool(sec.text().trim() == "updated"),
+        );
+    }
     let update = wants_cache_update(args) && (valid <= 0 || now - mtime > valid);
-    if update {
+    if update && !in_probe {
         plan.changes
             .push(Change::new("cache", Value::from(mtime), Value::from(now)));
     }
@@ -479,7 +513,7 @@ impl Module for AptModule {
 
     async fn plan(&self, args: &Args, ctx: &Context<'_>) -> Result<Plan, ModuleError> {
         let reqs = requests(args);
-        let probe = probe(args, &reqs);
+        let probe = probe(args, &reqs, ctx.check_mode);
         let out = ctx.host.run(Command::new(probe.script())).await?;
         let sections = probe.parse(&out.stdout).map_err(ModuleError::Protocol)?;
         let plan = plan_from(args, &reqs, &sections, ctx.host.name())?;
@@ -609,7 +643,11 @@ pub(crate) async fn apply_plan(
         lines.join("\n")
     };
     let mut values = Map::new();
-    values.insert("cache_updated".into(), Value::Bool(updating && out.rc == 0));
+    let probed_update = plan.values.get("cache_updated") == Some(&Value::Bool(true));
+    values.insert(
+        "cache_updated".into(),
+        Value::Bool((updating && out.rc == 0) || probed_update),
+    );
     let time = last
         .trim()
         .parse::<i64>()
@@ -726,6 +764,33 @@ tree:\n  Installed: 2.0.0-1\n  Candidate: 2.1.0-1\n  Version table:\n     2.1.0-
         );
         let a = args(json!({"update_cache": "yes"}));
         assert_eq!(plan_from(&a, &[], &s, "h").unwrap().changes.len(), 1);
+        // With packages, the update is a side step done in the probe: never a change by itself.
+        let mut with_update = s.clone();
+        with_update.0.insert(
+            "update".into(),
+            Section {
+                out: b"updated\n".to_vec(),
+                rc: 0,
+            },
+        );
+        with_update.0.insert(
+            "dpkg".into(),
+            Section {
+                out: b"tree\t2.1.0-1\tii \n".to_vec(),
+                rc: 0,
+            },
+        );
+        with_update.0.insert(
+            "policy".into(),
+            Section {
+                out: POLICY.as_bytes().to_vec(),
+                rc: 0,
+            },
+        );
+        let a = args(json!({"name": "tree", "update_cache": true}));
+        let p = plan_from(&a, &requests(&a), &with_update, "h").unwrap();
+        assert!(p.changes.is_empty(), "{:?}", p.changes);
+        assert_eq!(p.values["cache_updated"], json!(true));
     }
 
     #[test]

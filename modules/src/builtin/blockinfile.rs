@@ -188,7 +188,15 @@ impl Module for BlockinfileModule {
         let opts = edit_options(args, ctx.diff)?;
         let path = args.str("path").unwrap_or_default();
         let file = read_host_text(ctx, path, &opts.wanted).await?;
-        let (new, msg) = edit(args, path, file.content.as_deref()).map_err(ModuleError::Failed)?;
+        let (new, msg) = match edit(args, path, file.content.as_deref()) {
+            Ok(r) => r,
+            Err(msg) if file.stat.is_none() => {
+                let mut v = crate::Map::new();
+                v.insert("rc".into(), 257.into());
+                return Ok(Plan::failed(msg, v));
+            }
+            Err(msg) => return Err(ModuleError::Failed(msg)),
+        };
         if new.is_none() {
             let mut p = Plan::default();
             p.values.insert("msg".into(), "".into());

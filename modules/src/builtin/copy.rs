@@ -531,7 +531,7 @@ pub(crate) async fn apply_write(
             );
             let out = ctx.host.run(Command::new(check)).await?;
             if out.rc != 0 {
-                let mut o = Outcome::failed(format!("failed to validate"));
+                let mut o = Outcome::failed("failed to validate".to_string());
                 o.values.insert("exit_status".into(), Value::from(out.rc));
                 o.values
                     .insert("stdout".into(), Value::String(out.stdout_str()));
@@ -681,7 +681,8 @@ impl CopyModule {
                       mode: Option<u32>| WriteSpec {
             dest: dest.clone(),
             basename,
-            after_header: dest.clone(),
+            // --diff names the source file as the new side, or dest for inline content (2.19).
+            after_header: label.clone().unwrap_or_else(|| dest.clone()),
             source,
             src_label: label,
             force: args.bool("force"),

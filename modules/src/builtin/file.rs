@@ -520,7 +520,10 @@ fn attr_subset(changes: &[Change]) -> Vec<Change> {
 /// attributes of the path itself (a link reports its own mode and size, as Ansible's lstat does).
 fn result_values(fa: &FileArgs, stat: Option<&FileState>, _target: Option<&FileState>) -> Map {
     let mut m = Map::new();
-    let key = if matches!(fa.state.as_deref(), Some("link") | Some("hard")) {
+    let key = if matches!(
+        fa.state.as_deref(),
+        Some("link") | Some("hard") | Some("touch")
+    ) {
         "dest"
     } else {
         "path"
@@ -553,8 +556,11 @@ impl Module for FileModule {
         let probe_script = probe_script(&fa);
         let out = ctx.host.run(Command::new(probe_script.script())).await?;
         let probe = parse_probe(&fa, &probe_script, &out.stdout)?;
-        let changes = plan_file(&fa, &probe).map_err(ModuleError::Failed)?;
         let mut values = result_values(&fa, probe.stat.as_ref(), probe.target.as_ref());
+        let changes = match plan_file(&fa, &probe) {
+            Ok(c) => c,
+            Err(msg) => return Ok(Plan::failed(msg, values)),
+        };
         if !changes.is_empty() {
             // In check mode, report the state the run would reach.
             if let Some(state) = changes

@@ -313,7 +313,15 @@ impl Module for LineinfileModule {
         let opts = edit_options(args, ctx.diff)?;
         let path = args.str("path").unwrap_or_default();
         let file = read_host_text(ctx, path, &opts.wanted).await?;
-        let (new, msg) = compute(&la, &file)?;
+        let (new, msg) = match compute(&la, &file) {
+            Ok(r) => r,
+            Err(ModuleError::Failed(msg)) if file.stat.is_none() => {
+                let mut v = crate::Map::new();
+                v.insert("rc".into(), 257.into());
+                return Ok(Plan::failed(msg, v));
+            }
+            Err(e) => return Err(e),
+        };
         if file.stat.is_none() && new.is_none() {
             let mut p = Plan::default();
             p.values.insert("msg".into(), msg.clone().into());

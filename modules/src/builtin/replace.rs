@@ -116,7 +116,15 @@ impl Module for ReplaceModule {
 
     async fn plan(&self, args: &Args, ctx: &Context<'_>) -> Result<Plan, ModuleError> {
         let opts = edit_options(args, ctx.diff)?;
-        let (file, new, msg) = compute(args, ctx).await?;
+        let (file, new, msg) = match compute(args, ctx).await {
+            Ok(r) => r,
+            Err(ModuleError::Failed(msg)) if msg.ends_with("does not exist !") => {
+                let mut v = crate::Map::new();
+                v.insert("rc".into(), 257.into());
+                return Ok(Plan::failed(msg, v));
+            }
+            Err(e) => return Err(e),
+        };
         let mut plan = plan_edit(&file, new, &msg, &opts)?;
         if plan.changes.is_empty() {
             plan.values.insert("msg".into(), msg.clone().into());

@@ -71,7 +71,7 @@ fn probe_script(args: &Args) -> ProbeScript {
         .unwrap_or(true)
     {
         let algo = args.str("checksum_algorithm").unwrap_or("sha1");
-        let target = if follow { "\"$p\"" } else { "\"$p\"" };
+        let target = "\"$p\"";
         p.section(
             "checksum",
             &format!(

@@ -320,11 +320,11 @@ fn apply_script(args: &Args, plan: &Plan) -> String {
     let creating = plan
         .changes
         .iter()
-        .any(|c| c.field == "state" && c.after == Value::from("present"));
+        .any(|c| c.field == "state" && c.after == "present");
     let removing = plan
         .changes
         .iter()
-        .any(|c| c.field == "state" && c.after == Value::from("absent"));
+        .any(|c| c.field == "state" && c.after == "absent");
     if removing {
         let mut cmd = String::from(if local { "luserdel" } else { "userdel" });
         if args.bool("force") {

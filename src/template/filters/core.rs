@@ -13,6 +13,8 @@ pub(super) fn register(env: &mut Environment<'static>) {
     env.add_filter("float", to_float);
     env.add_filter("string", |v: &Value| py_str(v));
     env.add_filter("ternary", ternary);
+    env.add_filter("default", default);
+    env.add_filter("d", default);
     env.add_filter("mandatory", mandatory);
     env.add_filter("type_debug", |v: &Value| python_type_name(v));
     env.add_filter("indent", indent);
@@ -171,6 +173,35 @@ fn dict_function(args: Rest<ValueOrKwargs>) -> Result<Value, Error> {
     Ok(Value::from_pairs(pairs))
 }
 
+/// `default(default_value='', boolean=False)`: replaces undefined values (and falsy ones when
+/// `boolean`); `None` is kept (2.19).
+fn default(value: &Value, args: Rest<ValueOrKwargs>) -> Result<Value, Error> {
+    let (args, kwargs) = split_kwargs(&args);
+    let fallback = args
+        .first()
+        .cloned()
+        .or_else(|| {
+            kwargs
+                .as_ref()
+                .and_then(|k| k.get::<Option<Value>>("default_value").ok().flatten())
+        })
+        .unwrap_or(Value::from(""));
+    let boolean = args
+        .get(1)
+        .cloned()
+        .or_else(|| {
+            kwargs
+                .as_ref()
+                .and_then(|k| k.get::<Option<Value>>("boolean").ok().flatten())
+        })
+        .is_some_and(|v| v.is_true());
+    if value.is_undefined() || (boolean && !value.is_true()) {
+        Ok(fallback)
+    } else {
+        Ok(value.clone())
+    }
+}
+
 /// `ternary(true_val, false_val, none_val=None)`.
 fn ternary(value: &Value, true_val: Value, false_val: Value, none_val: Option<Value>) -> Value {
     if value.is_none() {
@@ -320,6 +351,33 @@ fn seed_of(kwargs: &Option<Kwargs>) -> Option<String> {
 /// `random(start=None, step=1, seed=None)`: a random element of a list, or an int below `n`.
 fn random(value: &Value, args: Rest<ValueOrKwargs>) -> Result<Value, Error> {
     let (args, kwargs) = split_kwargs(&args);
+    // With a seed, Python's own generator so the pick equals Ansible's.
+    let seed = kwargs
+        .as_ref()
+        .and_then(|k| k.get::<Option<Value>>("seed").ok().flatten());
+    if let Some(seed) = seed {
+        let mut py = match seed.as_i64() {
+            Some(i) if seed.is_integer() => super::py_random::PyRandom::from_int_seed(i),
+            _ => super::py_random::PyRandom::from_str_seed(&py_str(&seed)),
+        };
+        if let Some(end) = value.as_i64() {
+            let start = args.first().and_then(Value::as_i64).unwrap_or(0);
+            let step = args.get(1).and_then(Value::as_i64).unwrap_or(1).max(1);
+            if end <= start {
+                return Err(fail("empty range for randrange()"));
+            }
+            let count = ((end - start) + step - 1) / step;
+            return Ok(Value::from(
+                start + py.randbelow(count as u64) as i64 * step,
+            ));
+        }
+        let items: Vec<Value> = value.try_iter()?.collect();
+        if items.is_empty() {
+            return Err(fail("Cannot choose from an empty sequence"));
+        }
+        let i = py.randbelow(items.len() as u64) as usize;
+        return Ok(items[i].clone());
+    }
     let mut rng = Rng::new(seed_of(&kwargs).as_deref());
     if let Some(end) = value.as_i64() {
         let start = args.first().and_then(Value::as_i64).unwrap_or(0);
@@ -341,10 +399,20 @@ fn random(value: &Value, args: Rest<ValueOrKwargs>) -> Result<Value, Error> {
 /// `shuffle(seed=None)`: the list in random order.
 fn shuffle(value: &Value, args: Rest<ValueOrKwargs>) -> Result<Value, Error> {
     let (_, kwargs) = split_kwargs(&args);
-    let mut rng = Rng::new(seed_of(&kwargs).as_deref());
+    let seed = kwargs
+        .as_ref()
+        .and_then(|k| k.get::<Option<Value>>("seed").ok().flatten());
+    let mut py = seed.map(|s| match s.as_i64() {
+        Some(i) if s.is_integer() => super::py_random::PyRandom::from_int_seed(i),
+        _ => super::py_random::PyRandom::from_str_seed(&py_str(&s)),
+    });
+    let mut rng = Rng::new(None);
     let mut items: Vec<Value> = value.try_iter()?.collect();
     for i in (1..items.len()).rev() {
-        let j = rng.below(i as u64 + 1) as usize;
+        let j = match py.as_mut() {
+            Some(p) => p.randbelow(i as u64 + 1) as usize,
+            None => rng.below(i as u64 + 1) as usize,
+        };
         items.swap(i, j);
     }
     Ok(Value::from(items))
@@ -384,7 +452,16 @@ fn strftime(format: &Value, second: Option<Value>, utc: Option<bool>) -> Result<
             .map(|d| d.as_secs() as i64)
             .unwrap_or(0),
     };
-    let fmt = py_str(format);
+    Ok(strftime_at(&py_str(format), secs))
+}
+
+/// Formats `secs` (already shifted to the wanted time zone) with `%Y %m %d %H %M %S %s %y %j %a
+/// %b`-style codes.
+pub(crate) fn strftime_at(fmt: &str, secs: i64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     let (y, mo, d, h, mi, s) = civil_from_unix(secs);
     let mut out = String::new();
     let mut chars = fmt.chars();
@@ -402,6 +479,10 @@ fn strftime(format: &Value, second: Option<Value>, utc: Option<bool>) -> Result<
             Some('S') => out.push_str(&format!("{s:02}")),
             Some('s') => out.push_str(&secs.to_string()),
             Some('y') => out.push_str(&format!("{:02}", y % 100)),
+            Some('a') => out.push_str(DAYS[secs.div_euclid(86_400).rem_euclid(7) as usize]),
+            Some('b') => out.push_str(MONTHS[(mo as usize).saturating_sub(1) % 12]),
+            Some('F') => out.push_str(&format!("{y:04}-{mo:02}-{d:02}")),
+            Some('T') => out.push_str(&format!("{h:02}:{mi:02}:{s:02}")),
             Some('%') => out.push('%'),
             Some(other) => {
                 out.push('%');
@@ -410,7 +491,7 @@ fn strftime(format: &Value, second: Option<Value>, utc: Option<bool>) -> Result<
             None => out.push('%'),
         }
     }
-    Ok(out)
+    out
 }
 
 /// (year, month, day, hour, minute, second) of a Unix timestamp, in UTC.

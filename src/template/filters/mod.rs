@@ -8,14 +8,16 @@
 mod core;
 mod data;
 mod encode;
+mod math;
 mod paths;
+mod py_random;
 mod regex;
 mod sets;
 
 use minijinja::Environment;
 
 pub(crate) use self::core::{
-    format_utc_datetime, py_float as py_float_text, py_str, split_kwargs, Rng,
+    arg, format_utc_datetime, py_float as py_float_text, py_str, split_kwargs, strftime_at, Rng,
 };
 pub(crate) use self::data::{flatten, subelements};
 pub(crate) use self::regex::compile as compile_regex;
@@ -29,6 +31,7 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     sets::register(env);
     encode::register(env);
     paths::register(env);
+    math::register(env);
 }
 
 /// An "invalid operation" error with `msg`.

@@ -19,13 +19,16 @@ pub(super) fn register(env: &mut Environment<'static>) {
     env.add_filter("regex_escape", |s: &Value| regex_escape(&py_str(s)));
 }
 
+/// Compiled patterns by (pattern, ignorecase, multiline).
+type RegexCache = HashMap<(String, bool, bool), Arc<Regex>>;
+
 /// Compiles a Python regular expression (cached).
 pub(crate) fn compile(
     pattern: &str,
     ignorecase: bool,
     multiline: bool,
 ) -> Result<Arc<Regex>, Error> {
-    static CACHE: OnceLock<Mutex<HashMap<(String, bool, bool), Arc<Regex>>>> = OnceLock::new();
+    static CACHE: OnceLock<Mutex<RegexCache>> = OnceLock::new();
     let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
     let key = (pattern.to_string(), ignorecase, multiline);
     if let Ok(guard) = cache.lock() {
