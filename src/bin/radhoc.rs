@@ -13,10 +13,8 @@ use rplay::playbook::{kv, Item, Play, Playbook, Task};
 use rplay::run::connector::BecomeWanted;
 use rplay::run::event::{Fanout, Reporter};
 use rplay::run::inventory_view::InventoryView;
-use rplay::run::pool_connector::PoolConnector;
-use rplay::run::simple_inventory::SimpleInventory;
+use rplay::run::session::Session;
 use rplay::run::tags::TagFilter;
-use rplay::run::templating::Templating;
 use rplay::run::{extra_vars, RunOptions, Runner};
 use serde_json::{Map, Value};
 
@@ -40,19 +38,6 @@ fn main() {
         }
     };
     std::process::exit(rt.block_on(run(args)));
-}
-
-fn inventory_sources(args: &AdhocArgs) -> Vec<String> {
-    if !args.run.inventory.is_empty() {
-        return args.run.inventory.clone();
-    }
-    if let Ok(env) = std::env::var("ANSIBLE_INVENTORY") {
-        return env.split(',').map(str::to_string).collect();
-    }
-    if std::path::Path::new("/etc/ansible/hosts").is_file() {
-        return vec!["/etc/ansible/hosts".into()];
-    }
-    vec!["localhost,".into()]
 }
 
 /// Module arguments from `-a`: a JSON object, or k=v / free-form text.
@@ -102,14 +87,17 @@ async fn run(args: AdhocArgs) -> i32 {
             return exit_code::ERROR;
         }
     };
-    let sources = inventory_sources(&args);
-    let inventory = match SimpleInventory::load(&sources, args.run.limit.clone()) {
-        Ok(i) => Arc::new(i),
-        Err(e) => {
-            eprintln!("[ERROR]: {e}");
-            return exit_code::ERROR;
+    let session = match Session::open(&args.run, &args.connection, &args.privilege) {
+        Ok(s) => s,
+        Err((msg, code)) => {
+            eprintln!("[ERROR]: {msg}");
+            return code;
         }
     };
+    for w in &session.warnings {
+        eprintln!("[WARNING]: {w}");
+    }
+    let inventory = session.inventory.clone();
     if args.run.list_hosts {
         let hosts = inventory.select(&args.pattern).unwrap_or_default();
         println!("  hosts ({}):", hosts.len());
@@ -164,7 +152,7 @@ async fn run(args: AdhocArgs) -> i32 {
     let opts = RunOptions {
         check: args.run.check,
         diff: args.run.diff,
-        forks: args.run.forks.unwrap_or(5),
+        forks: args.run.forks.unwrap_or(session.settings.forks),
         verbosity: args.run.verbose,
         tags: TagFilter::new(&[], &[]),
         extra_vars: extra,
@@ -178,15 +166,13 @@ async fn run(args: AdhocArgs) -> i32 {
             exe: None,
         },
         gathering: "explicit".into(),
-        inventory_sources: sources,
+        inventory_sources: session.sources.clone(),
     };
     let runner = Runner::new(
         opts,
-        Arc::new(Templating::default()),
+        session.templating.clone(),
         inventory,
-        Arc::new(PoolConnector::new(
-            rplay::cli::connect_options::connect_options(&args.connection, &args.privilege),
-        )),
+        session.connector.clone(),
         Box::new(Fanout(reporters)),
     );
     if let Err(e) = runner.run_playbook(&book, &loader).await {

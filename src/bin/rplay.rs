@@ -4,7 +4,6 @@
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use clap::Parser;
 use rplay::cli::PlaybookArgs;
@@ -12,10 +11,8 @@ use rplay::output::{self, exit_code, DefaultLines, JsonDocument, JsonLines, Line
 use rplay::playbook::Loader;
 use rplay::run::connector::BecomeWanted;
 use rplay::run::event::{Fanout, Reporter};
-use rplay::run::pool_connector::PoolConnector;
-use rplay::run::simple_inventory::SimpleInventory;
+use rplay::run::session::Session;
 use rplay::run::tags::TagFilter;
-use rplay::run::templating::Templating;
 use rplay::run::{extra_vars, RunError, RunOptions, Runner};
 
 fn main() {
@@ -46,28 +43,8 @@ fn error(msg: &str) -> i32 {
     exit_code::ERROR
 }
 
-fn inventory_sources(args: &PlaybookArgs) -> Vec<String> {
-    if !args.run.inventory.is_empty() {
-        return args.run.inventory.clone();
-    }
-    if let Ok(env) = std::env::var("ANSIBLE_INVENTORY") {
-        return env.split(',').map(str::to_string).collect();
-    }
-    if std::path::Path::new("/etc/ansible/hosts").is_file() {
-        return vec!["/etc/ansible/hosts".into()];
-    }
-    vec!["localhost,".into()]
-}
-
-fn roles_path() -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = std::env::var("ANSIBLE_ROLES_PATH")
-        .map(|v| {
-            v.split(':')
-                .filter(|s| !s.is_empty())
-                .map(PathBuf::from)
-                .collect()
-        })
-        .unwrap_or_default();
+fn default_roles_path() -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = Vec::new();
     if let Ok(home) = std::env::var("HOME") {
         out.push(PathBuf::from(home).join(".ansible/roles"));
     }
@@ -112,11 +89,19 @@ async fn run(args: PlaybookArgs) -> i32 {
         Ok(m) => m,
         Err(e) => return error(&e),
     };
-    let sources = inventory_sources(&args);
-    let inventory = match SimpleInventory::load(&sources, args.run.limit.clone()) {
-        Ok(i) => Arc::new(i),
-        Err(e) => return error(&e),
+    let session = match Session::open(&args.run, &args.connection, &args.privilege) {
+        Ok(s) => s,
+        Err((msg, code)) => {
+            eprintln!("[ERROR]: {msg}");
+            return code;
+        }
     };
+    for w in &session.warnings {
+        eprintln!("[WARNING]: {w}");
+    }
+    let inventory = session.inventory.clone();
+    let mut roles_path = session.settings.roles_path.clone();
+    roles_path.extend(default_roles_path());
     // Load and validate every playbook before contacting any host.
     let mut books = Vec::new();
     for pb in &args.playbooks {
@@ -124,7 +109,8 @@ async fn run(args: PlaybookArgs) -> i32 {
         if !path.is_file() {
             return error(&format!("the playbook: {pb} could not be found"));
         }
-        let loader = Loader::new(&path, roles_path(), extra.clone());
+        let mut loader = Loader::new(&path, roles_path.clone(), extra.clone());
+        loader.decrypt = session.decrypt.clone();
         match loader.load_playbook(&path) {
             Ok(book) => books.push((loader, book)),
             Err(e) => {
@@ -165,21 +151,21 @@ async fn run(args: PlaybookArgs) -> i32 {
     let opts = RunOptions {
         check: args.run.check,
         diff: args.run.diff,
-        forks: args.run.forks.unwrap_or(5),
+        forks: args.run.forks.unwrap_or(session.settings.forks),
         verbosity: args.run.verbose,
         tags: TagFilter::new(&args.tag_list(), &args.skip_tag_list()),
         extra_vars: extra,
-        force_handlers: args.force_handlers,
+        force_handlers: args.force_handlers || session.settings.force_handlers,
         start_at_task: args.start_at_task.clone(),
         become_: BecomeWanted {
-            enabled: args.privilege.become_.then_some(true),
+            enabled: (args.privilege.become_ || session.settings.become_).then_some(true),
             user: args.privilege.become_user.clone(),
             method: args.privilege.become_method.clone(),
             flags: None,
             exe: None,
         },
-        gathering: std::env::var("ANSIBLE_GATHERING").unwrap_or_else(|_| "implicit".into()),
-        inventory_sources: sources,
+        gathering: format!("{:?}", session.settings.gathering).to_ascii_lowercase(),
+        inventory_sources: session.sources.clone(),
     };
     let reporter = match reporter(&args) {
         Ok(r) => r,
@@ -187,22 +173,36 @@ async fn run(args: PlaybookArgs) -> i32 {
     };
     let runner = Runner::new(
         opts,
-        Arc::new(Templating::default()),
-        inventory,
-        Arc::new(PoolConnector::new(
-            rplay::cli::connect_options::connect_options(&args.connection, &args.privilege),
-        )),
+        session.templating.clone(),
+        inventory.clone(),
+        session.connector.clone(),
         reporter,
     );
     let mut fatal: Option<RunError> = None;
-    for (loader, book) in &books {
-        if let Err(e) = runner.run_playbook(book, loader).await {
-            fatal = Some(e);
-            break;
+    let interrupted = {
+        let all = async {
+            for (loader, book) in &books {
+                inventory.set_playbook_dir(loader.playbook_dir.clone());
+                if let Err(e) = runner.run_playbook(book, loader).await {
+                    fatal = Some(e);
+                    break;
+                }
+                if exit_code::from_stats(&runner.stats()) != exit_code::OK {
+                    break;
+                }
+            }
+        };
+        tokio::select! {
+            _ = all => false,
+            _ = tokio::signal::ctrl_c() => true,
         }
-        if exit_code::from_stats(&runner.stats()) != exit_code::OK {
-            break;
-        }
+    };
+    if interrupted {
+        // Ctrl-C: close the connections and show the recap so far.
+        eprintln!("[ERROR]: User interrupted execution");
+        runner.close().await;
+        runner.finish();
+        return 99;
     }
     if let Some(e) = &fatal {
         match e {

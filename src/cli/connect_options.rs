@@ -10,16 +10,18 @@ use super::{ConnectionArgs, PrivilegeArgs};
 
 /// Connection defaults from the command line and the environment.
 pub fn connect_options(conn: &ConnectionArgs, privilege: &PrivilegeArgs) -> ConnectOptions {
-    let mut o = ConnectOptions::default();
-    o.remote_user = conn
-        .user
-        .clone()
-        .or_else(|| std::env::var("ANSIBLE_REMOTE_USER").ok());
-    o.private_key_file = conn
-        .private_key
-        .clone()
-        .or_else(|| std::env::var("ANSIBLE_PRIVATE_KEY_FILE").ok())
-        .map(PathBuf::from);
+    let mut o = ConnectOptions {
+        remote_user: conn
+            .user
+            .clone()
+            .or_else(|| std::env::var("ANSIBLE_REMOTE_USER").ok()),
+        private_key_file: conn
+            .private_key
+            .clone()
+            .or_else(|| std::env::var("ANSIBLE_PRIVATE_KEY_FILE").ok())
+            .map(PathBuf::from),
+        ..ConnectOptions::default()
+    };
     if let Some(t) = conn.timeout {
         o.timeout = Duration::from_secs(t);
     }

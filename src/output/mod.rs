@@ -24,7 +24,7 @@ pub use json_lines::JsonLines;
 pub fn use_color(is_tty: bool) -> bool {
     let set = |name: &str| {
         std::env::var(name)
-            .map(|v| !v.is_empty() && v != "0" && v.to_ascii_lowercase() != "false")
+            .map(|v| !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false"))
             .unwrap_or(false)
     };
     if std::env::var_os("NO_COLOR").is_some() || set("ANSIBLE_NOCOLOR") {

@@ -40,7 +40,7 @@ pub struct IncludedRole {
 }
 
 /// Reads playbooks, task files and roles.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Loader {
     /// Directory of the playbook being loaded.
     pub playbook_dir: PathBuf,
@@ -48,6 +48,17 @@ pub struct Loader {
     pub roles_path: Vec<PathBuf>,
     /// Extra vars (used in static import names and play `hosts`).
     pub extra_vars: Map<String, Value>,
+    /// Decrypts vault-encrypted files (vars files, task files), when secrets were given.
+    pub decrypt: Option<Arc<crate::inventory::VaultDecrypt>>,
+}
+
+impl std::fmt::Debug for Loader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Loader")
+            .field("playbook_dir", &self.playbook_dir)
+            .field("roles_path", &self.roles_path)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Loader {
@@ -58,12 +69,24 @@ impl Loader {
             playbook_dir: abs.parent().map(Path::to_path_buf).unwrap_or_default(),
             roles_path,
             extra_vars,
+            decrypt: None,
         }
     }
 
     /// Reads a YAML file.
     pub fn read_yaml(&self, path: &Path) -> Result<Node, Error> {
-        yaml_source::read_yaml(path)
+        let Some(decrypt) = &self.decrypt else {
+            return yaml_source::read_yaml(path);
+        };
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let text = decrypt(&text, path).map_err(|d| Error::Yaml {
+            message: d.message,
+            origin: None,
+        })?;
+        yaml_source::parse_yaml(&text, path)
     }
 
     /// Replaces `{{ name }}` references to extra vars or the given vars in names of static
@@ -315,9 +338,7 @@ impl Loader {
             Some(Value::Bool(true))
         );
         let key = rref.dedup_key(&path);
-        if dedup && !allow_duplicates && parts.seen.contains(&key) {
-            return Ok(Vec::new());
-        }
+        let duplicate = dedup && !allow_duplicates && parts.seen.contains(&key);
         parts.seen.insert(key);
         let mut ctx = task::fold_keywords(inherit, &rref.keyword_node, &[])?;
         let mut chain = vec![path.clone()];
@@ -350,6 +371,10 @@ impl Loader {
             public,
         });
         parts.roles.push(scope.clone());
+        if duplicate {
+            // A role that already ran in this play still counts for variable precedence.
+            return Ok(Vec::new());
+        }
         ctx.role = Some(scope.clone());
         ctx.dir = path.join("tasks");
         let tasks_from = rref.tasks_from.as_deref().unwrap_or("main");
@@ -432,10 +457,8 @@ impl Loader {
         origin: &Origin,
     ) -> Result<PathBuf, Error> {
         let p = Path::new(name);
-        if p.is_absolute() {
-            if p.is_file() {
-                return Ok(p.to_path_buf());
-            }
+        if p.is_absolute() && p.is_file() {
+            return Ok(p.to_path_buf());
         }
         let mut candidates = Vec::new();
         if !inherit.dir.as_os_str().is_empty() {

@@ -35,27 +35,3 @@ pub trait Connector: Send + Sync {
     /// Closes every connection (end of run, Ctrl-C).
     async fn close_all(&self) {}
 }
-
-/// A connector that runs everything on the controller (`ansible_connection: local`).
-pub struct LocalOnly;
-
-#[async_trait]
-impl Connector for LocalOnly {
-    async fn host(
-        &self,
-        host: &str,
-        vars: &Map<String, Value>,
-        _become: &BecomeWanted,
-    ) -> Result<Arc<dyn Host>, HostError> {
-        let conn = vars
-            .get("ansible_connection")
-            .and_then(Value::as_str)
-            .unwrap_or("ssh");
-        if conn != "local" && host != "localhost" {
-            return Err(HostError::Unreachable(format!(
-                "Failed to connect to the host via ssh: no SSH transport is available for {host}"
-            )));
-        }
-        Ok(Arc::new(crate::connection::local::LocalHost::new(host)))
-    }
-}

@@ -36,7 +36,7 @@ impl Runner {
                 matched.push(idx);
             }
             for (i, h) in handlers.iter().enumerate() {
-                if h.listen.iter().any(|l| *l == name) && !matched.contains(&i) {
+                if h.listen.contains(&name) && !matched.contains(&i) {
                     matched.push(i);
                 }
             }

@@ -19,6 +19,10 @@ use super::templating::{Ctx, SearchPaths, Templating};
 use crate::output::pyjson;
 use crate::playbook::{Cond, Inherit, LoopSpec, Task};
 
+/// Reports one result line: status, result, item label, ignored, error message.
+type ReportFn<'a> =
+    dyn Fn(Status, Map<String, Value>, Option<String>, bool, Option<String>) + Sync + 'a;
+
 /// What an include asks the runner to load for a host.
 #[derive(Debug, Clone)]
 pub(crate) struct IncludeRequest {
@@ -391,7 +395,7 @@ impl Runner {
         ignore: bool,
         rescuable: bool,
         display: &str,
-        report: &(dyn Fn(Status, Map<String, Value>, Option<String>, bool, Option<String>) + Sync),
+        report: &ReportFn<'_>,
         mut end: HostTaskEnd,
     ) -> HostTaskEnd {
         let lc = task.loop_control.clone().unwrap_or(Value::Null);
@@ -1034,6 +1038,24 @@ impl Runner {
                 }
             }
         };
+        if task.action == "debug" {
+            let wanted = validated.int("verbosity").unwrap_or(0);
+            if wanted > i64::from(self.opts.verbosity) {
+                let mut r = Map::new();
+                r.insert("changed".into(), Value::Bool(false));
+                r.insert(
+                    "skipped_reason".into(),
+                    json!("Verbosity threshold not met."),
+                );
+                r.insert("skipped".into(), Value::Bool(true));
+                return Exec {
+                    result: r,
+                    include: None,
+                    controller_only: true,
+                    task_error: false,
+                };
+            }
+        }
         let check = self
             .bool_keyword(task, "check_mode", ctx)
             .unwrap_or(self.opts.check);
@@ -1228,8 +1250,10 @@ fn diff_value(changes: &[rplay_modules::Change]) -> Option<Value> {
 }
 
 fn outcome_result(o: Outcome, diff: bool) -> Map<String, Value> {
-    let mut r = o.values;
+    // Ansible's results start with `changed`, then the module's own keys.
+    let mut r = Map::new();
     r.insert("changed".into(), Value::Bool(o.changed));
+    r.extend(o.values);
     if o.failed {
         r.insert("failed".into(), Value::Bool(true));
     }

@@ -702,6 +702,8 @@ impl Runner {
                         }
                     });
                 }
+                // ansible-core 2.19 prints this banner twice on a max_fail_percentage abort.
+                self.report(Event::NoMoreHosts);
                 self.report(Event::NoMoreHosts);
                 self.stop.store(true, Ordering::SeqCst);
                 return;
@@ -718,7 +720,7 @@ impl Runner {
                         .context(Arc::new(vars.clone()), Vec::new(), Default::default());
                 match self.templating.render_str(n, &ctx) {
                     Ok(v) => rplay_modules::spec::value_to_string(&v),
-                    Err(_) => n.clone(),
+                    Err(_) => self.name_with_error_markers(n, &ctx),
                 }
             }
             Some(n) => n.clone(),
@@ -728,6 +730,42 @@ impl Runner {
             Some(r) => format!("{} : {}", r.name, base),
             None => base,
         }
+    }
+
+    /// A task name whose templates fail: each failing `{{ }}` part becomes
+    /// `<< error N - message >>` (as ansible-core 2.19 shows it) and a warning is reported.
+    fn name_with_error_markers(&self, name: &str, ctx: &super::templating::Ctx) -> String {
+        let mut out = String::new();
+        let mut rest = name;
+        let mut errors = Vec::new();
+        while let Some(start) = rest.find("{{") {
+            let Some(len) = rest[start..].find("}}") else {
+                break;
+            };
+            out.push_str(&rest[..start]);
+            let part = &rest[start..start + len + 2];
+            match self.templating.render_str(part, ctx) {
+                Ok(v) => out.push_str(&rplay_modules::spec::value_to_string(&v)),
+                Err(e) => {
+                    errors.push(e.clone());
+                    out.push_str(&format!("<< error {} - {} >>", errors.len(), e));
+                }
+            }
+            rest = &rest[start + len + 2..];
+        }
+        out.push_str(rest);
+        if !errors.is_empty() {
+            let mut msg = format!(
+                "Encountered {} template error{}.",
+                errors.len(),
+                if errors.len() == 1 { "" } else { "s" }
+            );
+            for (i, e) in errors.iter().enumerate() {
+                msg.push_str(&format!("\nerror {} - {}", i + 1, e));
+            }
+            self.report(Event::Warning { message: msg });
+        }
+        out
     }
 
     fn apply_run_once(
