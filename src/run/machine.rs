@@ -134,14 +134,22 @@ fn cond_text(c: &Cond) -> Value {
 
 impl Runner {
     pub(crate) fn ctx_for(&self, vars: &Map<String, Value>, task: &Task, pc: &PlayCtx) -> Ctx {
+        self.templating.context(
+            Arc::new(vars.clone()),
+            self.ctx_extras(pc),
+            self.search_paths(task, pc),
+        )
+    }
+
+    /// The engine-provided names of every task context (`groups`, `hostvars`).
+    fn ctx_extras(&self, pc: &PlayCtx) -> Vec<(String, minijinja::Value)> {
         let mut extras = vec![(
             "groups".to_string(),
             self.templating
                 .value(&Value::Object(self.inventory.groups())),
         )];
         extras.push(("hostvars".to_string(), self.hostvars_value(pc)));
-        self.templating
-            .context(Arc::new(vars.clone()), extras, self.search_paths(task, pc))
+        extras
     }
 
     fn hostvars_value(&self, _pc: &PlayCtx) -> minijinja::Value {
@@ -292,7 +300,7 @@ impl Runner {
 
         // Loops.
         if let Some(spec) = &task.loop_spec {
-            let items = match self.loop_items(spec, &ctx, task, pc) {
+            let items = match self.loop_items(spec, &ctx, &vars, task, pc) {
                 Ok(items) => items,
                 Err(e) => match self.eval_conds(&task.when, &ctx) {
                     Ok((false, fc)) => {
@@ -556,8 +564,9 @@ impl Runner {
         &self,
         spec: &LoopSpec,
         ctx: &Ctx,
-        _task: &Task,
-        _pc: &PlayCtx,
+        vars: &Map<String, Value>,
+        task: &Task,
+        pc: &PlayCtx,
     ) -> Result<Vec<Value>, String> {
         match spec {
             LoopSpec::Loop(v) => match self.templating.render_value(v, ctx)? {
@@ -579,14 +588,18 @@ impl Runner {
                     Some(r) => r,
                     None => {
                         let expr = format!("query('{lookup}', *__rplay_terms)");
-                        let mut m = Map::new();
                         let terms = match rendered {
                             Value::Array(a) => Value::Array(a),
                             other => Value::Array(vec![other]),
                         };
-                        m.insert("__rplay_terms".into(), terms);
-                        let _ = m;
-                        match self.templating.eval(&expr, ctx)? {
+                        let loop_ctx = self.templating.lookup_loop_context(
+                            Arc::new(vars.clone()),
+                            self.ctx_extras(pc),
+                            self.search_paths(task, pc),
+                            &terms,
+                            first_found_subdir(&task.action),
+                        );
+                        match self.templating.eval(&expr, &loop_ctx)? {
                             Value::Array(a) => Ok(a),
                             other => Ok(vec![other]),
                         }
@@ -1269,4 +1282,32 @@ fn outcome_result(o: Outcome, diff: bool) -> Map<String, Value> {
         }
     }
     r
+}
+
+/// The subdirectory a `with_first_found` loop searches besides the base directories, chosen from
+/// the task's action the way Ansible does: `templates` for template actions, `vars` for
+/// `include_vars`, else `files`.
+fn first_found_subdir(action: &str) -> &'static str {
+    if action.contains("template") {
+        "templates"
+    } else if action.contains("var") {
+        "vars"
+    } else {
+        "files"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_found_subdir;
+
+    #[test]
+    fn first_found_subdir_follows_the_action() {
+        assert_eq!(first_found_subdir("template"), "templates");
+        assert_eq!(first_found_subdir("ansible.builtin.template"), "templates");
+        assert_eq!(first_found_subdir("include_vars"), "vars");
+        assert_eq!(first_found_subdir("ansible.builtin.include_vars"), "vars");
+        assert_eq!(first_found_subdir("copy"), "files");
+        assert_eq!(first_found_subdir("debug"), "files");
+    }
 }

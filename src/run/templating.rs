@@ -68,6 +68,26 @@ impl Templating {
             .into_value()
     }
 
+    /// A context like [`Templating::context`] for a `with_<lookup>` loop: it also carries the
+    /// rendered loop `terms` as `__rplay_terms` and the subdirectory `first_found` searches.
+    pub fn lookup_loop_context(
+        &self,
+        vars: Arc<Map<String, Json>>,
+        extras: Vec<(String, minijinja::Value)>,
+        paths: SearchPaths,
+        terms: &Json,
+        first_found_subdir: &str,
+    ) -> Ctx {
+        let mut c = VarsContext::new(&self.templar, vars);
+        for (k, v) in extras {
+            c = c.with_value(k, v);
+        }
+        c.with_value("__rplay_terms", self.value(terms))
+            .with_first_found_subdir(first_found_subdir)
+            .with_lookup_paths(LookupPaths { search: paths.dirs })
+            .into_value()
+    }
+
     /// A lazily templated mapping over `vars` (e.g. one host of `hostvars`).
     pub fn lazy_map(&self, vars: Map<String, Json>) -> minijinja::Value {
         VarsContext::new(&self.templar, Arc::new(vars)).into_value()

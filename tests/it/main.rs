@@ -5,6 +5,7 @@
 mod connection;
 mod engine;
 mod fixture;
+mod galaxy;
 mod inventory;
 mod lab;
 mod modules_files;
@@ -19,6 +20,7 @@ fn main() {
     trials.extend(lab::trials());
     trials.extend(connection::trials());
     trials.extend(engine::trials());
+    trials.extend(galaxy::trials());
     trials.extend(inventory::trials());
     trials.extend(modules_files::trials());
     trials.extend(modules_system::trials());
