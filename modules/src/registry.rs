@@ -46,6 +46,7 @@ pub fn all() -> Vec<&'static dyn Module> {
         &builtin::getent::GetentModule,
         &builtin::sysctl::SysctlModule,
         &builtin::hostname::HostnameModule,
+        &builtin::timezone::TimezoneModule,
         &builtin::service_facts::ServiceFactsModule,
         &builtin::package_facts::PackageFactsModule,
         &builtin::apt_repository::AptRepositoryModule,

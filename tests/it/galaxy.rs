@@ -3,7 +3,7 @@
 //! small role in the shape a Galaxy role uses, runs it with rplay and with the pinned
 //! ansible-playbook on the controller (connection local, no facts), and compares the outcome.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use libtest_mimic::{Failed, Trial};
@@ -11,10 +11,16 @@ use libtest_mimic::{Failed, Trial};
 type TestResult = Result<(), Failed>;
 
 pub fn trials() -> Vec<Trial> {
-    vec![Trial::test(
-        "galaxy::with_first_found_searches_role_subdirs",
-        with_first_found_searches_role_subdirs,
-    )]
+    vec![
+        Trial::test(
+            "galaxy::with_first_found_searches_role_subdirs",
+            with_first_found_searches_role_subdirs,
+        ),
+        Trial::test(
+            "galaxy::timezone_agrees_with_ansible",
+            timezone_agrees_with_ansible,
+        ),
+    ]
 }
 
 fn write(dir: &Path, name: &str, content: &str) -> TestResult {
@@ -129,5 +135,105 @@ fn with_first_found_searches_role_subdirs() -> TestResult {
             return Err(format!("{label} rendered {text:?}, expected {expected:?}").into());
         }
     }
+    Ok(())
+}
+
+/// The `changed=` count of the recap of one host's run.
+fn recap_changed(stdout: &str) -> Option<u32> {
+    let line = stdout
+        .lines()
+        .rev()
+        .find(|l| l.contains(" ok=") && l.contains("changed="))?;
+    let rest = line.split("changed=").nth(1)?;
+    rest.split_whitespace().next()?.parse().ok()
+}
+
+/// Writes a one-task playbook setting the time zone to `zone` on every lab host.
+fn timezone_playbook(dir: &Path, zone: &str) -> Result<PathBuf, Failed> {
+    let name = format!("tz-{}.yml", zone.replace('/', "-"));
+    write(
+        dir,
+        &name,
+        &format!(
+            "- hosts: lab\n  gather_facts: false\n  tasks:\n    - name: Set timezone.\n      community.general.timezone:\n        name: {zone}\n"
+        ),
+    )?;
+    Ok(dir.join(name))
+}
+
+/// Runs the playbook setting `zone` with rplay or the oracle; returns (exit code, stdout+stderr).
+fn run_timezone(
+    lab: &super::fixture::Lab,
+    dir: &Path,
+    zone: &str,
+    oracle: bool,
+) -> Result<(i32, String), Failed> {
+    let playbook = timezone_playbook(dir, zone)?;
+    let playbook = playbook.display().to_string();
+    if oracle {
+        let out = super::fixture::oracle(lab, "ansible-playbook", &[&playbook], dir)?;
+        return Ok((out.rc, format!("{}{}", out.stdout, out.stderr)));
+    }
+    let out = Command::new(super::fixture::bin("rplay"))
+        .arg("-i")
+        .arg(&lab.inventory)
+        .arg(&playbook)
+        .current_dir(dir)
+        .output()
+        .map_err(|e| format!("cannot run rplay: {e}"))?;
+    Ok((
+        out.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    ))
+}
+
+/// geerlingguy.ntp sets the time zone with `timezone`: rplay and ansible-playbook must agree on
+/// when it changes (each reading the state the other wrote) and on rejecting unknown zones.
+fn timezone_agrees_with_ansible() -> TestResult {
+    let lab = super::fixture::start_lab(
+        &format!("galaxy-{}", super::fixture::lab_tag()),
+        1,
+        &["--python"],
+    )?;
+    let tmp = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
+    let dir = tmp.path();
+    let host = lab.hosts.first().cloned().unwrap_or_default();
+    let zone_now = || lab.check(&host, "timedatectl show -p Timezone --value");
+    // (tool is the oracle, zone, expected exit code, expected changed count)
+    let steps: [(bool, &str, i32, Option<u32>); 6] = [
+        (false, "Europe/Paris", 0, Some(1)),
+        (false, "Europe/Paris", 0, Some(0)),
+        (true, "Europe/Paris", 0, Some(0)),
+        (true, "Asia/Tokyo", 0, Some(1)),
+        (false, "Asia/Tokyo", 0, Some(0)),
+        (false, "Not/AZone", 2, None),
+    ];
+    for (oracle, zone, rc, changed) in steps {
+        let who = if oracle { "ansible-playbook" } else { "rplay" };
+        let (got_rc, out) = run_timezone(&lab, dir, zone, oracle)?;
+        if got_rc != rc {
+            return Err(format!("{who} {zone}: exit {got_rc}, expected {rc}:\n{out}").into());
+        }
+        if let Some(n) = changed {
+            if recap_changed(&out) != Some(n) {
+                return Err(format!("{who} {zone}: expected changed={n}:\n{out}").into());
+            }
+            let now = zone_now()?;
+            if now.trim() != zone {
+                return Err(format!("{who} {zone}: host time zone is {now:?}").into());
+            }
+        } else if !out.contains("is not available") {
+            return Err(format!("{who} {zone}: expected an unknown-zone error:\n{out}").into());
+        }
+    }
+    let (rc, out) = run_timezone(&lab, dir, "Not/AZone", true)?;
+    if rc != 2 {
+        return Err(format!("ansible-playbook accepted an unknown zone:\n{out}").into());
+    }
+    super::fixture::stop_lab(&lab.name)?;
     Ok(())
 }

@@ -40,6 +40,7 @@ pub mod sysctl;
 pub mod systemd;
 pub mod tempfile;
 pub mod template;
+pub mod timezone;
 pub mod unarchive;
 pub mod user;
 pub mod wait_for;
