@@ -351,7 +351,7 @@ const LEAK_PLAYBOOK: &str = r#"- hosts: lab
     - name: templated file with a secret, hidden
       copy:
         dest: /opt/secrets-it/conf.ini
-        content: "[db]\npassword = {{ db_password }}\ntoken = {{ hidden_fact }}\n"
+        content: "[db]\npassword = {{ db_password }}\ntoken = {{ hidden_fact }}\nrun = {{ run }}\n"
         mode: "0600"
       no_log: true
     - name: failing task with a secret, hidden
@@ -499,7 +499,16 @@ fn no_secret_leaks_anywhere() -> TestResult {
     let mut outputs = Vec::new();
     for (i, mode) in modes.iter().enumerate() {
         let events = format!("events-{i}.jsonl");
-        let mut args: Vec<&str> = vec!["--vault-password-file", "vpw", "--events", &events];
+        // A new `run` each time, so `--diff` has a change (with secrets around it) to hide.
+        let run = format!("run={i}");
+        let mut args: Vec<&str> = vec![
+            "--vault-password-file",
+            "vpw",
+            "--events",
+            &events,
+            "-e",
+            &run,
+        ];
         args.extend_from_slice(mode);
         args.push("site.yml");
         let out = s.rplay(lab, &args);
