@@ -1,7 +1,7 @@
 //! Secrets end to end on lab hosts: a playbook with vaulted group_vars (a whole vaulted file and
 //! an inline `!vault` value) gives the same results under ansible-playbook and rplay, and a
-//! playbook full of secrets (vaulted vars, `no_log` tasks, a vaulted become password, a failing
-//! `no_log` task) run with `-vvvv`, `--output json`, `--events` and `--check --diff` leaves no
+//! playbook full of secrets (vaulted vars, `no_log` tasks, a become password from a vaulted
+//! `-e @file`, failing `no_log` tasks) run with `-vvvv`, `--output json`, `--events` and `--check --diff` leaves no
 //! plaintext in any output stream, event file, controller or host temp directory, home directory,
 //! or in the arguments and environment of any process seen on the host or controller during the run.
 
@@ -38,18 +38,22 @@ struct Secrets {
     db: &'static str,
     /// Secret in an inline `!vault` value.
     token: &'static str,
+    /// Become password kept in the vaulted group_vars.
+    become_password: &'static str,
 }
 
 const DIFF_SECRETS: Secrets = Secrets {
     vault: "secrets-it-diff-vault-pw",
     db: "Diff-It-Db-Pw-17q",
     token: "Diff-It-Api-Token-66w",
+    become_password: "Diff-It-Become-Pw-03t",
 };
 
 const LEAK_SECRETS: Secrets = Secrets {
     vault: "secrets-it-leak-vault-pw",
     db: "Leak-It-Db-Pw-41z",
     token: "Leak-It-Api-Token-58m",
+    become_password: fixture::OPS_PASSWORD,
 };
 
 /// A scratch project directory on the controller, removed on drop.
@@ -117,8 +121,7 @@ fn vault_project(s: &Scratch, k: &Secrets) -> Result<(), Failed> {
         "group_vars/lab/vault.yml",
         &format!(
             "vault_db_password: {}\nvault_become_password: {}\n",
-            k.db,
-            fixture::OPS_PASSWORD
+            k.db, k.become_password
         ),
     )?;
     s.rvault(&[
@@ -309,8 +312,6 @@ fn vaulted_playbook_matches_ansible() -> TestResult {
 /// The leak playbook: every kind of secret handling Ansible users rely on `no_log` and vault for.
 const LEAK_PLAYBOOK: &str = r#"- hosts: lab
   gather_facts: false
-  vars:
-    ansible_become_password: "{{ vault_become_password }}"
   tasks:
     - name: directory for deliberately written secrets
       file:
@@ -455,6 +456,12 @@ fn no_secret_leaks_anywhere() -> TestResult {
     let k = LEAK_SECRETS;
     vault_project(&s, &k)?;
     s.write("site.yml", LEAK_PLAYBOOK)?;
+    // The become password reaches rplay as a whole-file vaulted `-e @file`.
+    s.write(
+        "become.yml",
+        &format!("ansible_become_password: {}\n", fixture::OPS_PASSWORD),
+    )?;
+    s.rvault(&["encrypt", "--vault-password-file", "vpw", "become.yml"])?;
     s.write("ansible.cfg", "[defaults]\nlog_path = ./run.log\n")?;
     let secrets = [k.db, k.token, fixture::OPS_PASSWORD, k.vault];
     let since = std::time::SystemTime::now() - std::time::Duration::from_secs(2);
@@ -508,6 +515,8 @@ fn no_secret_leaks_anywhere() -> TestResult {
             &events,
             "-e",
             &run,
+            "-e",
+            "@become.yml",
         ];
         args.extend_from_slice(mode);
         args.push("site.yml");
