@@ -80,13 +80,6 @@ async fn run(args: AdhocArgs) -> i32 {
             return exit_code::OPTIONS_ERROR;
         }
     };
-    let extra = match extra_vars::parse_extra_vars(&args.run.extra_vars) {
-        Ok(m) => m,
-        Err(e) => {
-            eprintln!("[ERROR]: {e}");
-            return exit_code::ERROR;
-        }
-    };
     let session = match Session::open(&args.run, &args.connection, &args.privilege) {
         Ok(s) => s,
         Err((msg, code)) => {
@@ -94,6 +87,15 @@ async fn run(args: AdhocArgs) -> i32 {
             return code;
         }
     };
+    // After the session: a vaulted `-e @file` needs its secrets.
+    let extra =
+        match extra_vars::parse_extra_vars_with(&args.run.extra_vars, session.decrypt.as_deref()) {
+            Ok(m) => m,
+            Err(e) => {
+                eprintln!("[ERROR]: {e}");
+                return exit_code::ERROR;
+            }
+        };
     for w in &session.warnings {
         eprintln!("[WARNING]: {w}");
     }

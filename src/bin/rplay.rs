@@ -85,10 +85,6 @@ fn reporter(args: &PlaybookArgs) -> Result<Box<dyn Reporter>, String> {
 }
 
 async fn run(args: PlaybookArgs) -> i32 {
-    let extra = match extra_vars::parse_extra_vars(&args.run.extra_vars) {
-        Ok(m) => m,
-        Err(e) => return error(&e),
-    };
     let session = match Session::open(&args.run, &args.connection, &args.privilege) {
         Ok(s) => s,
         Err((msg, code)) => {
@@ -96,6 +92,12 @@ async fn run(args: PlaybookArgs) -> i32 {
             return code;
         }
     };
+    // After the session: a vaulted `-e @file` needs its secrets.
+    let extra =
+        match extra_vars::parse_extra_vars_with(&args.run.extra_vars, session.decrypt.as_deref()) {
+            Ok(m) => m,
+            Err(e) => return error(&e),
+        };
     for w in &session.warnings {
         eprintln!("[WARNING]: {w}");
     }

@@ -5,10 +5,20 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
+use crate::inventory::VaultDecrypt;
 use crate::playbook::{kv, yaml_source};
 
-/// Merges every `-e` value, later ones winning.
+/// Merges every `-e` value, later ones winning (no vault secrets: a vaulted `@file` is an error).
 pub fn parse_extra_vars(values: &[String]) -> Result<Map<String, Value>, String> {
+    parse_extra_vars_with(values, None)
+}
+
+/// Merges every `-e` value, later ones winning; a whole-file vaulted `@file` is decrypted with
+/// `decrypt`, as ansible-playbook does.
+pub fn parse_extra_vars_with(
+    values: &[String],
+    decrypt: Option<&VaultDecrypt>,
+) -> Result<Map<String, Value>, String> {
     let mut out = Map::new();
     for raw in values {
         let raw = raw.trim();
@@ -17,8 +27,7 @@ pub fn parse_extra_vars(values: &[String]) -> Result<Map<String, Value>, String>
             if !path.is_file() {
                 return Err(format!("Unable to retrieve file contents\nCould not find or access '{file}' on the Ansible Controller."));
             }
-            let node = yaml_source::read_yaml(path).map_err(|e| e.to_string())?;
-            match node.to_value() {
+            match read_extra_vars_file(path, decrypt)? {
                 Value::Object(m) => out.extend(m),
                 Value::Null => {}
                 _ => {
@@ -45,6 +54,26 @@ pub fn parse_extra_vars(values: &[String]) -> Result<Map<String, Value>, String>
     Ok(out)
 }
 
+/// Reads an `@file` of extra vars, decrypting it first when it is vault text.
+fn read_extra_vars_file(path: &Path, decrypt: Option<&VaultDecrypt>) -> Result<Value, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if !text.trim_start().starts_with("$ANSIBLE_VAULT;") {
+        return yaml_source::parse_yaml(&text, path)
+            .map(|n| n.to_value())
+            .map_err(|e| e.to_string());
+    }
+    let Some(decrypt) = decrypt else {
+        return Err(format!(
+            "Attempting to decrypt but no vault secrets found (in {})",
+            path.display()
+        ));
+    };
+    let plain = zeroize::Zeroizing::new(decrypt(&text, path).map_err(|d| d.message.clone())?);
+    yaml_source::parse_yaml(&plain, path)
+        .map(|n| n.to_value())
+        .map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,5 +86,23 @@ mod tests {
         assert_eq!(m["b"], "true");
         assert_eq!(m["t"], json!(5));
         assert!(parse_extra_vars(&["@/nonexistent.yml".into()]).is_err());
+    }
+
+    #[test]
+    fn vaulted_file_is_decrypted_or_refused() {
+        let dir = std::env::temp_dir().join(format!("rplay-extra-vars-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("vaulted.yml");
+        std::fs::write(&file, "$ANSIBLE_VAULT;1.1;AES256\n6162\n").unwrap();
+        let arg = format!("@{}", file.display());
+        let decrypt = |text: &str, _: &Path| -> Result<String, crate::diag::Diagnostic> {
+            assert!(text.starts_with("$ANSIBLE_VAULT;"));
+            Ok("k: v\n".to_string())
+        };
+        let m = parse_extra_vars_with(std::slice::from_ref(&arg), Some(&decrypt)).unwrap();
+        assert_eq!(m["k"], "v");
+        let err = parse_extra_vars(&[arg]).unwrap_err();
+        assert!(err.contains("no vault secrets"), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -109,6 +109,17 @@ fn failed_result(msg: impl Into<String>) -> Map<String, Value> {
 }
 
 /// A failure of the task itself (conditional, loop, argument templating) before any module ran.
+/// The `[ERROR]` message of a failing `no_log` task: its kind (`Action failed`, `Module failed`)
+/// and the no_log notice instead of the details, which may hold secrets.
+fn censored_error(message: &str) -> String {
+    match message.split_once(": ") {
+        Some((kind, _)) if kind.ends_with(" failed") && !kind.contains('{') => {
+            format!("{kind}: {CENSORED}")
+        }
+        _ => CENSORED.to_string(),
+    }
+}
+
 fn task_failed(msg: &str) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("failed".into(), Value::Bool(true));
@@ -267,6 +278,13 @@ impl Runner {
                 Some("(censored due to no_log)".to_string())
             } else {
                 item
+            };
+            // Unlike ansible-core 2.19, which prints a failing `no_log` task's message (a
+            // `fail_msg` with a secret, say) in its `[ERROR]` block, only the failure kind shows.
+            let error = if no_log {
+                error.map(|e| censored_error(&e))
+            } else {
+                error
             };
             self.report(Event::HostResult(Box::new(HostResult {
                 host: host.to_string(),
@@ -1309,5 +1327,17 @@ mod tests {
         assert_eq!(first_found_subdir("ansible.builtin.include_vars"), "vars");
         assert_eq!(first_found_subdir("copy"), "files");
         assert_eq!(first_found_subdir("debug"), "files");
+#[cfg(test)]
+mod censored_error_tests {
+    use super::*;
+
+    #[test]
+    fn keeps_the_kind_and_hides_the_details() {
+        assert_eq!(
+            censored_error("Action failed: wrong password hunter2"),
+            format!("Action failed: {CENSORED}")
+        );
+        assert_eq!(censored_error("hunter2 is wrong"), CENSORED);
+        assert!(!censored_error("Module failed: rc 1 for hunter2").contains("hunter2"));
     }
 }

@@ -288,7 +288,15 @@ impl Templar {
                 let value = compiled.eval(ctx.clone()).map_err(|e| {
                     self.explain(TemplateError::from_minijinja(&e, text), expr, ctx)
                 })?;
-                return self.check_result(value, expr, ctx);
+                let value = self.check_result(value, expr, ctx)?;
+                // Like 2.19: a string result keeps the template's trailing newline
+                // (`"{{ x | hash('sha1') }}\n"`); other types drop it.
+                if text.ends_with('\n') {
+                    if let Some(s) = value.as_str() {
+                        return Ok(Value::from(format!("{s}\n")));
+                    }
+                }
+                return Ok(value);
             }
         }
         let (settings, body) = super::file::split_header(text);

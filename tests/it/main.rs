@@ -11,6 +11,7 @@ mod lab;
 mod modules_files;
 mod modules_system;
 mod programs;
+mod secrets;
 mod template;
 mod vault;
 
@@ -25,6 +26,7 @@ fn main() {
     trials.extend(modules_files::trials());
     trials.extend(modules_system::trials());
     trials.extend(programs::trials());
+    trials.extend(secrets::trials());
     trials.extend(template::trials());
     trials.extend(vault::trials());
     let conclusion = libtest_mimic::run(&args, trials);
