@@ -108,7 +108,6 @@ fn failed_result(msg: impl Into<String>) -> Map<String, Value> {
     m
 }
 
-/// A failure of the task itself (conditional, loop, argument templating) before any module ran.
 /// The `[ERROR]` message of a failing `no_log` task: its kind (`Action failed`, `Module failed`)
 /// and the no_log notice instead of the details, which may hold secrets.
 fn censored_error(message: &str) -> String {
@@ -120,6 +119,7 @@ fn censored_error(message: &str) -> String {
     }
 }
 
+/// A failure of the task itself (conditional, loop, argument templating) before any module ran.
 fn task_failed(msg: &str) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("failed".into(), Value::Bool(true));
@@ -1327,6 +1327,9 @@ mod tests {
         assert_eq!(first_found_subdir("ansible.builtin.include_vars"), "vars");
         assert_eq!(first_found_subdir("copy"), "files");
         assert_eq!(first_found_subdir("debug"), "files");
+    }
+}
+
 #[cfg(test)]
 mod censored_error_tests {
     use super::*;

@@ -2,9 +2,9 @@
 //! `tests/it/<area>.rs` with `pub fn trials() -> Vec<libtest_mimic::Trial>` and is listed below.
 //! Labs started through the fixture are torn down after all trials have run.
 
-mod fixture;
 mod connection;
 mod engine;
+mod fixture;
 mod galaxy;
 mod inventory;
 mod lab;
