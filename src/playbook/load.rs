@@ -188,6 +188,7 @@ impl Loader {
                 ));
             }
         }
+        reject_unsupported_play_keywords(node)?;
         let hosts = node.get("hosts").ok_or_else(|| {
             Error::syntax(
                 "the field 'hosts' is required but was not set",
@@ -522,5 +523,82 @@ pub fn absolute(path: &Path) -> PathBuf {
         std::env::current_dir()
             .map(|d| d.join(path))
             .unwrap_or_else(|_| path.to_path_buf())
+    }
+}
+
+/// Play keywords rplay does not implement yet are load errors, never silently ignored.
+/// `strategy: free` runs like `linear`: the hosts end in the same state, only the output order
+/// differs.
+fn reject_unsupported_play_keywords(node: &Node) -> Result<(), Error> {
+    if let Some(prompts) = node.get("vars_prompt") {
+        let empty = matches!(prompts.to_value(), Value::Null)
+            || prompts.as_seq().is_some_and(<[Node]>::is_empty);
+        if !empty {
+            return Err(Error::syntax(
+                "rplay does not support 'vars_prompt' yet: give these variables with -e instead",
+                prompts.origin(),
+            ));
+        }
+    }
+    if let Some(strategy) = node.get("strategy") {
+        match strategy.to_value() {
+            Value::String(s) if s == "linear" || s == "free" || s.contains("{{") => {}
+            other => {
+                let name = match other {
+                    Value::String(s) => s,
+                    v => v.to_string(),
+                };
+                return Err(Error::syntax(
+                    format!("rplay supports the strategies 'linear' and 'free', not '{name}'"),
+                    strategy.origin(),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Playbook, Error> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("play.yml");
+        std::fs::write(&path, text).expect("write playbook");
+        Loader::new(&path, Vec::new(), Map::new()).load_playbook(&path)
+    }
+
+    fn error_of(text: &str) -> (String, String) {
+        match load(text) {
+            Ok(_) => (String::new(), String::new()),
+            Err(e) => (
+                e.to_string(),
+                e.origin().map(|o| format!("{o:?}")).unwrap_or_default(),
+            ),
+        }
+    }
+
+    #[test]
+    fn unsupported_keywords_are_load_errors_with_a_location() {
+        let (msg, origin) = error_of(
+            "- hosts: all\n  vars_prompt:\n    - name: x\n      prompt: x?\n  tasks: []\n",
+        );
+        assert!(
+            msg.contains("vars_prompt") && origin.contains("play.yml"),
+            "{msg} {origin}"
+        );
+        let (msg, _) = error_of("- hosts: all\n  strategy: host_pinned\n  tasks: []\n");
+        assert!(msg.contains("host_pinned"), "{msg}");
+        let (msg, _) = error_of(
+            "- hosts: all\n  tasks:\n    - command: sleep 9\n      async: 10\n      poll: 0\n",
+        );
+        assert!(msg.contains("background tasks"), "{msg}");
+    }
+
+    #[test]
+    fn free_strategy_and_polled_async_load() {
+        let text = "- hosts: all\n  strategy: free\n  tasks:\n    - command: sleep 1\n      async: 10\n      poll: 2\n";
+        assert!(load(text).is_ok());
     }
 }
