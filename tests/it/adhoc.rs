@@ -77,6 +77,10 @@ pub fn trials() -> Vec<Trial> {
     out.push(Trial::test("adhoc::become_runs_as_root", become_root));
     out.push(Trial::test("adhoc::tree_one_file_per_host", tree_files));
     out.push(Trial::test("adhoc::kv_args_reach_the_module", kv_args));
+    out.push(Trial::test(
+        "adhoc::facts::smart_gathering_reads_jsonfile_cache",
+        smart_jsonfile_cache,
+    ));
     out
 }
 
@@ -385,5 +389,87 @@ fn kv_args() -> Result<(), Failed> {
     if again.rc != 0 || !again.stdout.starts_with(&format!("{h} | SUCCESS => {{")) {
         return Err(format!("a second copy must change nothing\n{}", show(&again)).into());
     }
+    Ok(())
+}
+
+/// `gathering = smart` with the jsonfile cache: the first `rplay` run gathers and writes
+/// `<dir>/s1_<host>`; the second has no `Gathering Facts` task and takes its facts from the cache
+/// (an edited cached value shows up in the play).
+fn smart_jsonfile_cache() -> Result<(), Failed> {
+    let lab = fixture::lab()?;
+    let h = host(lab)?;
+    let work = std::env::temp_dir().join(format!("rplay-adhoc-factcache-{}", lab.name));
+    let _ = std::fs::remove_dir_all(&work);
+    let cache = work.join("cache");
+    std::fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
+    let cfg = work.join("ansible.cfg");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[defaults]\ngathering = smart\nfact_caching = jsonfile\nfact_caching_connection = {}\nfact_caching_timeout = 3600\n",
+            cache.display()
+        ),
+    )
+    .map_err(|e| format!("{}: {e}", cfg.display()))?;
+    let book = work.join("facts.yml");
+    std::fs::write(
+        &book,
+        "- hosts: all\n  tasks:\n    - debug:\n        msg: \"os={{ ansible_distribution }}\"\n",
+    )
+    .map_err(|e| format!("{}: {e}", book.display()))?;
+    let rplay = || {
+        let mut cmd = Command::new(fixture::bin("rplay"));
+        cmd.arg("-i")
+            .arg(&lab.inventory)
+            .args(["-l", h.as_str()])
+            .arg(&book)
+            .current_dir(&work)
+            .env("ANSIBLE_CONFIG", &cfg)
+            .env("NO_COLOR", "1")
+            .env("ANSIBLE_NOCOLOR", "1");
+        fixture::run_with_input(&mut cmd, None)
+    };
+    let first = rplay();
+    if first.rc != 0 || !first.stdout.contains("TASK [Gathering Facts]") {
+        return Err(format!("first run must gather facts\n{}", show(&first)).into());
+    }
+    let entry = cache.join(format!("s1_{h}"));
+    let text = std::fs::read_to_string(&entry).map_err(|e| format!("{}: {e}", entry.display()))?;
+    let doc: Value =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", entry.display()))?;
+    let payload = doc
+        .get("__payload__")
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("{}: no __payload__: {text}", entry.display()))?;
+    let mut facts: serde_json::Map<String, Value> =
+        serde_json::from_str(payload).map_err(|e| format!("{}: {e}", entry.display()))?;
+    if facts
+        .get("ansible_distribution")
+        .and_then(Value::as_str)
+        .is_none()
+        || facts.get("module_setup") != Some(&Value::Bool(true))
+    {
+        return Err(format!("{}: unexpected cached facts {payload}", entry.display()).into());
+    }
+    facts.insert("ansible_distribution".into(), Value::from("FromCache"));
+    let mut edited = serde_json::Map::new();
+    edited.insert(
+        "__payload__".into(),
+        Value::String(Value::Object(facts).to_string()),
+    );
+    std::fs::write(&entry, Value::Object(edited).to_string())
+        .map_err(|e| format!("{}: {e}", entry.display()))?;
+    let second = rplay();
+    if second.rc != 0
+        || second.stdout.contains("Gathering Facts")
+        || !second.stdout.contains("os=FromCache")
+    {
+        return Err(format!(
+            "second run must use the cache, not gather\n{}",
+            show(&second)
+        )
+        .into());
+    }
+    let _ = std::fs::remove_dir_all(&work);
     Ok(())
 }
