@@ -127,7 +127,19 @@ impl AdhocLines {
                     self.json_text(&r.host, "FAILED!", &shown)
                 }
             }
-            Status::Unreachable => self.json_text(&r.host, "UNREACHABLE!", &shown),
+            Status::Unreachable => {
+                // Ansible announces an unreachable host like a failed task, then prints the result.
+                if let Some(msg) = shown.get("msg").and_then(Value::as_str) {
+                    let block = format!("[ERROR]: {msg}");
+                    let block = if self.opts.color {
+                        block.red().to_string()
+                    } else {
+                        block
+                    };
+                    let _ = writeln!(self.out, "{block}");
+                }
+                self.json_text(&r.host, "UNREACHABLE!", &shown)
+            }
             Status::Skipped => format!("{} | SKIPPED", r.host),
         };
         let text = if self.opts.color {
