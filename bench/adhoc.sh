@@ -12,7 +12,7 @@ forks=${3:-50}
 cargo build --release --quiet --bin radhoc --bin rlab
 bin=target/release
 oracle=/var/cache/rplay/oracle-venv/bin
-cfg=$(mktemp)
+cfg=$(mktemp --suffix .cfg)
 trap 'rm -f "$cfg"; "$bin/rlab" --lab adhocbench down >/dev/null 2>&1 || true; "$bin/rlab" --lab adhocbenchpy down >/dev/null 2>&1 || true' EXIT
 
 # Runs "$@" under /usr/bin/time -v; prints "<label> hosts=N ok=N seconds=S peak_rss_mb=M".
