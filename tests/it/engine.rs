@@ -31,7 +31,11 @@ pub fn trials() -> Vec<Trial> {
             move || differential(&path, &inv),
         ));
     }
-    let lab_dir = PathBuf::from("/work/shared/guide/semantics-lab/h");
+    // The guide's semantics lab sits in `shared/` beside the repository (as in CI's clone).
+    let lab_dir = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/guide/semantics-lab/h"
+    ));
     for name in SEMANTICS_LAB.iter().chain(SEMANTICS_LAB_KNOWN_DIFF) {
         let path = lab_dir.join(name);
         let inv = lab_dir.join("inv.ini");
