@@ -154,12 +154,7 @@ fn differential(name: &str, args: &[String]) -> Result<(), Failed> {
     let _ = std::fs::remove_dir_all(&tree_root);
     let with_tree = |who: &str| -> Vec<String> {
         args.iter()
-            .map(|a| {
-                a.replace(
-                    "{tree}",
-                    &tree_root.join(who).to_string_lossy().into_owned(),
-                )
-            })
+            .map(|a| a.replace("{tree}", &tree_root.join(who).to_string_lossy()))
             .collect()
     };
     // Both programs start from the same host state.
