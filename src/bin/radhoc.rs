@@ -168,6 +168,7 @@ async fn run(args: AdhocArgs) -> i32 {
             exe: None,
         },
         gathering: "explicit".into(),
+        fact_cache: None,
         inventory_sources: session.sources.clone(),
     };
     let runner = Runner::new(

@@ -167,6 +167,12 @@ async fn run(args: PlaybookArgs) -> i32 {
             exe: None,
         },
         gathering: format!("{:?}", session.settings.gathering).to_ascii_lowercase(),
+        fact_cache: rplay::run::fact_cache::FactCache::from_settings(
+            &session.settings.fact_caching,
+            session.settings.fact_caching_connection.as_deref(),
+            session.settings.fact_caching_timeout,
+            &session.settings.fact_caching_prefix,
+        ),
         inventory_sources: session.sources.clone(),
     };
     let reporter = match reporter(&args) {

@@ -39,9 +39,13 @@ impl AdhocLines {
         AdhocLines { opts, out, err }
     }
 
+    /// The result as Ansible's ad-hoc callbacks show it: without internal keys, `invocation`,
+    /// `diff` and `failed` (the caption already says whether the host failed).
     fn cleaned(result: &Map<String, Value>) -> Map<String, Value> {
         let mut m = result.clone();
-        m.retain(|k, _| !k.starts_with("_ansible") && k != "invocation" && k != "diff");
+        m.retain(|k, _| {
+            !k.starts_with("_ansible") && k != "invocation" && k != "diff" && k != "failed"
+        });
         m
     }
 
@@ -81,10 +85,11 @@ impl AdhocLines {
     }
 
     fn host_result(&mut self, r: &HostResult) {
+        let shown = Self::cleaned(&r.result);
         if let Some(dir) = &self.opts.tree {
             let _ = std::fs::create_dir_all(dir);
             let path = dir.join(&r.host);
-            let _ = std::fs::write(path, pyjson::compact(&Value::Object(r.result.clone())));
+            let _ = std::fs::write(path, pyjson::compact(&Value::Object(shown.clone())));
         }
         if self.opts.diff {
             if let Some(d) = r.result.get("diff") {
@@ -92,7 +97,6 @@ impl AdhocLines {
                 let _ = write!(self.out, "{text}");
             }
         }
-        let shown = Self::cleaned(&r.result);
         let has_rc = shown.contains_key("rc");
         let text = match r.status {
             Status::Ok | Status::Changed => {
@@ -123,7 +127,19 @@ impl AdhocLines {
                     self.json_text(&r.host, "FAILED!", &shown)
                 }
             }
-            Status::Unreachable => self.json_text(&r.host, "UNREACHABLE!", &shown),
+            Status::Unreachable => {
+                // Ansible announces an unreachable host like a failed task, then prints the result.
+                if let Some(msg) = shown.get("msg").and_then(Value::as_str) {
+                    let block = format!("[ERROR]: {msg}");
+                    let block = if self.opts.color {
+                        block.red().to_string()
+                    } else {
+                        block
+                    };
+                    let _ = writeln!(self.out, "{block}");
+                }
+                self.json_text(&r.host, "UNREACHABLE!", &shown)
+            }
             Status::Skipped => format!("{} | SKIPPED", r.host),
         };
         let text = if self.opts.color {

@@ -10,6 +10,7 @@ pub mod controller;
 pub mod env_host;
 pub mod event;
 pub mod extra_vars;
+pub mod fact_cache;
 pub mod handlers;
 pub mod host_state;
 pub mod hostvars;

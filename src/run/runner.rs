@@ -44,6 +44,8 @@ pub struct RunOptions {
     pub become_: BecomeWanted,
     /// `gathering` (`implicit`, `explicit`, `smart`).
     pub gathering: String,
+    /// The persistent fact cache (`fact_caching = jsonfile`), if configured.
+    pub fact_cache: Option<super::fact_cache::FactCache>,
     /// `-i` sources (for `ansible_inventory_sources`).
     pub inventory_sources: Vec<String>,
 }
@@ -61,6 +63,7 @@ impl Default for RunOptions {
             start_at_task: None,
             become_: BecomeWanted::default(),
             gathering: "implicit".into(),
+            fact_cache: None,
             inventory_sources: Vec::new(),
         }
     }
@@ -389,8 +392,11 @@ impl Runner {
             };
             task.dir = pc.play.playbook_dir.clone();
             let task = Arc::new(task);
-            let hosts = self.active(&pc.batch);
-            self.run_task(pc, &task, &hosts, false, false).await;
+            let hosts = self.hosts_to_gather(&pc.batch);
+            if !hosts.is_empty() {
+                self.run_task(pc, &task, &hosts, false, false).await;
+                self.cache_facts(&hosts);
+            }
         }
         let sections = [&pc.play.pre_tasks, &pc.play.tasks, &pc.play.post_tasks];
         for items in sections {
@@ -404,6 +410,65 @@ impl Runner {
             }
             let hosts = self.flush_targets(pc);
             self.flush_handlers(pc, hosts).await;
+        }
+    }
+
+    /// Active hosts of `batch` that need `setup`: with `gathering = smart`, hosts that already have
+    /// facts (gathered earlier in this run, or fresh in the fact cache, which are loaded now) are left
+    /// out.
+    fn hosts_to_gather(&self, batch: &[String]) -> Vec<String> {
+        let hosts = self.active(batch);
+        if self.opts.gathering != "smart" {
+            return hosts;
+        }
+        hosts
+            .into_iter()
+            .filter(|h| {
+                if self.with_host(h, |s| s.facts.contains_key("module_setup")) {
+                    return false;
+                }
+                let cached = self.opts.fact_cache.as_ref().and_then(|c| c.load(h));
+                match cached {
+                    Some(facts) if facts.contains_key("module_setup") => {
+                        self.with_host(h, |s| {
+                            for (k, v) in facts {
+                                let k = k.strip_prefix("ansible_").map(str::to_string).unwrap_or(k);
+                                s.facts.insert(k, v);
+                            }
+                        });
+                        false
+                    }
+                    _ => true,
+                }
+            })
+            .collect()
+    }
+
+    /// Writes the facts of `hosts` to the fact cache, if one is configured.
+    fn cache_facts(&self, hosts: &[String]) {
+        let Some(cache) = &self.opts.fact_cache else {
+            return;
+        };
+        for h in hosts {
+            let facts: Map<String, Value> = self.with_host(h, |s| {
+                s.facts
+                    .iter()
+                    .map(|(k, v)| {
+                        let key = if matches!(k.as_str(), "gather_subset" | "module_setup") {
+                            k.clone()
+                        } else {
+                            format!("ansible_{k}")
+                        };
+                        (key, v.clone())
+                    })
+                    .collect()
+            });
+            if !facts.contains_key("module_setup") {
+                continue;
+            }
+            if let Err(e) = cache.store(h, &facts) {
+                self.report(Event::Warning { message: e });
+            }
         }
     }
 

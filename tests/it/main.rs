@@ -2,6 +2,7 @@
 //! `tests/it/<area>.rs` with `pub fn trials() -> Vec<libtest_mimic::Trial>` and is listed below.
 //! Labs started through the fixture are torn down after all trials have run.
 
+mod adhoc;
 mod connection;
 mod engine;
 mod fixture;
@@ -19,6 +20,7 @@ fn main() {
     let args = libtest_mimic::Arguments::from_args();
     let mut trials = Vec::new();
     trials.extend(lab::trials());
+    trials.extend(adhoc::trials());
     trials.extend(connection::trials());
     trials.extend(engine::trials());
     trials.extend(galaxy::trials());

@@ -46,14 +46,21 @@ impl Module for SetupModule {
         let collectors = facts::resolve_subset(&subset).map_err(ModuleError::Args)?;
         let fact_path = args.str("fact_path").unwrap_or("/etc/ansible/facts.d");
         let gathered = facts::gather(ctx.host, &collectors, fact_path).await?;
-        let mut f = facts::prefixed(gathered, &args.str_list("filter"));
+        let filter = args.str_list("filter");
+        let mut f = facts::prefixed(gathered, &filter);
+        // Ansible filters these two like any fact: `filter=ansible_os*` leaves them out.
+        let kept = |name: &str| filter.is_empty() || filter.iter().any(|p| facts::fnmatch(p, name));
         let shown: Vec<Value> = if subset.is_empty() {
             vec![Value::from("all")]
         } else {
             subset.into_iter().map(Value::from).collect()
         };
-        f.insert("gather_subset".into(), Value::Array(shown));
-        f.insert("module_setup".into(), Value::Bool(true));
+        if kept("gather_subset") {
+            f.insert("gather_subset".into(), Value::Array(shown));
+        }
+        if kept("module_setup") {
+            f.insert("module_setup".into(), Value::Bool(true));
+        }
         let mut values = Map::new();
         values.insert("ansible_facts".into(), Value::Object(f));
         Ok(Plan::unchanged(values))

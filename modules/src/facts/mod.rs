@@ -108,7 +108,7 @@ pub fn resolve_subset(subset: &[String]) -> Result<Vec<&'static str>, String> {
 }
 
 /// Shell-style pattern match (`*`, `?`, `[...]` kept simple: `*` and `?`).
-fn fnmatch(pattern: &str, name: &str) -> bool {
+pub(crate) fn fnmatch(pattern: &str, name: &str) -> bool {
     crate::builtin::apt::glob_match(pattern, name)
 }
 
