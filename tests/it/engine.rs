@@ -36,6 +36,8 @@ pub fn trials() -> Vec<Trial> {
         env!("CARGO_MANIFEST_DIR"),
         "/../shared/guide/semantics-lab/h"
     ));
+    // Ansible prints the playbook's path normalized (`..` folded away).
+    let lab_dir = std::fs::canonicalize(&lab_dir).unwrap_or(lab_dir);
     for name in SEMANTICS_LAB.iter().chain(SEMANTICS_LAB_KNOWN_DIFF) {
         let path = lab_dir.join(name);
         let inv = lab_dir.join("inv.ini");
