@@ -515,15 +515,28 @@ impl Loader {
     }
 }
 
-/// `path` made absolute against the current directory (without resolving links).
+/// `path` made absolute against the current directory with `.` and `..` folded away, without
+/// resolving links: Python's `os.path.abspath`, which is how Ansible shows playbook paths.
 pub fn absolute(path: &Path) -> PathBuf {
-    if path.is_absolute() {
+    use std::path::Component;
+    let joined = if path.is_absolute() {
         path.to_path_buf()
     } else {
         std::env::current_dir()
             .map(|d| d.join(path))
             .unwrap_or_else(|_| path.to_path_buf())
+    };
+    let mut out = PathBuf::new();
+    for part in joined.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
     }
+    out
 }
 
 /// Play keywords rplay does not implement yet are load errors, never silently ignored.
@@ -594,6 +607,15 @@ mod tests {
             "- hosts: all\n  tasks:\n    - command: sleep 9\n      async: 10\n      poll: 0\n",
         );
         assert!(msg.contains("background tasks"), "{msg}");
+    }
+
+    #[test]
+    fn absolute_folds_dot_and_dot_dot_like_abspath() {
+        assert_eq!(
+            absolute(Path::new("/a/b/../c/./d.yml")),
+            PathBuf::from("/a/c/d.yml")
+        );
+        assert_eq!(absolute(Path::new("/../x")), PathBuf::from("/x"));
     }
 
     #[test]
