@@ -601,6 +601,10 @@ mod tests {
             msg.contains("vars_prompt") && origin.contains("play.yml"),
             "{msg} {origin}"
         );
+        let (msg, _) = error_of(
+            "- hosts: all\n  tasks:\n    - module_defaults:\n        file: {mode: '0600'}\n      file: path=/tmp/x\n",
+        );
+        assert!(msg.contains("module_defaults"), "{msg}");
         let (msg, _) = error_of("- hosts: all\n  strategy: host_pinned\n  tasks: []\n");
         assert!(msg.contains("host_pinned"), "{msg}");
         let (msg, _) = error_of(

@@ -316,6 +316,12 @@ pub fn fold_keywords(
             continue;
         }
         match key {
+            "module_defaults" if !matches!(v.to_value(), Value::Null) => {
+                return Err(Error::syntax(
+                    "rplay does not support 'module_defaults' yet: give the arguments on each task",
+                    &k.origin,
+                ));
+            }
             "when" => out.when.extend(conditions(v)),
             "tags" => {
                 for t in tag_list(v) {
