@@ -25,6 +25,7 @@ pub mod inventory;
 pub mod lab;
 pub mod output;
 pub mod playbook;
+pub mod pyjson;
 pub mod run;
 pub mod secret;
 pub mod template;

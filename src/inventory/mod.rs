@@ -29,8 +29,9 @@ use std::sync::{Arc, Mutex};
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
+pub use crate::pyjson::{pretty as python_json, python_repr, python_str};
 pub use data::{Group, Host};
-pub use listing::{python_json, python_repr, python_str, ListOptions};
+pub use listing::ListOptions;
 pub use pattern::LOCALHOST_NAMES;
 pub use vars_dirs::VaultDecrypt;
 

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use colored::Colorize;
 use serde_json::{Map, Value};
 
-use super::pyjson;
+use crate::pyjson;
 use crate::run::event::{Event, HostResult, Reporter, Status};
 
 /// Settings of the ad-hoc reporter.

@@ -8,7 +8,8 @@ use std::io::Write;
 use colored::Colorize;
 use serde_json::Value;
 
-use super::{banner, diff, pyjson, recap};
+use super::{banner, diff, recap};
+use crate::pyjson;
 use crate::run::event::{Event, HostResult, Origin, Reporter, Status, TaskKind};
 
 /// Settings of the default reporter.

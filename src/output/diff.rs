@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::pyjson;
+use crate::pyjson;
 
 /// The diff text for a result's `diff` value (empty when there is nothing to show).
 pub fn render(diff: &Value) -> String {

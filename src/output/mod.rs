@@ -11,7 +11,6 @@ pub mod exit_code;
 pub mod json_doc;
 pub mod json_lines;
 pub mod listing;
-pub mod pyjson;
 pub mod recap;
 
 pub use adhoc_lines::{AdhocLines, AdhocOptions};

@@ -16,8 +16,8 @@ use super::env_host::EnvHost;
 use super::event::{Event, HostResult, Status};
 use super::runner::{PlayCtx, Runner};
 use super::templating::{Ctx, SearchPaths, Templating};
-use crate::output::pyjson;
 use crate::playbook::{Cond, Inherit, LoopSpec, Task};
+use crate::pyjson;
 
 /// Reports one result line: status, result, item label, ignored, error message.
 type ReportFn<'a> =

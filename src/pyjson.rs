@@ -1,6 +1,7 @@
 //! JSON text exactly as Python's `json.dumps(..., sort_keys=True, ensure_ascii=False)` writes it,
 //! compact (`{"a": 1, "b": [1, 2]}`) or indented by 4: the form Ansible's callbacks print.
-//! Also Python's `str()` of values, used for loop item labels (`(item={'key': 'a'})`).
+//! Also Python's `str()` of values, used for loop item labels (`(item={'key': 'a'})`) and
+//! `rinventory --graph --vars`. One writer for the engine's output and the inventory listings.
 
 use serde_json::Value;
 
@@ -65,16 +66,41 @@ fn write(v: &Value, indent: Option<usize>, level: usize, out: &mut String) {
     }
 }
 
+/// Python's text of an int or float as `json.dumps` writes it (`1.0`, `1e+16`, `Infinity`).
 fn python_number(n: &serde_json::Number) -> String {
-    if n.is_f64() {
-        let f = n.as_f64().unwrap_or(0.0);
-        if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e16 {
-            format!("{f:.1}")
-        } else {
-            n.to_string()
-        }
+    if let Some(i) = n.as_i64() {
+        return i.to_string();
+    }
+    if let Some(u) = n.as_u64() {
+        return u.to_string();
+    }
+    python_float(n.as_f64().unwrap_or(0.0))
+}
+
+fn python_float(f: f64) -> String {
+    if f.is_nan() {
+        return "NaN".to_string();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "Infinity" } else { "-Infinity" }.to_string();
+    }
+    let abs = f.abs();
+    if abs != 0.0 && !(1e-4..1e16).contains(&abs) {
+        // Python switches to exponent notation: 1e+16, 1.5e-05.
+        let text = format!("{f:e}");
+        let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
+        let exp: i32 = exponent.parse().unwrap_or(0);
+        return format!(
+            "{mantissa}e{}{:02}",
+            if exp < 0 { '-' } else { '+' },
+            exp.abs()
+        );
+    }
+    let text = format!("{f}");
+    if text.contains('.') {
+        text
     } else {
-        n.to_string()
+        format!("{text}.0")
     }
 }
 
@@ -113,9 +139,7 @@ fn write_str(s: &str, out: &mut String) {
             '\t' => out.push_str("\\t"),
             '\x08' => out.push_str("\\b"),
             '\x0c' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\u{:04x}", c as u32))
-            }
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
             c => out.push(c),
         }
     }
@@ -170,7 +194,9 @@ fn repr_str(s: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
             c => out.push(c),
         }
     }
