@@ -45,11 +45,14 @@ pub trait Module: Send + Sync {
     async fn plan(&self, args: &Args, ctx: &Context<'_>) -> Result<Plan, ModuleError>;
 
     /// Applies exactly `plan` (never called when the plan is empty or in check mode) and reports
-    /// the result.
+    /// the result. The default suits modules that only read the host (stat, find, facts...):
+    /// their plan's values are the result.
     async fn apply(
         &self,
-        args: &Args,
+        _args: &Args,
         plan: Plan,
-        ctx: &Context<'_>,
-    ) -> Result<Outcome, ModuleError>;
+        _ctx: &Context<'_>,
+    ) -> Result<Outcome, ModuleError> {
+        Ok(Outcome::ok(plan.values))
+    }
 }

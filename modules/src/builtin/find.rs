@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use crate::shell::{quote, ProbeScript};
 use crate::spec::{ArgKind, ArgSpec, ModuleSpec, ReturnSpec};
 use crate::textedit::python_regex;
-use crate::{Args, Command, Context, Map, Module, ModuleError, Outcome, Plan, Value};
+use crate::{Args, Command, Context, Map, Module, ModuleError, Plan, Value};
 
 /// The `find` module.
 pub struct FindModule;
@@ -424,15 +424,6 @@ impl Module for FindModule {
         values.insert("msg".into(), Value::String("All paths examined".into()));
         values.insert("skipped_paths".into(), Value::Object(skipped));
         Ok(Plan::unchanged(values))
-    }
-
-    async fn apply(
-        &self,
-        _args: &Args,
-        plan: Plan,
-        _ctx: &Context<'_>,
-    ) -> Result<Outcome, ModuleError> {
-        Ok(Outcome::ok(plan.values))
     }
 }
 

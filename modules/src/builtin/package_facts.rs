@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 
 use crate::spec::{ArgKind, ArgSpec, ModuleSpec, ReturnSpec};
-use crate::{Args, Command, Context, Map, Module, ModuleError, Outcome, Plan, Value};
+use crate::{Args, Command, Context, Map, Module, ModuleError, Plan, Value};
 
 /// The `package_facts` module.
 pub struct PackageFactsModule;
@@ -117,15 +117,6 @@ impl Module for PackageFactsModule {
         let mut values = Map::new();
         values.insert("ansible_facts".into(), Value::Object(facts));
         Ok(Plan::unchanged(values))
-    }
-
-    async fn apply(
-        &self,
-        _args: &Args,
-        plan: Plan,
-        _ctx: &Context<'_>,
-    ) -> Result<Outcome, ModuleError> {
-        Ok(Outcome::ok(plan.values))
     }
 }
 

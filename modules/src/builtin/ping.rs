@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 
 use crate::spec::{ArgKind, ArgSpec, ModuleSpec, ReturnSpec};
-use crate::{Args, Command, Context, Map, Module, ModuleError, Outcome, Plan, Value};
+use crate::{Args, Command, Context, Map, Module, ModuleError, Plan, Value};
 
 /// The `ping` module.
 pub struct PingModule;
@@ -49,14 +49,5 @@ impl Module for PingModule {
         let mut values = Map::new();
         values.insert("ping".into(), Value::from(data));
         Ok(Plan::unchanged(values))
-    }
-
-    async fn apply(
-        &self,
-        _args: &Args,
-        plan: Plan,
-        _ctx: &Context<'_>,
-    ) -> Result<Outcome, ModuleError> {
-        Ok(Outcome::ok(plan.values))
     }
 }

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 
 use crate::shell::ProbeScript;
 use crate::spec::{ModuleSpec, ReturnSpec};
-use crate::{Args, Command, Context, Map, Module, ModuleError, Outcome, Plan, Value};
+use crate::{Args, Command, Context, Map, Module, ModuleError, Plan, Value};
 
 /// The `service_facts` module.
 pub struct ServiceFactsModule;
@@ -120,15 +120,6 @@ impl Module for ServiceFactsModule {
         let mut values = Map::new();
         values.insert("ansible_facts".into(), Value::Object(facts));
         Ok(Plan::unchanged(values))
-    }
-
-    async fn apply(
-        &self,
-        _args: &Args,
-        plan: Plan,
-        _ctx: &Context<'_>,
-    ) -> Result<Outcome, ModuleError> {
-        Ok(Outcome::ok(plan.values))
     }
 }
 

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 
 use crate::facts;
 use crate::spec::{ArgKind, ArgSpec, ModuleSpec, ReturnSpec};
-use crate::{Args, Context, Map, Module, ModuleError, Outcome, Plan, Value};
+use crate::{Args, Context, Map, Module, ModuleError, Plan, Value};
 
 /// The `setup` module.
 pub struct SetupModule;
@@ -64,14 +64,5 @@ impl Module for SetupModule {
         let mut values = Map::new();
         values.insert("ansible_facts".into(), Value::Object(f));
         Ok(Plan::unchanged(values))
-    }
-
-    async fn apply(
-        &self,
-        _args: &Args,
-        plan: Plan,
-        _ctx: &Context<'_>,
-    ) -> Result<Outcome, ModuleError> {
-        Ok(Outcome::ok(plan.values))
     }
 }

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use base64::Engine;
 
 use crate::spec::{ArgKind, ArgSpec, ModuleSpec, ReturnSpec};
-use crate::{Args, Context, HostError, Map, Module, ModuleError, Outcome, Plan, Value};
+use crate::{Args, Context, HostError, Map, Module, ModuleError, Plan, Value};
 
 /// The `slurp` module.
 pub struct SlurpModule;
@@ -60,14 +60,5 @@ impl Module for SlurpModule {
         m.insert("encoding".into(), Value::String("base64".into()));
         m.insert("source".into(), Value::String(src.to_string()));
         Ok(Plan::unchanged(m))
-    }
-
-    async fn apply(
-        &self,
-        _args: &Args,
-        plan: Plan,
-        _ctx: &Context<'_>,
-    ) -> Result<Outcome, ModuleError> {
-        Ok(Outcome::ok(plan.values))
     }
 }

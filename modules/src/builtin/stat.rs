@@ -6,7 +6,7 @@ use async_trait::async_trait;
 
 use crate::shell::{quote, ProbeScript};
 use crate::spec::{ArgKind, ArgSpec, ModuleSpec, ReturnSpec};
-use crate::{Args, Command, Context, Map, Module, ModuleError, Outcome, Plan, Value};
+use crate::{Args, Command, Context, Map, Module, ModuleError, Plan, Value};
 
 /// The `stat` module.
 pub struct StatModule;
@@ -261,15 +261,6 @@ impl Module for StatModule {
         let mut values = Map::new();
         values.insert("stat".into(), Value::Object(dict));
         Ok(Plan::unchanged(values))
-    }
-
-    async fn apply(
-        &self,
-        _args: &Args,
-        plan: Plan,
-        _ctx: &Context<'_>,
-    ) -> Result<Outcome, ModuleError> {
-        Ok(Outcome::ok(plan.values))
     }
 }
 

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 
 use crate::shell::quote;
 use crate::spec::{ArgKind, ArgSpec, ModuleSpec, ReturnSpec};
-use crate::{Args, Command, Context, Map, Module, ModuleError, Outcome, Plan, Value};
+use crate::{Args, Command, Context, Map, Module, ModuleError, Plan, Value};
 
 /// The `wait_for` module.
 pub struct WaitForModule;
@@ -154,14 +154,5 @@ impl Module for WaitForModule {
             values.insert("match_groupdict".into(), Value::Object(Map::new()));
         }
         Ok(Plan::unchanged(values))
-    }
-
-    async fn apply(
-        &self,
-        _args: &Args,
-        plan: Plan,
-        _ctx: &Context<'_>,
-    ) -> Result<Outcome, ModuleError> {
-        Ok(Outcome::ok(plan.values))
     }
 }
