@@ -11,7 +11,7 @@ ansible_hosts=${2:-20}
 forks=${3:-50}
 cargo build --release --quiet --bin radhoc --bin rlab
 bin=target/release
-oracle=/var/cache/rplay/oracle-venv/bin
+oracle=$(sh bench/oracle.sh)
 cfg=$(mktemp --suffix .cfg)
 trap 'rm -f "$cfg"; "$bin/rlab" --lab adhocbench down >/dev/null 2>&1 || true; "$bin/rlab" --lab adhocbenchpy down >/dev/null 2>&1 || true' EXIT
 

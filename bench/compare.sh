@@ -12,11 +12,7 @@ latency=${2:-0}
 cargo build --release --quiet --bins
 bin=target/release
 # The same pinned ansible-core venv the differential tests use.
-oracle=/var/cache/rplay/oracle-venv/bin
-if [ ! -x "$oracle/ansible-playbook" ]; then
-    python3 -m venv /var/cache/rplay/oracle-venv
-    "$oracle/pip" install --quiet -r tests/oracle/requirements.txt
-fi
+oracle=$(sh bench/oracle.sh)
 labargs=(up "$hosts" --python)
 [ "$latency" != 0 ] && labargs+=(--latency "$latency")
 "$bin/rlab" --lab bench-ansible "${labargs[@]}" >/dev/null

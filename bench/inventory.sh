@@ -7,8 +7,7 @@
 # Needs GNU time at /usr/bin/time. Builds rinventory in release mode first.
 set -eu
 
-ORACLE=${1:-/var/cache/rplay/oracle-venv/bin/ansible-inventory}
-[ -x "$ORACLE" ] || ORACLE=/tmp/ansvenv/bin/ansible-inventory
+ORACLE=${1:-$(sh bench/oracle.sh)/ansible-inventory}
 ROOT=$(pwd)
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT

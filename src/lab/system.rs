@@ -71,7 +71,12 @@ pub fn have_program(program: &str) -> bool {
 
 /// Installs with apt-get whatever program in [`TOOLS`] is missing.
 pub fn ensure_tools() -> Result<()> {
-    let mut packages: Vec<&str> = TOOLS
+    ensure_programs(TOOLS)
+}
+
+/// Installs with apt-get the package of each `(program, package)` whose program is missing.
+pub fn ensure_programs(tools: &[(&str, &str)]) -> Result<()> {
+    let mut packages: Vec<&str> = tools
         .iter()
         .filter(|(p, _)| !have_program(p))
         .map(|(_, pkg)| *pkg)
@@ -95,7 +100,7 @@ pub fn ensure_tools() -> Result<()> {
             "apt-get update",
         );
         if let Err(e) = install(&packages) {
-            let (program, package) = TOOLS
+            let (program, package) = tools
                 .iter()
                 .find(|(p, _)| !have_program(p))
                 .copied()
@@ -107,7 +112,7 @@ pub fn ensure_tools() -> Result<()> {
             });
         }
     }
-    for (program, package) in TOOLS {
+    for (program, package) in tools {
         if !have_program(program) {
             return Err(Error::MissingProgram {
                 program: (*program).into(),

@@ -555,6 +555,8 @@ fn regenerated_host_key_refused() -> Result<(), Failed> {
 
 fn proxy_jump_to_other_host() -> Result<(), Failed> {
     let lab = lab()?;
+    rplay::lab::system::ensure_programs(&[("socat", "socat")])
+        .map_err(|e| Failed::from(e.to_string()))?;
     // Inside h1's network namespace, port 2202 leads to h3's sshd (the lab isolates hosts, so
     // the test builds the route a bastion would have).
     let h1_ns = format!("rlab-{}-h1", lab.name);
@@ -771,6 +773,8 @@ fn su_become() -> Result<(), Failed> {
 fn local_with_become() -> Result<(), Failed> {
     // connection: local with become runs a local shell under sudo (root to root here, so no
     // password and nothing changes on the controller).
+    rplay::lab::system::ensure_programs(&[("sudo", "sudo")])
+        .map_err(|e| Failed::from(e.to_string()))?;
     runtime()?.block_on(async {
         let pool = Pool::new();
         let v = json!({"ansible_connection": "local"});

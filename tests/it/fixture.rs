@@ -8,6 +8,7 @@
 // Each area's test file uses a different part of the fixture.
 #![allow(dead_code)]
 
+use sha2::Digest;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -270,8 +271,9 @@ pub fn bin(name: &str) -> PathBuf {
     profile.join(name)
 }
 
-/// Where the pinned Ansible lives.
-const ORACLE_VENV: &str = "/var/cache/rplay/oracle-venv";
+/// Where the pinned Ansibles live: one venv per distinct requirements file, so checkouts with
+/// different pins on one machine never reinstall each other's oracle under a running test.
+const ORACLE_CACHE: &str = "/var/cache/rplay";
 /// Pins of the oracle (ansible-core and the ansible collections bundle).
 const ORACLE_REQUIREMENTS: &str = include_str!("../oracle/requirements.txt");
 
@@ -318,7 +320,8 @@ pub fn oracle(lab: &Lab, program: &str, args: &[&str], dir: &Path) -> Result<Out
 }
 
 fn ensure_oracle_venv() -> Result<PathBuf, String> {
-    let venv = PathBuf::from(ORACLE_VENV);
+    let digest = sha2::Sha256::digest(ORACLE_REQUIREMENTS.as_bytes());
+    let venv = Path::new(ORACLE_CACHE).join(format!("oracle-{}", &hex::encode(digest)[..12]));
     let stamp = venv.join("rplay-requirements.txt");
     let bin_dir = venv.join("bin");
     if std::fs::read_to_string(&stamp).ok().as_deref() == Some(ORACLE_REQUIREMENTS) {
@@ -326,7 +329,7 @@ fn ensure_oracle_venv() -> Result<PathBuf, String> {
     }
     let parent = venv.parent().unwrap_or(Path::new("/"));
     std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
-    let lock_path = parent.join("oracle-venv.lock");
+    let lock_path = venv.with_extension("lock");
     let lock = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
