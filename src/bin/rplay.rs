@@ -7,7 +7,9 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use rplay::cli::PlaybookArgs;
-use rplay::output::{self, exit_code, DefaultLines, JsonDocument, JsonLines, LineOptions};
+use rplay::output::{
+    self, exit_code, DefaultLines, JsonDocument, JsonLines, LineOptions, LiveProgress,
+};
 use rplay::playbook::Loader;
 use rplay::run::connector::BecomeWanted;
 use rplay::run::event::{Fanout, Reporter};
@@ -58,16 +60,24 @@ fn reporter(args: &PlaybookArgs) -> Result<Box<dyn Reporter>, String> {
     let mut list: Vec<Box<dyn Reporter>> = Vec::new();
     match args.run.output.as_str() {
         "json" => list.push(Box::new(JsonDocument::new(Box::new(std::io::stdout())))),
-        "default" | "" => list.push(Box::new(DefaultLines::new(
-            LineOptions {
-                verbosity: args.run.verbose,
-                color: output::use_color(tty),
-                columns: output::banner::banner_columns(tty),
-                diff: args.run.diff,
-            },
-            Box::new(std::io::stdout()),
-            Box::new(std::io::stderr()),
-        ))),
+        "default" | "" => {
+            let lines: Box<dyn Reporter> = Box::new(DefaultLines::new(
+                LineOptions {
+                    verbosity: args.run.verbose,
+                    color: output::use_color(tty),
+                    columns: output::banner::banner_columns(tty),
+                    diff: args.run.diff,
+                },
+                Box::new(std::io::stdout()),
+                Box::new(std::io::stderr()),
+            ));
+            // The live progress line only where a person watches both streams.
+            list.push(if tty && std::io::stderr().is_terminal() {
+                Box::new(LiveProgress::new(lines))
+            } else {
+                lines
+            });
+        }
         other => {
             return Err(format!(
                 "unknown output format '{other}' (use default or json)"

@@ -14,6 +14,7 @@ mod modules_system;
 mod programs;
 mod secrets;
 mod template;
+mod terminal;
 mod vault;
 
 fn main() {
@@ -30,6 +31,7 @@ fn main() {
     trials.extend(programs::trials());
     trials.extend(secrets::trials());
     trials.extend(template::trials());
+    trials.extend(terminal::trials());
     trials.extend(vault::trials());
     let conclusion = libtest_mimic::run(&args, trials);
     fixture::teardown();
