@@ -1254,11 +1254,17 @@ fn module_error(e: ModuleError) -> Map<String, Value> {
     }
 }
 
+/// The `diff` a result shows. Like Ansible's copy and template, a file whose contents change
+/// shows only the contents: its owner, group and mode changes are applied but not listed.
 fn diff_value(changes: &[rplay_modules::Change]) -> Option<Value> {
     let mut texts = Vec::new();
     let mut before = Map::new();
     let mut after = Map::new();
+    let has_text = changes.iter().any(|c| c.text.is_some());
     for c in changes {
+        if has_text && c.text.is_none() && matches!(c.field.as_str(), "owner" | "group" | "mode") {
+            continue;
+        }
         match &c.text {
             Some(t) => texts.push(json!({
                 "before": t.before, "after": t.after,
