@@ -123,6 +123,7 @@ async fn run(args: AdhocArgs) -> i32 {
         origin,
         vars: Map::new(),
         vars_files: Vec::new(),
+        vars_prompt: Vec::new(),
         keywords,
         tags: Vec::new(),
         pre_tasks: Vec::new(),

@@ -31,6 +31,8 @@ pub struct DefaultLines {
     out: Box<dyn Write + Send>,
     err: Box<dyn Write + Send>,
     current_task: Option<String>,
+    /// Warnings already shown: Ansible shows each text once per run.
+    warned: std::collections::HashSet<String>,
 }
 
 impl DefaultLines {
@@ -41,6 +43,7 @@ impl DefaultLines {
             out,
             err,
             current_task: None,
+            warned: std::collections::HashSet::new(),
         }
     }
 
@@ -278,6 +281,9 @@ impl Reporter for DefaultLines {
                 }
             }
             Event::Warning { message } => {
+                if !self.warned.insert(message.clone()) {
+                    return;
+                }
                 let t = format!("[WARNING]: {message}");
                 let t = if self.opts.color {
                     t.bright_magenta().to_string()

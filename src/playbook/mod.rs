@@ -11,6 +11,7 @@ pub mod node;
 pub mod play;
 pub mod role;
 pub mod task;
+pub mod vars_prompt;
 pub mod yaml_source;
 
 pub use block::{Block, Item};

@@ -234,7 +234,15 @@ impl Runner {
     }
 
     async fn run_play(&self, play: Arc<Play>, loader: &Loader) -> Result<(), RunError> {
-        let ctx = self.play_level_ctx(&play);
+        let mut ctx = self.play_level_ctx(&play);
+        let play = if play.vars_prompt.is_empty() {
+            play
+        } else {
+            let mut answered = (*play).clone();
+            self.answer_prompts(&play.vars_prompt, &mut answered.vars, &ctx)?;
+            ctx = self.play_level_ctx(&answered);
+            Arc::new(answered)
+        };
         let pattern = match self.templating.render_value(&play.hosts, &ctx) {
             Ok(Value::Array(items)) => items
                 .iter()

@@ -1,7 +1,8 @@
 //! Engine integration tests. Differential cases: every playbook in `tests/engine-cases/` (and the
 //! listed semantics-lab files) is run by the pinned `ansible-playbook` and by `rplay` on the same
 //! local-connection inventory with `-f 1`; stdout (timings masked) and the exit code must be equal.
-//! A case's first lines may hold `# args: ...` (extra command-line arguments, split on spaces).
+//! A case's first lines may hold `# args: ...` (extra command-line arguments, split on spaces) and
+//! `# stdin: ...` (lines piped to both tools' standard input; otherwise it is empty).
 //! Lab cases run the example project on real hosts and check that a second run changes nothing.
 
 use std::path::{Path, PathBuf};
@@ -99,6 +100,18 @@ fn case_args(path: &Path) -> Vec<String> {
         .collect()
 }
 
+/// Standard input from `# stdin:` header lines (one line each), if any.
+fn case_stdin(path: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<String> = text
+        .lines()
+        .take_while(|l| l.starts_with('#'))
+        .filter_map(|l| l.strip_prefix("# stdin:"))
+        .map(|l| format!("{}\n", l.trim()))
+        .collect();
+    (!lines.is_empty()).then(|| lines.concat())
+}
+
 /// Masks what legitimately differs between two runs (timestamps, durations).
 pub fn normalize(text: &str) -> String {
     let re = regex::Regex::new(r#""(delta|start|end)": "[^"]*""#).expect("static regex");
@@ -111,13 +124,33 @@ pub fn normalize(text: &str) -> String {
 }
 
 fn run(cmd: &mut Command) -> Result<(i32, String, String), Failed> {
-    let o = cmd
+    run_with_stdin(cmd, None)
+}
+
+fn run_with_stdin(cmd: &mut Command, stdin: Option<&str>) -> Result<(i32, String, String), Failed> {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = cmd
         .env("ANSIBLE_NOCOLOR", "1")
         .env("ANSIBLE_FORCE_COLOR", "0")
         .env("ANSIBLE_DEPRECATION_WARNINGS", "0")
         .env("ANSIBLE_HOST_KEY_CHECKING", "0")
-        .output()
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .map_err(|e| Failed::from(format!("cannot run {cmd:?}: {e}")))?;
+    if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        // The tool may exit without reading: a broken pipe is not an error of the test.
+        let _ = pipe.write_all(text.as_bytes());
+    }
+    let o = child
+        .wait_with_output()
+        .map_err(|e| Failed::from(format!("cannot wait for {cmd:?}: {e}")))?;
     Ok((
         o.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&o.stdout).into_owned(),
@@ -136,23 +169,30 @@ fn unified(a: &str, b: &str) -> String {
 fn differential(path: &Path, inv: &Path) -> Result<(), Failed> {
     let oracle = fixture::oracle_bin("ansible-playbook")?;
     let args = case_args(path);
+    let stdin = case_stdin(path);
     let dir = path.parent().unwrap_or(Path::new("."));
-    let (arc, aout, aerr) = run(Command::new(&oracle)
-        .current_dir(dir)
-        .arg("-i")
-        .arg(inv)
-        .arg("-f")
-        .arg("1")
-        .args(&args)
-        .arg(path))?;
-    let (rrc, rout, rerr) = run(Command::new(fixture::bin("rplay"))
-        .current_dir(dir)
-        .arg("-i")
-        .arg(inv)
-        .arg("-f")
-        .arg("1")
-        .args(&args)
-        .arg(path))?;
+    let (arc, aout, aerr) = run_with_stdin(
+        Command::new(&oracle)
+            .current_dir(dir)
+            .arg("-i")
+            .arg(inv)
+            .arg("-f")
+            .arg("1")
+            .args(&args)
+            .arg(path),
+        stdin.as_deref(),
+    )?;
+    let (rrc, rout, rerr) = run_with_stdin(
+        Command::new(fixture::bin("rplay"))
+            .current_dir(dir)
+            .arg("-i")
+            .arg(inv)
+            .arg("-f")
+            .arg("1")
+            .args(&args)
+            .arg(path),
+        stdin.as_deref(),
+    )?;
     let (a, r) = (normalize(&aout), normalize(&rout));
     if a != r || arc != rrc {
         return Err(format!(
