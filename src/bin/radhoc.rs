@@ -124,6 +124,7 @@ async fn run(args: AdhocArgs) -> i32 {
         vars: Map::new(),
         vars_files: Vec::new(),
         vars_prompt: Vec::new(),
+        module_defaults: Map::new(),
         keywords,
         tags: Vec::new(),
         pre_tasks: Vec::new(),

@@ -251,6 +251,7 @@ impl Loader {
             vars: play_vars,
             vars_files,
             vars_prompt,
+            module_defaults: ctx.module_defaults.clone(),
             keywords: keywords_map,
             tags: ctx.tags.clone(),
             pre_tasks,
@@ -598,9 +599,12 @@ mod tests {
         let (msg, _) = error_of("- hosts: all\n  vars_prompt:\n    - prompt: x\n  tasks: []\n");
         assert!(msg.contains("missing 'name' key"), "{msg}");
         let (msg, _) = error_of(
-            "- hosts: all\n  tasks:\n    - module_defaults:\n        file: {mode: '0600'}\n      file: path=/tmp/x\n",
+            "- hosts: all\n  tasks:\n    - module_defaults:\n        nosuch: {mode: '0600'}\n      file: path=/tmp/x\n",
         );
-        assert!(msg.contains("module_defaults"), "{msg}");
+        assert!(
+            msg.contains("ansible.legacy.nosuch in module_defaults"),
+            "{msg}"
+        );
         let (msg, _) = error_of("- hosts: all\n  strategy: host_pinned\n  tasks: []\n");
         assert!(msg.contains("host_pinned"), "{msg}");
         let (msg, _) = error_of(

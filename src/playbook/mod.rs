@@ -7,6 +7,7 @@ pub mod error;
 pub mod keywords;
 pub mod kv;
 pub mod load;
+pub mod module_defaults;
 pub mod node;
 pub mod play;
 pub mod role;

@@ -399,6 +399,7 @@ impl Runner {
                 pc.play.tags.clone()
             };
             task.dir = pc.play.playbook_dir.clone();
+            task.module_defaults = pc.play.module_defaults.clone();
             let task = Arc::new(task);
             let hosts = self.hosts_to_gather(&pc.batch);
             if !hosts.is_empty() {
@@ -979,6 +980,7 @@ impl Runner {
             role: task.role.clone(),
             include_params,
             dir: task.dir.clone(),
+            module_defaults: task.module_defaults.clone(),
         }
     }
 }
