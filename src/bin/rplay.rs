@@ -53,21 +53,35 @@ fn default_roles_path() -> Vec<PathBuf> {
     out
 }
 
-fn reporter(args: &PlaybookArgs) -> Result<Box<dyn Reporter>, String> {
+fn reporter(
+    args: &PlaybookArgs,
+    log_path: Option<&std::path::Path>,
+) -> Result<Box<dyn Reporter>, String> {
     let tty = std::io::stdout().is_terminal();
     let mut list: Vec<Box<dyn Reporter>> = Vec::new();
     match args.run.output.as_str() {
         "json" => list.push(Box::new(JsonDocument::new(Box::new(std::io::stdout())))),
-        "default" | "" => list.push(Box::new(DefaultLines::new(
-            LineOptions {
-                verbosity: args.run.verbose,
-                color: output::use_color(tty),
-                columns: output::banner::banner_columns(tty),
-                diff: args.run.diff,
-            },
-            Box::new(std::io::stdout()),
-            Box::new(std::io::stderr()),
-        ))),
+        "default" | "" => {
+            let lines = DefaultLines::new(
+                LineOptions {
+                    verbosity: args.run.verbose,
+                    color: output::use_color(tty),
+                    columns: output::banner::banner_columns(tty),
+                    diff: args.run.diff,
+                },
+                Box::new(std::io::stdout()),
+                Box::new(std::io::stderr()),
+            );
+            let lines = match log_path.map(output::log_file::LogFile::open) {
+                Some(Ok(log)) => lines.with_log(log),
+                Some(Err(warning)) => {
+                    eprintln!("[WARNING]: {warning}");
+                    lines
+                }
+                None => lines,
+            };
+            list.push(Box::new(lines));
+        }
         other => {
             return Err(format!(
                 "unknown output format '{other}' (use default or json)"
@@ -175,7 +189,7 @@ async fn run(args: PlaybookArgs) -> i32 {
         ),
         inventory_sources: session.sources.clone(),
     };
-    let reporter = match reporter(&args) {
+    let reporter = match reporter(&args, session.settings.log_path.as_deref()) {
         Ok(r) => r,
         Err(e) => return error(&e),
     };

@@ -51,6 +51,7 @@ pub fn trials() -> Vec<Trial> {
             .with_ignored_flag(known),
         );
     }
+    out.push(Trial::test("engine::log_path", log_path_matches));
     out.push(Trial::test("engine::lab::site_converges", site_converges));
     out
 }
@@ -201,6 +202,37 @@ fn differential(path: &Path, inv: &Path) -> Result<(), Failed> {
             unified(&a, &r)
         )
         .into());
+    }
+    Ok(())
+}
+
+/// `ANSIBLE_LOG_PATH`: both tools write the same records to their log files (time stamps and
+/// process ids masked), and no `no_log` value reaches the file.
+fn log_path_matches() -> Result<(), Failed> {
+    let oracle = fixture::oracle_bin("ansible-playbook")?;
+    let dir = cases_dir();
+    let scratch = tempfile::tempdir().map_err(|e| Failed::from(e.to_string()))?;
+    let mut logs = Vec::new();
+    let stamp = regex::Regex::new(r"(?m)^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} p=\d+ ")
+        .expect("static regex");
+    for (tool, bin) in [("ansible", oracle), ("rplay", fixture::bin("rplay"))] {
+        let log = scratch.path().join(format!("{tool}.log"));
+        let (rc, out, err) = run(Command::new(&bin)
+            .current_dir(&dir)
+            .env("ANSIBLE_LOG_PATH", &log)
+            .args(["-i", "inv.ini", "-f", "1", "log_path.yml"]))?;
+        if rc != 2 {
+            return Err(format!("{tool} exited {rc}:\n{out}\n{err}").into());
+        }
+        let text = std::fs::read_to_string(&log)
+            .map_err(|e| Failed::from(format!("{tool} wrote no log file: {e}")))?;
+        logs.push(normalize(&stamp.replace_all(&text, "TIME p=PID ")));
+    }
+    if logs[0] != logs[1] {
+        return Err(unified(&logs[0], &logs[1]).into());
+    }
+    if logs[1].contains("a-hidden-value") || !logs[1].contains("PLAY RECAP") {
+        return Err(format!("unexpected log:\n{}", logs[1]).into());
     }
     Ok(())
 }
