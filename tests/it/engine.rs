@@ -52,6 +52,10 @@ pub fn trials() -> Vec<Trial> {
         );
     }
     out.push(Trial::test("engine::log_path", log_path_matches));
+    out.push(Trial::test(
+        "engine::vars_prompt_encrypt",
+        vars_prompt_encrypt,
+    ));
     out.push(Trial::test("engine::lab::site_converges", site_converges));
     out
 }
@@ -233,6 +237,28 @@ fn log_path_matches() -> Result<(), Failed> {
     }
     if logs[1].contains("a-hidden-value") || !logs[1].contains("PLAY RECAP") {
         return Err(format!("unexpected log:\n{}", logs[1]).into());
+    }
+    Ok(())
+}
+
+/// `vars_prompt` with `encrypt`: the answer is stored hashed as passlib's sha512_crypt writes it.
+/// Not differential: the pinned ansible-core has no passlib and fails with "passlib must be
+/// installed"; the expected hash is crypt(3)'s for the same password, salt and rounds.
+fn vars_prompt_encrypt() -> Result<(), Failed> {
+    let scratch = tempfile::tempdir().map_err(|e| Failed::from(e.to_string()))?;
+    let book = scratch.path().join("enc.yml");
+    std::fs::write(
+        &book,
+        "- hosts: w1\n  gather_facts: false\n  vars_prompt:\n    - name: a\n      default: pw\n      encrypt: sha512_crypt\n      salt: abcdefgh\n  tasks:\n    - debug: var=a\n",
+    )
+    .map_err(|e| Failed::from(e.to_string()))?;
+    let (rc, out, err) = run(Command::new(fixture::bin("rplay"))
+        .arg("-i")
+        .arg(cases_dir().join("inv.ini"))
+        .arg(&book))?;
+    let want = "$6$rounds=656000$abcdefgh$pLncf7ljI4rnlGRtlaRLIaBXT8hoDhe5j.p3YfqrEPrlrDTn7qRk9ssGh4MFgYzW30TNcYrpyeSWhww63/Kel0";
+    if rc != 0 || !out.contains(want) {
+        return Err(format!("rc {rc}, want {want}:\n{out}\n{err}").into());
     }
     Ok(())
 }
