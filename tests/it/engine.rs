@@ -176,28 +176,21 @@ fn differential(path: &Path, inv: &Path) -> Result<(), Failed> {
     let args = case_args(path);
     let stdin = case_stdin(path);
     let dir = path.parent().unwrap_or(Path::new("."));
-    let (arc, aout, aerr) = run_with_stdin(
-        Command::new(&oracle)
-            .current_dir(dir)
-            .arg("-i")
-            .arg(inv)
-            .arg("-f")
-            .arg("1")
-            .args(&args)
-            .arg(path),
-        stdin.as_deref(),
-    )?;
-    let (rrc, rout, rerr) = run_with_stdin(
-        Command::new(fixture::bin("rplay"))
-            .current_dir(dir)
-            .arg("-i")
-            .arg(inv)
-            .arg("-f")
-            .arg("1")
-            .args(&args)
-            .arg(path),
-        stdin.as_deref(),
-    )?;
+    let run_case = |bin: &Path| {
+        run_with_stdin(
+            Command::new(bin)
+                .current_dir(dir)
+                .arg("-i")
+                .arg(inv)
+                .arg("-f")
+                .arg("1")
+                .args(&args)
+                .arg(path),
+            stdin.as_deref(),
+        )
+    };
+    let (arc, aout, aerr) = run_case(&oracle)?;
+    let (rrc, rout, rerr) = run_case(&fixture::bin("rplay"))?;
     let (a, r) = (normalize(&aout), normalize(&rout));
     if a != r || arc != rrc {
         return Err(format!(
