@@ -123,6 +123,8 @@ async fn run(args: AdhocArgs) -> i32 {
         origin,
         vars: Map::new(),
         vars_files: Vec::new(),
+        vars_prompt: Vec::new(),
+        module_defaults: Map::new(),
         keywords,
         tags: Vec::new(),
         pre_tasks: Vec::new(),

@@ -55,13 +55,16 @@ fn default_roles_path() -> Vec<PathBuf> {
     out
 }
 
-fn reporter(args: &PlaybookArgs) -> Result<Box<dyn Reporter>, String> {
+fn reporter(
+    args: &PlaybookArgs,
+    log_path: Option<&std::path::Path>,
+) -> Result<Box<dyn Reporter>, String> {
     let tty = std::io::stdout().is_terminal();
     let mut list: Vec<Box<dyn Reporter>> = Vec::new();
     match args.run.output.as_str() {
         "json" => list.push(Box::new(JsonDocument::new(Box::new(std::io::stdout())))),
         "default" | "" => {
-            let lines: Box<dyn Reporter> = Box::new(DefaultLines::new(
+            let lines = DefaultLines::new(
                 LineOptions {
                     verbosity: args.run.verbose,
                     color: output::use_color(tty),
@@ -70,12 +73,20 @@ fn reporter(args: &PlaybookArgs) -> Result<Box<dyn Reporter>, String> {
                 },
                 Box::new(std::io::stdout()),
                 Box::new(std::io::stderr()),
-            ));
+            );
+            let lines = match log_path.map(output::log_file::LogFile::open) {
+                Some(Ok(log)) => lines.with_log(log),
+                Some(Err(warning)) => {
+                    eprintln!("[WARNING]: {warning}");
+                    lines
+                }
+                None => lines,
+            };
             // The live progress line only where a person watches both streams.
             list.push(if tty && std::io::stderr().is_terminal() {
-                Box::new(LiveProgress::new(lines))
+                Box::new(LiveProgress::new(Box::new(lines)))
             } else {
-                lines
+                Box::new(lines)
             });
         }
         other => {
@@ -185,7 +196,7 @@ async fn run(args: PlaybookArgs) -> i32 {
         ),
         inventory_sources: session.sources.clone(),
     };
-    let reporter = match reporter(&args) {
+    let reporter = match reporter(&args, session.settings.log_path.as_deref()) {
         Ok(r) => r,
         Err(e) => return error(&e),
     };

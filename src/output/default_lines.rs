@@ -8,6 +8,7 @@ use std::io::Write;
 use colored::Colorize;
 use serde_json::Value;
 
+use super::log_file::{LogFile, LogLevel};
 use super::{banner, diff, recap};
 use crate::pyjson;
 use crate::run::event::{Event, HostResult, Origin, Reporter, Status, TaskKind};
@@ -31,6 +32,10 @@ pub struct DefaultLines {
     out: Box<dyn Write + Send>,
     err: Box<dyn Write + Send>,
     current_task: Option<String>,
+    /// Warnings already shown: Ansible shows each text once per run.
+    warned: std::collections::HashSet<String>,
+    /// The `log_path` file, if configured.
+    log: Option<LogFile>,
 }
 
 impl DefaultLines {
@@ -41,10 +46,25 @@ impl DefaultLines {
             out,
             err,
             current_task: None,
+            warned: std::collections::HashSet::new(),
+            log: None,
+        }
+    }
+
+    /// Also appends every line shown to the `log_path` file.
+    pub fn with_log(mut self, log: LogFile) -> Self {
+        self.log = Some(log);
+        self
+    }
+
+    fn log(&mut self, level: LogLevel, text: &str) {
+        if let Some(log) = &mut self.log {
+            log.record(level, text);
         }
     }
 
     fn line(&mut self, text: &str) {
+        self.log(LogLevel::Info, text);
         // A closed stdout (e.g. `| head`) must not abort the run.
         let _ = writeln!(self.out, "{text}");
     }
@@ -73,7 +93,9 @@ impl DefaultLines {
         } else {
             text
         };
-        self.line(&text);
+        // Ansible's error text ends with a newline its display keeps: one more in the log.
+        self.log(LogLevel::Error, &format!("{text}\n"));
+        let _ = writeln!(self.out, "{text}");
     }
 
     fn dump(&self, r: &HostResult, indent: bool) -> String {
@@ -121,6 +143,7 @@ impl DefaultLines {
                 if matches!(r.status, Status::Changed | Status::Ok) {
                     let text = diff::render(d);
                     if !text.is_empty() {
+                        self.log(LogLevel::Info, &text);
                         let _ = write!(self.out, "{text}");
                     }
                 }
@@ -185,13 +208,17 @@ impl DefaultLines {
         let painted = self.paint(&text, r.status);
         self.line(&painted);
         if r.ignored {
-            let t = if self.opts.color {
-                "...ignoring".cyan().to_string()
-            } else {
-                "...ignoring".to_string()
-            };
-            self.line(&t);
+            self.ignoring();
         }
+    }
+
+    fn ignoring(&mut self) {
+        let t = if self.opts.color {
+            "...ignoring".cyan().to_string()
+        } else {
+            "...ignoring".to_string()
+        };
+        self.line(&t);
     }
 
     fn banner(&mut self, msg: &str) {
@@ -257,18 +284,12 @@ impl Reporter for DefaultLines {
                 };
                 self.line(&t);
             }
-            Event::Ignoring { .. } => {
-                let t = if self.opts.color {
-                    "...ignoring".cyan().to_string()
-                } else {
-                    "...ignoring".to_string()
-                };
-                self.line(&t);
-            }
+            Event::Ignoring { .. } => self.ignoring(),
             Event::Retrying { host, task, left } => {
                 let t = format!("FAILED - RETRYING: [{host}]: {task} ({left} retries left).");
+                // Shown in the debug colour, which Ansible does not log.
                 let t = self.paint(&t, Status::Failed);
-                self.line(&t);
+                let _ = writeln!(self.out, "{t}");
             }
             Event::HandlerNotified { handler, .. } => {
                 if self.opts.verbosity >= 2 {
@@ -278,7 +299,11 @@ impl Reporter for DefaultLines {
                 }
             }
             Event::Warning { message } => {
+                if !self.warned.insert(message.clone()) {
+                    return;
+                }
                 let t = format!("[WARNING]: {message}");
+                self.log(LogLevel::Warning, &format!("{t}\n"));
                 let t = if self.opts.color {
                     t.bright_magenta().to_string()
                 } else {
@@ -288,6 +313,7 @@ impl Reporter for DefaultLines {
             }
             Event::Deprecation { message } => {
                 let t = format!("[DEPRECATION WARNING]: {message}");
+                self.log(LogLevel::Warning, &format!("{t}\n"));
                 let t = if self.opts.color {
                     t.magenta().to_string()
                 } else {
@@ -301,7 +327,7 @@ impl Reporter for DefaultLines {
                     let l = recap::recap_line(host, s, self.opts.color);
                     self.line(&l);
                 }
-                self.line("");
+                let _ = writeln!(self.out);
             }
         }
     }

@@ -11,6 +11,7 @@ pub mod exit_code;
 pub mod json_doc;
 pub mod json_lines;
 pub mod listing;
+pub mod log_file;
 pub mod progress;
 pub mod recap;
 

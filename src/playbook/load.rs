@@ -207,6 +207,10 @@ impl Loader {
                 keywords_map.insert(k.name.clone(), v.to_value());
             }
         }
+        let vars_prompt = match node.get("vars_prompt") {
+            Some(n) => super::vars_prompt::parse(n)?,
+            None => Vec::new(),
+        };
         let vars_files = match node.get("vars_files").map(Node::to_value) {
             Some(Value::Array(items)) => items,
             Some(Value::Null) | None => Vec::new(),
@@ -246,6 +250,8 @@ impl Loader {
             origin: node.origin().clone(),
             vars: play_vars,
             vars_files,
+            vars_prompt,
+            module_defaults: ctx.module_defaults.clone(),
             keywords: keywords_map,
             tags: ctx.tags.clone(),
             pre_tasks,
@@ -543,16 +549,6 @@ pub fn absolute(path: &Path) -> PathBuf {
 /// `strategy: free` runs like `linear`: the hosts end in the same state, only the output order
 /// differs.
 fn reject_unsupported_play_keywords(node: &Node) -> Result<(), Error> {
-    if let Some(prompts) = node.get("vars_prompt") {
-        let empty = matches!(prompts.to_value(), Value::Null)
-            || prompts.as_seq().is_some_and(<[Node]>::is_empty);
-        if !empty {
-            return Err(Error::syntax(
-                "rplay does not support 'vars_prompt' yet: give these variables with -e instead",
-                prompts.origin(),
-            ));
-        }
-    }
     if let Some(strategy) = node.get("strategy") {
         match strategy.to_value() {
             Value::String(s) if s == "linear" || s == "free" || s.contains("{{") => {}
@@ -594,17 +590,21 @@ mod tests {
 
     #[test]
     fn unsupported_keywords_are_load_errors_with_a_location() {
-        let (msg, origin) = error_of(
-            "- hosts: all\n  vars_prompt:\n    - name: x\n      prompt: x?\n  tasks: []\n",
-        );
+        let (msg, origin) =
+            error_of("- hosts: all\n  vars_prompt:\n    - name: x\n      bogus: x?\n  tasks: []\n");
         assert!(
-            msg.contains("vars_prompt") && origin.contains("play.yml"),
+            msg.contains("unsupported key 'bogus'") && origin.contains("play.yml"),
             "{msg} {origin}"
         );
+        let (msg, _) = error_of("- hosts: all\n  vars_prompt:\n    - prompt: x\n  tasks: []\n");
+        assert!(msg.contains("missing 'name' key"), "{msg}");
         let (msg, _) = error_of(
-            "- hosts: all\n  tasks:\n    - module_defaults:\n        file: {mode: '0600'}\n      file: path=/tmp/x\n",
+            "- hosts: all\n  tasks:\n    - module_defaults:\n        nosuch: {mode: '0600'}\n      file: path=/tmp/x\n",
         );
-        assert!(msg.contains("module_defaults"), "{msg}");
+        assert!(
+            msg.contains("ansible.legacy.nosuch in module_defaults"),
+            "{msg}"
+        );
         let (msg, _) = error_of("- hosts: all\n  strategy: host_pinned\n  tasks: []\n");
         assert!(msg.contains("host_pinned"), "{msg}");
         let (msg, _) = error_of(

@@ -7,10 +7,12 @@ pub mod error;
 pub mod keywords;
 pub mod kv;
 pub mod load;
+pub mod module_defaults;
 pub mod node;
 pub mod play;
 pub mod role;
 pub mod task;
+pub mod vars_prompt;
 pub mod yaml_source;
 
 pub use block::{Block, Item};

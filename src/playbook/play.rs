@@ -33,6 +33,10 @@ pub struct Play {
     pub vars: Map<String, Value>,
     /// `vars_files:` entries (strings, or lists of alternatives).
     pub vars_files: Vec<Value>,
+    /// `vars_prompt:` entries, asked when the play starts.
+    pub vars_prompt: Vec<super::vars_prompt::VarPrompt>,
+    /// Play-level `module_defaults` (they also apply to fact gathering).
+    pub module_defaults: Map<String, Value>,
     /// Play keywords (gather_facts, serial, become...).
     pub keywords: Map<String, Value>,
     /// Tags of the play.

@@ -69,6 +69,8 @@ pub struct Inherit {
     pub include_params: Map<String, Value>,
     /// Directory of the file being read (relative includes and lookups start there).
     pub dir: PathBuf,
+    /// `module_defaults` of enclosing levels, merged (canonical action or `group/...` keys).
+    pub module_defaults: Map<String, Value>,
 }
 
 /// A loaded task.
@@ -116,6 +118,8 @@ pub struct Task {
     pub include_params: Map<String, Value>,
     /// Directory of the file the task was read from.
     pub dir: PathBuf,
+    /// `module_defaults` in force (inherited and own, merged).
+    pub module_defaults: Map<String, Value>,
 }
 
 impl Task {
@@ -161,6 +165,7 @@ impl Task {
             role: None,
             include_params: Map::new(),
             dir: PathBuf::new(),
+            module_defaults: Map::new(),
         }
     }
 
@@ -316,12 +321,7 @@ pub fn fold_keywords(
             continue;
         }
         match key {
-            "module_defaults" if !matches!(v.to_value(), Value::Null) => {
-                return Err(Error::syntax(
-                    "rplay does not support 'module_defaults' yet: give the arguments on each task",
-                    &k.origin,
-                ));
-            }
+            "module_defaults" => super::module_defaults::fold(&mut out.module_defaults, v)?,
             "when" => out.when.extend(conditions(v)),
             "tags" => {
                 for t in tag_list(v) {
@@ -487,6 +487,7 @@ pub fn parse_task(node: &Node, inherit: &Inherit, is_handler: bool) -> Result<Ta
         role: ctx.role,
         include_params: ctx.include_params,
         dir: ctx.dir,
+        module_defaults: ctx.module_defaults,
     };
     for (k, v) in entries {
         let key = k.name.as_str();

@@ -920,11 +920,31 @@ impl Runner {
             task_error: false,
         };
         let mut args = Map::new();
+        let defaults =
+            crate::playbook::module_defaults::for_action(&task.module_defaults, &task.action);
+        for v in defaults {
+            match self.templating.render_value(v, ctx) {
+                Ok(Value::Object(m)) => args.extend(
+                    m.into_iter()
+                        .filter(|(_, v)| v.as_str() != Some(self.templating.omit())),
+                ),
+                Ok(other) => {
+                    return plain(task_failed(&format!(
+                        "module_defaults for '{}' must be a dictionary, not {}",
+                        task.action,
+                        crate::pyjson::python_str(&other)
+                    )))
+                }
+                Err(e) => return plain(task_failed(&e)),
+            }
+        }
         for (k, v) in &task.args {
             match self.templating.render_value(v, ctx) {
                 Ok(r) => {
                     if r.as_str() != Some(self.templating.omit()) {
                         args.insert(k.clone(), r);
+                    } else {
+                        args.remove(k);
                     }
                 }
                 Err(e) => {

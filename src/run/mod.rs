@@ -19,6 +19,7 @@ pub mod inventory_view;
 pub mod loop_items;
 pub mod machine;
 pub mod pool_connector;
+mod prompt;
 pub mod runner;
 pub mod session;
 pub mod tags;

@@ -234,7 +234,15 @@ impl Runner {
     }
 
     async fn run_play(&self, play: Arc<Play>, loader: &Loader) -> Result<(), RunError> {
-        let ctx = self.play_level_ctx(&play);
+        let mut ctx = self.play_level_ctx(&play);
+        let play = if play.vars_prompt.is_empty() {
+            play
+        } else {
+            let mut answered = (*play).clone();
+            self.answer_prompts(&play.vars_prompt, &mut answered.vars, &ctx)?;
+            ctx = self.play_level_ctx(&answered);
+            Arc::new(answered)
+        };
         let pattern = match self.templating.render_value(&play.hosts, &ctx) {
             Ok(Value::Array(items)) => items
                 .iter()
@@ -391,6 +399,7 @@ impl Runner {
                 pc.play.tags.clone()
             };
             task.dir = pc.play.playbook_dir.clone();
+            task.module_defaults = pc.play.module_defaults.clone();
             let task = Arc::new(task);
             let hosts = self.hosts_to_gather(&pc.batch);
             if !hosts.is_empty() {
@@ -971,6 +980,7 @@ impl Runner {
             role: task.role.clone(),
             include_params,
             dir: task.dir.clone(),
+            module_defaults: task.module_defaults.clone(),
         }
     }
 }

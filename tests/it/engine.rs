@@ -1,7 +1,8 @@
 //! Engine integration tests. Differential cases: every playbook in `tests/engine-cases/` (and the
 //! listed semantics-lab files) is run by the pinned `ansible-playbook` and by `rplay` on the same
 //! local-connection inventory with `-f 1`; stdout (timings masked) and the exit code must be equal.
-//! A case's first lines may hold `# args: ...` (extra command-line arguments, split on spaces).
+//! A case's first lines may hold `# args: ...` (extra command-line arguments, split on spaces) and
+//! `# stdin: ...` (lines piped to both tools' standard input; otherwise it is empty).
 //! Lab cases run the example project on real hosts and check that a second run changes nothing.
 
 use std::path::{Path, PathBuf};
@@ -50,6 +51,11 @@ pub fn trials() -> Vec<Trial> {
             .with_ignored_flag(known),
         );
     }
+    out.push(Trial::test("engine::log_path", log_path_matches));
+    out.push(Trial::test(
+        "engine::vars_prompt_encrypt",
+        vars_prompt_encrypt,
+    ));
     out.push(Trial::test("engine::lab::site_converges", site_converges));
     out
 }
@@ -99,6 +105,18 @@ fn case_args(path: &Path) -> Vec<String> {
         .collect()
 }
 
+/// Standard input from `# stdin:` header lines (one line each), if any.
+fn case_stdin(path: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<String> = text
+        .lines()
+        .take_while(|l| l.starts_with('#'))
+        .filter_map(|l| l.strip_prefix("# stdin:"))
+        .map(|l| format!("{}\n", l.trim()))
+        .collect();
+    (!lines.is_empty()).then(|| lines.concat())
+}
+
 /// Masks what legitimately differs between two runs (timestamps, durations).
 pub fn normalize(text: &str) -> String {
     let re = regex::Regex::new(r#""(delta|start|end)": "[^"]*""#).expect("static regex");
@@ -111,13 +129,33 @@ pub fn normalize(text: &str) -> String {
 }
 
 fn run(cmd: &mut Command) -> Result<(i32, String, String), Failed> {
-    let o = cmd
+    run_with_stdin(cmd, None)
+}
+
+fn run_with_stdin(cmd: &mut Command, stdin: Option<&str>) -> Result<(i32, String, String), Failed> {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = cmd
         .env("ANSIBLE_NOCOLOR", "1")
         .env("ANSIBLE_FORCE_COLOR", "0")
         .env("ANSIBLE_DEPRECATION_WARNINGS", "0")
         .env("ANSIBLE_HOST_KEY_CHECKING", "0")
-        .output()
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .map_err(|e| Failed::from(format!("cannot run {cmd:?}: {e}")))?;
+    if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        // The tool may exit without reading: a broken pipe is not an error of the test.
+        let _ = pipe.write_all(text.as_bytes());
+    }
+    let o = child
+        .wait_with_output()
+        .map_err(|e| Failed::from(format!("cannot wait for {cmd:?}: {e}")))?;
     Ok((
         o.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&o.stdout).into_owned(),
@@ -136,23 +174,23 @@ fn unified(a: &str, b: &str) -> String {
 fn differential(path: &Path, inv: &Path) -> Result<(), Failed> {
     let oracle = fixture::oracle_bin("ansible-playbook")?;
     let args = case_args(path);
+    let stdin = case_stdin(path);
     let dir = path.parent().unwrap_or(Path::new("."));
-    let (arc, aout, aerr) = run(Command::new(&oracle)
-        .current_dir(dir)
-        .arg("-i")
-        .arg(inv)
-        .arg("-f")
-        .arg("1")
-        .args(&args)
-        .arg(path))?;
-    let (rrc, rout, rerr) = run(Command::new(fixture::bin("rplay"))
-        .current_dir(dir)
-        .arg("-i")
-        .arg(inv)
-        .arg("-f")
-        .arg("1")
-        .args(&args)
-        .arg(path))?;
+    let run_case = |bin: &Path| {
+        run_with_stdin(
+            Command::new(bin)
+                .current_dir(dir)
+                .arg("-i")
+                .arg(inv)
+                .arg("-f")
+                .arg("1")
+                .args(&args)
+                .arg(path),
+            stdin.as_deref(),
+        )
+    };
+    let (arc, aout, aerr) = run_case(&oracle)?;
+    let (rrc, rout, rerr) = run_case(&fixture::bin("rplay"))?;
     let (a, r) = (normalize(&aout), normalize(&rout));
     if a != r || arc != rrc {
         return Err(format!(
@@ -161,6 +199,59 @@ fn differential(path: &Path, inv: &Path) -> Result<(), Failed> {
             unified(&a, &r)
         )
         .into());
+    }
+    Ok(())
+}
+
+/// `ANSIBLE_LOG_PATH`: both tools write the same records to their log files (time stamps and
+/// process ids masked), and no `no_log` value reaches the file.
+fn log_path_matches() -> Result<(), Failed> {
+    let oracle = fixture::oracle_bin("ansible-playbook")?;
+    let dir = cases_dir();
+    let scratch = tempfile::tempdir().map_err(|e| Failed::from(e.to_string()))?;
+    let mut logs = Vec::new();
+    let stamp = regex::Regex::new(r"(?m)^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} p=\d+ ")
+        .expect("static regex");
+    for (tool, bin) in [("ansible", oracle), ("rplay", fixture::bin("rplay"))] {
+        let log = scratch.path().join(format!("{tool}.log"));
+        let (rc, out, err) = run(Command::new(&bin)
+            .current_dir(&dir)
+            .env("ANSIBLE_LOG_PATH", &log)
+            .args(["-i", "inv.ini", "-f", "1", "log_path.yml"]))?;
+        if rc != 2 {
+            return Err(format!("{tool} exited {rc}:\n{out}\n{err}").into());
+        }
+        let text = std::fs::read_to_string(&log)
+            .map_err(|e| Failed::from(format!("{tool} wrote no log file: {e}")))?;
+        logs.push(normalize(&stamp.replace_all(&text, "TIME p=PID ")));
+    }
+    if logs[0] != logs[1] {
+        return Err(unified(&logs[0], &logs[1]).into());
+    }
+    if logs[1].contains("a-hidden-value") || !logs[1].contains("PLAY RECAP") {
+        return Err(format!("unexpected log:\n{}", logs[1]).into());
+    }
+    Ok(())
+}
+
+/// `vars_prompt` with `encrypt`: the answer is stored hashed as passlib's sha512_crypt writes it.
+/// Not differential: the pinned ansible-core has no passlib and fails with "passlib must be
+/// installed"; the expected hash is crypt(3)'s for the same password, salt and rounds.
+fn vars_prompt_encrypt() -> Result<(), Failed> {
+    let scratch = tempfile::tempdir().map_err(|e| Failed::from(e.to_string()))?;
+    let book = scratch.path().join("enc.yml");
+    std::fs::write(
+        &book,
+        "- hosts: w1\n  gather_facts: false\n  vars_prompt:\n    - name: a\n      default: pw\n      encrypt: sha512_crypt\n      salt: abcdefgh\n  tasks:\n    - debug: var=a\n",
+    )
+    .map_err(|e| Failed::from(e.to_string()))?;
+    let (rc, out, err) = run(Command::new(fixture::bin("rplay"))
+        .arg("-i")
+        .arg(cases_dir().join("inv.ini"))
+        .arg(&book))?;
+    let want = "$6$rounds=656000$abcdefgh$pLncf7ljI4rnlGRtlaRLIaBXT8hoDhe5j.p3YfqrEPrlrDTn7qRk9ssGh4MFgYzW30TNcYrpyeSWhww63/Kel0";
+    if rc != 0 || !out.contains(want) {
+        return Err(format!("rc {rc}, want {want}:\n{out}\n{err}").into());
     }
     Ok(())
 }

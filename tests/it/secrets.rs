@@ -571,6 +571,9 @@ fn no_secret_leaks_anywhere() -> TestResult {
     check(written == k.db, || format!("db.txt holds {written:?}"))?;
 
     let log = std::fs::read_to_string(s.path("run.log")).unwrap_or_default();
+    check(log.contains(HIDDEN) && log.contains("PLAY RECAP"), || {
+        format!("the log_path file does not record the runs:\n{log}")
+    })?;
     let controller_roots = [
         std::env::temp_dir(),
         PathBuf::from("/var/tmp"),
