@@ -136,9 +136,16 @@ async fn run(args: PlaybookArgs) -> i32 {
     }
     if args.run.list_hosts || args.list_tasks || args.list_tags {
         use rplay::run::inventory_view::InventoryView;
-        let tags = TagFilter::new(&args.tag_list(), &args.skip_tag_list());
-        for (_, book) in &books {
+        let (only, skip) = (args.tag_list(), args.skip_tag_list());
+        // Without a tag selection, --list-tags lists every tag, `never` ones included.
+        let tags = if args.list_tags && only.is_empty() && skip.is_empty() {
+            TagFilter::new(&["never".into(), "all".into()], &[])
+        } else {
+            TagFilter::new(&only, &skip)
+        };
+        for ((_, book), given) in books.iter().zip(&args.playbooks) {
             let text = output::listing::listing(
+                given,
                 book,
                 &|pattern: &str| inventory.select(pattern).unwrap_or_default(),
                 &tags,

@@ -986,6 +986,7 @@ impl Runner {
                 let inherit = self.include_inherit(task, apply, params);
                 let role_name = args
                     .get("name")
+                    .or_else(|| args.get("role"))
                     .map(rplay_modules::spec::value_to_string)
                     .unwrap_or_default();
                 return Exec {

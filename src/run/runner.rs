@@ -778,6 +778,9 @@ impl Runner {
     }
 
     fn display_name(&self, task: &Task, vars: &Map<String, Value>) -> String {
+        if task.action == "include_role" && task.name.is_none() {
+            return task.raw_display_name();
+        }
         let base = match &task.name {
             Some(n) if Templating::is_template(n) => {
                 let ctx =
@@ -792,8 +795,8 @@ impl Runner {
             None => task.action_written.clone(),
         };
         match &task.role {
-            Some(r) => format!("{} : {}", r.name, base),
-            None => base,
+            Some(r) if task.action != "include_role" => format!("{} : {}", r.name, base),
+            _ => base,
         }
     }
 
@@ -930,29 +933,36 @@ impl Runner {
         }
     }
 
-    /// The implicit and explicit `Inherit` for tasks brought in by an include.
+    /// The `Inherit` for tasks brought in by an include: what the include's enclosing levels pass
+    /// down (not the include's own keywords, tags or `when`), plus its `apply:` keywords.
     pub(crate) fn include_inherit(
         &self,
         task: &Task,
         apply: Option<&Map<String, Value>>,
         params: Map<String, Value>,
     ) -> Inherit {
-        let mut keywords = task.keywords.clone();
-        keywords.remove("run_once");
-        let mut tags = Vec::new();
-        let mut when = Vec::new();
+        let parent = task.include_parent.as_deref().cloned().unwrap_or_default();
+        let mut keywords = parent.keywords;
+        let mut tags = parent.tags;
+        let mut when = parent.when;
+        let mut environment = parent.environment;
         if let Some(apply) = apply {
             for (k, v) in apply {
                 match k.as_str() {
                     "tags" => {
                         let node =
                             crate::playbook::node::Node::Leaf(v.clone(), task.origin.clone());
-                        tags = crate::playbook::task::tag_list(&node);
+                        for t in crate::playbook::task::tag_list(&node) {
+                            if !tags.contains(&t) {
+                                tags.push(t);
+                            }
+                        }
                     }
                     "when" => when.push(crate::playbook::Cond {
                         expr: v.clone(),
                         origin: task.origin.clone(),
                     }),
+                    "environment" => environment.push(v.clone()),
                     _ => {
                         keywords.insert(k.clone(), v.clone());
                     }
@@ -966,7 +976,7 @@ impl Runner {
             when,
             tags,
             vars: Map::new(),
-            environment: task.environment.clone(),
+            environment,
             keywords,
             role: task.role.clone(),
             include_params,
