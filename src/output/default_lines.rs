@@ -31,6 +31,8 @@ pub struct DefaultLines {
     out: Box<dyn Write + Send>,
     err: Box<dyn Write + Send>,
     current_task: Option<String>,
+    /// Error blocks already shown: Ansible shows each distinct one once per run.
+    shown_errors: std::collections::HashSet<String>,
 }
 
 impl DefaultLines {
@@ -41,6 +43,7 @@ impl DefaultLines {
             out,
             err,
             current_task: None,
+            shown_errors: std::collections::HashSet::new(),
         }
     }
 
@@ -67,6 +70,9 @@ impl DefaultLines {
         if let Some(origin) = origin {
             text.push_str(&format!("\nOrigin: {origin}\n\n"));
             text.push_str(&super::error_text::excerpt(origin));
+        }
+        if !self.shown_errors.insert(text.clone()) {
+            return;
         }
         let text = if self.opts.color {
             text.red().to_string()

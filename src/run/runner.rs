@@ -737,7 +737,10 @@ impl Runner {
             .or_else(|| pc.play.keyword("any_errors_fatal"))
             .and_then(rplay_modules::spec::parse_bool)
             .unwrap_or(false);
-        if aef && outcomes.iter().any(|o| o.failed || o.unreachable) && !rescuable {
+        if aef && outcomes.iter().any(|o| o.failed || o.unreachable) {
+            // Every other host of the batch fails where it stands: like the failed host, it
+            // still runs the rescue and always sections around this task (a rescue saves it),
+            // then leaves the play; its recap shows no failure of its own.
             for h in &pc.batch {
                 self.with_host(h, |s| {
                     if s.active() {
@@ -745,7 +748,6 @@ impl Runner {
                     }
                 });
             }
-            self.stop.store(true, Ordering::SeqCst);
             return;
         }
         if let Some(mfp) = pc.play.keyword("max_fail_percentage").and_then(|v| {
