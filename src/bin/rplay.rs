@@ -227,11 +227,14 @@ async fn run(args: PlaybookArgs) -> i32 {
                     output::error_text::error_text(&le.to_string(), le.origin())
                 )
             }
-            RunError::Fatal(msg) => eprintln!("[ERROR]: {msg}"),
+            RunError::Fatal(msg) | RunError::Options(msg) => eprintln!("[ERROR]: {msg}"),
         }
         runner.close().await;
         runner.finish_without_recap();
-        return exit_code::ERROR;
+        return match e {
+            RunError::Options(_) => exit_code::OPTIONS_ERROR,
+            _ => exit_code::ERROR,
+        };
     }
     runner.close().await;
     runner.finish();

@@ -659,7 +659,10 @@ impl Runner {
                 } else {
                     self.with_stats(host, |s| s.failed += 1);
                 }
-                self.with_host(host, |s| s.failed = true);
+                self.with_host(host, |s| {
+                    s.failed = true;
+                    s.rescue_pending = rescuable;
+                });
                 end.failed = true;
                 if rescuable {
                     let failed_task = json!({"name": task.name.clone().unwrap_or_default(), "action": task.action});

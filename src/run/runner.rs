@@ -78,6 +78,9 @@ pub enum RunError {
     /// A run-level error (missing handler, bad play keyword value...): exit code 1.
     #[error("{0}")]
     Fatal(String),
+    /// A bad option value found at run time (an unknown `order:`): exit code 5.
+    #[error("{0}")]
+    Options(String),
 }
 
 /// The state of one play batch, shared by its host tasks.
@@ -92,6 +95,8 @@ pub(crate) struct PlayCtx {
     pub(crate) play_hosts_all: Vec<String>,
     pub(crate) batch: Vec<String>,
     pub(crate) end_play: AtomicBool,
+    /// `meta: end_play` ran: the play's later batches do not run either.
+    pub(crate) end_later_batches: AtomicBool,
 }
 
 /// Runs playbooks and reports what happens.
@@ -274,6 +279,8 @@ impl Runner {
             ),
             None => None,
         };
+        let hosts =
+            super::host_order::ordered(hosts, play.keyword("order")).map_err(RunError::Options)?;
         let batches = batches::batches(&hosts, serial.as_ref()).map_err(RunError::Fatal)?;
         for batch in batches {
             if self.stop.load(Ordering::SeqCst) {
@@ -296,6 +303,7 @@ impl Runner {
                 play_hosts_all: all.clone(),
                 batch: batch.clone(),
                 end_play: AtomicBool::new(false),
+                end_later_batches: AtomicBool::new(false),
             };
             self.run_batch(&pc).await;
             let batch_failed = batch
@@ -306,6 +314,9 @@ impl Runner {
             }
             for h in &batch {
                 self.with_host(h, |s| s.ended = false);
+            }
+            if pc.end_later_batches.load(Ordering::SeqCst) {
+                break;
             }
         }
         Ok(())
@@ -517,7 +528,10 @@ impl Runner {
                             .collect();
                         if !b.rescue.is_empty() && !failed.is_empty() {
                             for h in &failed {
-                                self.with_host(h, |s| s.failed = false);
+                                self.with_host(h, |s| {
+                                    s.failed = false;
+                                    s.rescue_pending = false;
+                                });
                             }
                             self.run_items(pc, &b.rescue, failed.clone(), rescuable)
                                 .await;
@@ -573,13 +587,13 @@ impl Runner {
         let play_hosts: Vec<Value> = pc
             .play_hosts_all
             .iter()
-            .filter(|h| self.with_host(h, |s| !s.failed && !s.unreachable))
+            .filter(|h| self.with_host(h, |s| s.active()))
             .map(|h| Value::String(h.clone()))
             .collect();
         let batch: Vec<Value> = pc
             .batch
             .iter()
-            .filter(|h| self.with_host(h, |s| !s.failed && !s.unreachable))
+            .filter(|h| self.with_host(h, |s| s.active()))
             .map(|h| Value::String(h.clone()))
             .collect();
         let short = if host.parse::<std::net::IpAddr>().is_ok() {
@@ -759,7 +773,7 @@ impl Runner {
             let failed = pc
                 .batch
                 .iter()
-                .filter(|h| self.with_host(h, |s| s.failed || s.unreachable))
+                .filter(|h| self.with_host(h, |s| (s.failed && !s.rescue_pending) || s.unreachable))
                 .count();
             if batches::exceeds_max_fail(failed, pc.batch.len(), mfp) {
                 for h in &pc.batch {
