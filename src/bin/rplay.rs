@@ -157,9 +157,16 @@ async fn run(args: PlaybookArgs) -> i32 {
     }
     if args.run.list_hosts || args.list_tasks || args.list_tags {
         use rplay::run::inventory_view::InventoryView;
-        let tags = TagFilter::new(&args.tag_list(), &args.skip_tag_list());
-        for (_, book) in &books {
+        let (only, skip) = (args.tag_list(), args.skip_tag_list());
+        // Without a tag selection, --list-tags lists every tag, `never` ones included.
+        let tags = if args.list_tags && only.is_empty() && skip.is_empty() {
+            TagFilter::new(&["never".into(), "all".into()], &[])
+        } else {
+            TagFilter::new(&only, &skip)
+        };
+        for ((_, book), given) in books.iter().zip(&args.playbooks) {
             let text = output::listing::listing(
+                given,
                 book,
                 &|pattern: &str| inventory.select(pattern).unwrap_or_default(),
                 &tags,
@@ -241,11 +248,14 @@ async fn run(args: PlaybookArgs) -> i32 {
                     output::error_text::error_text(&le.to_string(), le.origin())
                 )
             }
-            RunError::Fatal(msg) => eprintln!("[ERROR]: {msg}"),
+            RunError::Fatal(msg) | RunError::Options(msg) => eprintln!("[ERROR]: {msg}"),
         }
         runner.close().await;
         runner.finish_without_recap();
-        return exit_code::ERROR;
+        return match e {
+            RunError::Options(_) => exit_code::OPTIONS_ERROR,
+            _ => exit_code::ERROR,
+        };
     }
     runner.close().await;
     runner.finish();

@@ -36,6 +36,8 @@ pub struct DefaultLines {
     warned: std::collections::HashSet<String>,
     /// The `log_path` file, if configured.
     log: Option<LogFile>,
+    /// Error blocks already shown: Ansible shows each distinct one once per run.
+    shown_errors: std::collections::HashSet<String>,
 }
 
 impl DefaultLines {
@@ -48,6 +50,7 @@ impl DefaultLines {
             current_task: None,
             warned: std::collections::HashSet::new(),
             log: None,
+            shown_errors: std::collections::HashSet::new(),
         }
     }
 
@@ -87,6 +90,9 @@ impl DefaultLines {
         if let Some(origin) = origin {
             text.push_str(&format!("\nOrigin: {origin}\n\n"));
             text.push_str(&super::error_text::excerpt(origin));
+        }
+        if !self.shown_errors.insert(text.clone()) {
+            return;
         }
         let text = if self.opts.color {
             text.red().to_string()

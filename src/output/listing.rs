@@ -2,12 +2,14 @@
 
 use std::collections::BTreeSet;
 
-use crate::playbook::block::for_each_task;
-use crate::playbook::Playbook;
+use std::sync::Arc;
+
+use crate::playbook::{Item, Playbook, Task};
 use crate::run::tags::TagFilter;
 
-/// The listing text of one playbook.
+/// The listing text of one playbook, `given` being its path as written on the command line.
 pub fn listing(
+    given: &str,
     book: &Playbook,
     select: &dyn Fn(&str) -> Vec<String>,
     tags: &TagFilter,
@@ -15,12 +17,7 @@ pub fn listing(
     tasks: bool,
     list_tags: bool,
 ) -> String {
-    let name = book
-        .path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let mut out = format!("\nplaybook: {name}\n");
+    let mut out = format!("\nplaybook: {given}\n");
     for (i, play) in book.plays.iter().enumerate() {
         let pattern = match &play.hosts {
             serde_json::Value::Array(a) => a
@@ -30,6 +27,7 @@ pub fn listing(
                 .join(","),
             other => rplay_modules::spec::value_to_string(other),
         };
+        // Ansible joins the play's tag set with bare commas.
         let mut play_tags = play.tags.clone();
         play_tags.sort();
         out.push_str(&format!(
@@ -37,7 +35,7 @@ pub fn listing(
             i + 1,
             pattern,
             play.display_name(),
-            play_tags.join(", ")
+            play_tags.join(",")
         ));
         if hosts {
             let hs = select(&pattern);
@@ -48,23 +46,22 @@ pub fn listing(
                 out.push_str(&format!("      {h}\n"));
             }
         }
-        let mut all_tags: BTreeSet<String> = BTreeSet::new();
+        let mut all_tags: BTreeSet<String> = play.tags.iter().cloned().collect();
         let mut lines = Vec::new();
         for section in [&play.pre_tasks, &play.tasks, &play.post_tasks] {
-            for_each_task(section, &mut |t| {
+            for_each_listed_task(section, &mut |t| {
+                if !tags.selects(&t.tags) {
+                    return;
+                }
                 let mut tt: Vec<String> = t.tags.clone();
                 tt.sort();
                 tt.dedup();
-                if list_tags || tags.selects(&t.tags) {
-                    all_tags.extend(tt.iter().cloned());
-                    if list_tags || tags.selects(&t.tags) {
-                        lines.push(format!(
-                            "      {}\tTAGS: [{}]\n",
-                            t.raw_display_name(),
-                            tt.join(", ")
-                        ));
-                    }
-                }
+                all_tags.extend(tt.iter().cloned());
+                lines.push(format!(
+                    "      {}\tTAGS: [{}]\n",
+                    listed_name(t),
+                    tt.join(", ")
+                ));
             });
         }
         if tasks {
@@ -79,4 +76,25 @@ pub fn listing(
         }
     }
     out
+}
+
+/// Calls `f` on the tasks ansible-playbook lists: those of `block:` sections, depth first (it
+/// does not walk `rescue:` and `always:`).
+fn for_each_listed_task(items: &[Item], f: &mut dyn FnMut(&Arc<Task>)) {
+    for item in items {
+        match item {
+            Item::Task(t) => f(t),
+            Item::Block(b) => for_each_listed_task(&b.body, f),
+        }
+    }
+}
+
+/// A task as listed: its name as written (`role : name` in a role, an `include_role`'s own name
+/// without a prefix), else its action as written.
+fn listed_name(task: &Task) -> String {
+    match (&task.name, &task.role) {
+        (Some(n), Some(r)) if task.action != "include_role" => format!("{} : {}", r.name, n),
+        (Some(n), _) => n.clone(),
+        (None, _) => task.action_written.clone(),
+    }
 }

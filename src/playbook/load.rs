@@ -479,7 +479,13 @@ impl Loader {
         candidates.push(self.playbook_dir.join("tasks").join(name));
         for c in &candidates {
             if c.is_file() {
-                return Ok(absolute(c));
+                // Inside a role Ansible joins the role's path and the name without folding `..`.
+                let keep_as_joined = inherit.role.is_some() && c.is_absolute();
+                return Ok(if keep_as_joined {
+                    c.clone()
+                } else {
+                    absolute(c)
+                });
             }
         }
         Err(Error::FileNotFound {

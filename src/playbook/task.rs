@@ -120,11 +120,27 @@ pub struct Task {
     pub dir: PathBuf,
     /// `module_defaults` in force (inherited and own, merged).
     pub module_defaults: Map<String, Value>,
+    /// For a dynamic include (`include_tasks`, `include_role`): the context of its enclosing
+    /// levels. The included tasks inherit from there, not from the include's own keywords
+    /// (Ansible skips a dynamic parent when it looks keywords up).
+    pub include_parent: Option<Arc<Inherit>>,
 }
 
 impl Task {
-    /// The name shown in banners before templating: `role : name`, or the action as written.
+    /// The name shown in banners before templating: `role : name`, or the action as written. An
+    /// `include_role` shows its own name or `<action> : <role as written>`, never a role prefix.
     pub fn raw_display_name(&self) -> String {
+        if self.action == "include_role" {
+            return self.name.clone().unwrap_or_else(|| {
+                let role = self
+                    .args
+                    .get("name")
+                    .or_else(|| self.args.get("role"))
+                    .map(rplay_modules::spec::value_to_string)
+                    .unwrap_or_default();
+                format!("{} : {}", self.action_written, role)
+            });
+        }
         let base = self
             .name
             .clone()
@@ -166,6 +182,7 @@ impl Task {
             include_params: Map::new(),
             dir: PathBuf::new(),
             module_defaults: Map::new(),
+            include_parent: None,
         }
     }
 
@@ -456,6 +473,11 @@ pub fn parse_task(node: &Node, inherit: &Inherit, is_handler: bool) -> Result<Ta
         merged.extend(args);
         args = merged;
     }
+    let include_parent = matches!(
+        canonical.as_str(),
+        "include_tasks" | "include_role" | "include"
+    )
+    .then(|| Arc::new(inherit.clone()));
     let mut ctx = fold_keywords(inherit, entries, &[])?;
     if delegate_local {
         ctx.keywords
@@ -488,6 +510,7 @@ pub fn parse_task(node: &Node, inherit: &Inherit, is_handler: bool) -> Result<Ta
         include_params: ctx.include_params,
         dir: ctx.dir,
         module_defaults: ctx.module_defaults,
+        include_parent,
     };
     for (k, v) in entries {
         let key = k.name.as_str();

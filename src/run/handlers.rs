@@ -106,7 +106,9 @@ impl Runner {
         })
     }
 
-    /// `meta:` actions.
+    /// `meta:` actions, as the linear strategy runs them: each host in turn gets the banner, its
+    /// own `when` and the action, except for the play-wide actions (`end_batch`, `end_play`,
+    /// `clear_facts`, `clear_host_errors`, `refresh_inventory`), which run for the first host only.
     pub(crate) async fn run_meta(
         &self,
         pc: &PlayCtx,
@@ -121,67 +123,105 @@ impl Runner {
             .unwrap_or("noop")
             .trim()
             .to_string();
-        // `when` on a meta task is evaluated for the first host.
-        if !task.when.is_empty() {
-            let vars = self.task_vars(pc, &hosts[0], Some(task));
-            let ctx = self.ctx_for(&vars, task, pc);
-            if let Ok((false, _)) = self.eval_conds(&task.when, &ctx) {
-                self.report(Event::TaskStart(TaskStart {
-                    name: display.to_string(),
-                    kind: TaskKind::Task,
-                    action: task.action_written.clone(),
-                    origin: Some(task.origin.clone()),
-                }));
-                for h in hosts {
-                    self.report(Event::HostResult(Box::new(super::event::HostResult {
-                        host: h.clone(),
-                        delegated_to: None,
-                        status: super::event::Status::Skipped,
-                        result: Default::default(),
-                        item_label: None,
-                        ignored: false,
-                        verbose_always: false,
-                        debug_result: false,
-                        error: None,
-                        origin: None,
-                    })));
-                }
-                return;
-            }
+        let per_host = matches!(
+            action.as_str(),
+            "noop"
+                | "reset_connection"
+                | "end_host"
+                | "role_complete"
+                | "flush_handlers"
+                | "end_role"
+        );
+        let takes_when = !matches!(
+            action.as_str(),
+            "noop" | "refresh_inventory" | "reset_connection"
+        );
+        if !takes_when && !task.when.is_empty() {
+            self.report(Event::Warning {
+                message: format!("{action} task does not support when conditional"),
+            });
         }
-        // ansible-core 2.19 shows a meta task's banner once per host it runs for.
-        for _ in hosts {
+        let targets = if per_host {
+            hosts
+        } else {
+            &hosts[..1.min(hosts.len())]
+        };
+        let mut not_flushing: Vec<String> = Vec::new();
+        for h in targets {
             self.report(Event::TaskStart(TaskStart {
                 name: display.to_string(),
                 kind: TaskKind::Task,
                 action: task.action_written.clone(),
                 origin: Some(task.origin.clone()),
             }));
+            if takes_when && !task.when.is_empty() {
+                let vars = self.task_vars(pc, h, Some(task));
+                let ctx = self.ctx_for(&vars, task, pc);
+                if let Ok((false, _)) = self.eval_conds(&task.when, &ctx) {
+                    self.report_meta_skipped(h, &action);
+                    not_flushing.push(h.clone());
+                    continue;
+                }
+            }
+            match action.as_str() {
+                "end_play" | "end_batch" => {
+                    // Every host of the batch ends: no handlers, no further tasks.
+                    for b in &pc.batch {
+                        self.with_host(b, |s| {
+                            if !s.unreachable {
+                                s.ended = true;
+                            }
+                        });
+                    }
+                    pc.end_play.store(true, Ordering::SeqCst);
+                    if action == "end_play" {
+                        pc.end_later_batches.store(true, Ordering::SeqCst);
+                    }
+                }
+                "end_host" => self.with_host(h, |s| s.ended = true),
+                "clear_facts" => {
+                    for p in &pc.play_hosts_all {
+                        self.with_host(p, |s| s.facts.clear());
+                    }
+                }
+                "clear_host_errors" => {
+                    for p in &pc.play_hosts_all {
+                        self.with_host(p, |s| s.failed = false);
+                    }
+                }
+                _ => {}
+            }
         }
-        match action.as_str() {
-            "flush_handlers" => {
-                let targets = self.flush_targets(pc);
-                self.flush_handlers(pc, targets).await;
-            }
-            "end_play" | "end_batch" => {
-                pc.end_play.store(true, Ordering::SeqCst);
-            }
-            "end_host" => {
-                for h in hosts {
-                    self.with_host(h, |s| s.ended = true);
-                }
-            }
-            "clear_facts" => {
-                for h in hosts {
-                    self.with_host(h, |s| s.facts.clear());
-                }
-            }
-            "clear_host_errors" => {
-                for h in &pc.play_hosts_all {
-                    self.with_host(h, |s| s.failed = false);
-                }
-            }
-            _ => {}
+        if action == "flush_handlers" {
+            let targets: Vec<String> = self
+                .flush_targets(pc)
+                .into_iter()
+                .filter(|h| !not_flushing.contains(h))
+                .collect();
+            self.flush_handlers(pc, targets).await;
         }
+    }
+
+    /// The `skipping: [host]` line of a meta task whose `when` is false (not counted in the recap).
+    fn report_meta_skipped(&self, host: &str, action: &str) {
+        let mut result = serde_json::Map::new();
+        result.insert("changed".into(), Value::Bool(false));
+        result.insert(
+            "skip_reason".into(),
+            Value::String(format!("{action} conditional evaluated to False")),
+        );
+        result.insert("skipped".into(), Value::Bool(true));
+        self.report(Event::HostResult(Box::new(super::event::HostResult {
+            host: host.to_string(),
+            delegated_to: None,
+            status: super::event::Status::Skipped,
+            result,
+            item_label: None,
+            ignored: false,
+            verbose_always: false,
+            debug_result: false,
+            error: None,
+            origin: None,
+        })));
     }
 }

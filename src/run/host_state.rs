@@ -14,6 +14,9 @@ pub struct HostState {
     pub set_facts: Map<String, Value>,
     /// The host failed in this run (dropped from later plays).
     pub failed: bool,
+    /// The host failed inside a block whose `rescue` will take the failure over (so it does not
+    /// count towards `max_fail_percentage`).
+    pub rescue_pending: bool,
     /// The host was unreachable.
     pub unreachable: bool,
     /// `meta: end_host` / `end_play` ended the host for the current play.

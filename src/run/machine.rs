@@ -20,8 +20,11 @@ use crate::playbook::{Cond, Inherit, LoopSpec, Task};
 use crate::pyjson;
 
 /// Reports one result line: status, result, item label, ignored, error message.
-type ReportFn<'a> =
-    dyn Fn(Status, Map<String, Value>, Option<String>, bool, Option<String>) + Sync + 'a;
+/// Reports one result: status, result, item label, ignored, error text, and the host the work
+/// was delegated to (not shown for skipped results).
+type ReportFn<'a> = dyn Fn(Status, Map<String, Value>, Option<String>, bool, Option<String>, Option<String>)
+    + Sync
+    + 'a;
 
 /// What an include asks the runner to load for a host.
 #[derive(Debug, Clone)]
@@ -262,7 +265,8 @@ impl Runner {
                       result: Map<String, Value>,
                       item: Option<String>,
                       ignored: bool,
-                      error: Option<String>| {
+                      error: Option<String>,
+                      delegated_to: Option<String>| {
             let shown = if no_log {
                 let mut m = Map::new();
                 m.insert("censored".into(), json!(CENSORED));
@@ -288,7 +292,7 @@ impl Runner {
             };
             self.report(Event::HostResult(Box::new(HostResult {
                 host: host.to_string(),
-                delegated_to: delegate.clone(),
+                delegated_to: delegated_to.filter(|_| status != Status::Skipped),
                 status,
                 result: shown,
                 item_label: item,
@@ -324,7 +328,7 @@ impl Runner {
                     Ok((false, fc)) => {
                         let r = Self::skipped_result(fc);
                         self.count_and_register(task, host, &r, false, rescuable, &mut end);
-                        report(Status::Skipped, r, None, false, None);
+                        report(Status::Skipped, r, None, false, None, None);
                         return end;
                     }
                     _ => {
@@ -357,7 +361,7 @@ impl Runner {
             Ok((false, fc)) => {
                 let r = Self::skipped_result(fc);
                 self.count_and_register(task, host, &r, false, rescuable, &mut end);
-                report(Status::Skipped, r, None, false, None);
+                report(Status::Skipped, r, None, false, None, None);
                 return end;
             }
             Err(e) => {
@@ -376,7 +380,7 @@ impl Runner {
         }
         let result = exec.result;
         let status = status_of(&result);
-        self.apply_effects(task, host, &result, &mut end);
+        self.apply_effects(task, host, delegate.as_deref(), &result, &mut end);
         if status == Status::Changed {
             self.notify(pc, task, host, &ctx);
             if self.fatal_error().is_some() {
@@ -404,7 +408,7 @@ impl Runner {
         if task_error {
             report_plain(status, result, ignored, error);
         } else {
-            report(status, result, None, ignored, error);
+            report(status, result, None, ignored, error, delegate.clone());
         }
         end
     }
@@ -446,7 +450,7 @@ impl Runner {
             r.insert("skipped".into(), Value::Bool(true));
             r.insert("skipped_reason".into(), json!("No items in the list"));
             self.count_and_register(task, host, &r, false, rescuable, &mut end);
-            report(Status::Skipped, r, None, false, None);
+            report(Status::Skipped, r, None, false, None, None);
             return end;
         }
         let mut results: Vec<Value> = Vec::new();
@@ -484,6 +488,11 @@ impl Runner {
                 }
             }
             let ctx = self.ctx_for(&item_vars, task, pc);
+            // `delegate_to` is templated per item.
+            let item_delegate = self
+                .str_keyword(task, "delegate_to", &ctx)
+                .filter(|d| !d.is_empty())
+                .or_else(|| delegate.clone());
             let label = match lc.get("label") {
                 Some(l) => match self.templating.render_value(l, &ctx) {
                     Ok(v) => pyjson::python_str(&v),
@@ -499,7 +508,7 @@ impl Runner {
                             task,
                             host,
                             &item_vars,
-                            delegate.clone(),
+                            item_delegate.clone(),
                             display,
                             Some(&label),
                         )
@@ -543,7 +552,14 @@ impl Runner {
                     .unwrap_or_default();
                 format!("Module failed: {msg}")
             });
-            report(status, result.clone(), Some(label), false, error);
+            report(
+                status,
+                result.clone(),
+                Some(label),
+                false,
+                error,
+                item_delegate,
+            );
             results.push(Value::Object(result));
         }
         if !end.includes.is_empty() {
@@ -562,7 +578,7 @@ impl Runner {
         }
         agg.insert("results".into(), Value::Array(results));
         if all_skipped && !any_failed {
-            report(Status::Skipped, agg.clone(), None, false, None);
+            report(Status::Skipped, agg.clone(), None, false, None, None);
         } else if any_failed && ignore {
             self.report(Event::Ignoring {
                 host: host.to_string(),
@@ -572,7 +588,7 @@ impl Runner {
             let ctx = self.ctx_for(vars, task, pc);
             self.notify(pc, task, host, &ctx);
         }
-        self.apply_effects(task, host, &agg, &mut end);
+        self.apply_effects(task, host, delegate.as_deref(), &agg, &mut end);
         self.count_and_register(task, host, &agg, ignore, rescuable, &mut end);
         end
     }
@@ -659,7 +675,10 @@ impl Runner {
                 } else {
                     self.with_stats(host, |s| s.failed += 1);
                 }
-                self.with_host(host, |s| s.failed = true);
+                self.with_host(host, |s| {
+                    s.failed = true;
+                    s.rescue_pending = rescuable;
+                });
                 end.failed = true;
                 if rescuable {
                     let failed_task = json!({"name": task.name.clone().unwrap_or_default(), "action": task.action});
@@ -702,6 +721,7 @@ impl Runner {
         &self,
         task: &Task,
         host: &str,
+        delegate: Option<&str>,
         result: &Map<String, Value>,
         end: &mut HostTaskEnd,
     ) {
@@ -723,10 +743,7 @@ impl Runner {
             return;
         }
         let target = if self_delegate_facts(task) {
-            task.keyword("delegate_to")
-                .and_then(Value::as_str)
-                .unwrap_or(host)
-                .to_string()
+            delegate.unwrap_or(host).to_string()
         } else {
             host.to_string()
         };
@@ -743,6 +760,28 @@ impl Runner {
                 }
             }),
         }
+    }
+
+    /// `vars` plus `ansible_host` as Ansible adds it to a task's variables when no level sets it:
+    /// the address of the host the task runs on (the delegate's, when delegated).
+    fn with_target_address(
+        &self,
+        vars: &Map<String, Value>,
+        host: &str,
+        delegate: Option<&str>,
+    ) -> Map<String, Value> {
+        let address = match delegate {
+            Some(d) => self
+                .inventory
+                .host_vars(d)
+                .get("ansible_host")
+                .cloned()
+                .unwrap_or_else(|| json!(d)),
+            None => json!(host),
+        };
+        let mut out = vars.clone();
+        out.insert("ansible_host".into(), address);
+        out
     }
 
     /// Runs the action once (with `until` retries), applying changed_when/failed_when.
@@ -775,6 +814,13 @@ impl Runner {
             1
         } else {
             (retries.max(0) + 1) as u32
+        };
+        let with_address;
+        let vars = if vars.contains_key("ansible_host") {
+            vars
+        } else {
+            with_address = self.with_target_address(vars, host, delegate.as_deref());
+            &with_address
         };
         let mut attempt = 0u32;
         loop {
@@ -1006,6 +1052,7 @@ impl Runner {
                 let inherit = self.include_inherit(task, apply, params);
                 let role_name = args
                     .get("name")
+                    .or_else(|| args.get("role"))
                     .map(rplay_modules::spec::value_to_string)
                     .unwrap_or_default();
                 return Exec {

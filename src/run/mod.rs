@@ -12,6 +12,7 @@ pub mod event;
 pub mod extra_vars;
 pub mod fact_cache;
 pub mod handlers;
+pub mod host_order;
 pub mod host_state;
 pub mod hostvars;
 pub mod inventory_adapter;

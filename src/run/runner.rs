@@ -78,6 +78,9 @@ pub enum RunError {
     /// A run-level error (missing handler, bad play keyword value...): exit code 1.
     #[error("{0}")]
     Fatal(String),
+    /// A bad option value found at run time (an unknown `order:`): exit code 5.
+    #[error("{0}")]
+    Options(String),
 }
 
 /// The state of one play batch, shared by its host tasks.
@@ -92,6 +95,8 @@ pub(crate) struct PlayCtx {
     pub(crate) play_hosts_all: Vec<String>,
     pub(crate) batch: Vec<String>,
     pub(crate) end_play: AtomicBool,
+    /// `meta: end_play` ran: the play's later batches do not run either.
+    pub(crate) end_later_batches: AtomicBool,
 }
 
 /// Runs playbooks and reports what happens.
@@ -282,6 +287,8 @@ impl Runner {
             ),
             None => None,
         };
+        let hosts =
+            super::host_order::ordered(hosts, play.keyword("order")).map_err(RunError::Options)?;
         let batches = batches::batches(&hosts, serial.as_ref()).map_err(RunError::Fatal)?;
         for batch in batches {
             if self.stop.load(Ordering::SeqCst) {
@@ -304,6 +311,7 @@ impl Runner {
                 play_hosts_all: all.clone(),
                 batch: batch.clone(),
                 end_play: AtomicBool::new(false),
+                end_later_batches: AtomicBool::new(false),
             };
             self.run_batch(&pc).await;
             let batch_failed = batch
@@ -314,6 +322,9 @@ impl Runner {
             }
             for h in &batch {
                 self.with_host(h, |s| s.ended = false);
+            }
+            if pc.end_later_batches.load(Ordering::SeqCst) {
+                break;
             }
         }
         Ok(())
@@ -526,7 +537,10 @@ impl Runner {
                             .collect();
                         if !b.rescue.is_empty() && !failed.is_empty() {
                             for h in &failed {
-                                self.with_host(h, |s| s.failed = false);
+                                self.with_host(h, |s| {
+                                    s.failed = false;
+                                    s.rescue_pending = false;
+                                });
                             }
                             self.run_items(pc, &b.rescue, failed.clone(), rescuable)
                                 .await;
@@ -582,13 +596,13 @@ impl Runner {
         let play_hosts: Vec<Value> = pc
             .play_hosts_all
             .iter()
-            .filter(|h| self.with_host(h, |s| !s.failed && !s.unreachable))
+            .filter(|h| self.with_host(h, |s| s.active()))
             .map(|h| Value::String(h.clone()))
             .collect();
         let batch: Vec<Value> = pc
             .batch
             .iter()
-            .filter(|h| self.with_host(h, |s| !s.failed && !s.unreachable))
+            .filter(|h| self.with_host(h, |s| s.active()))
             .map(|h| Value::String(h.clone()))
             .collect();
         let short = if host.parse::<std::net::IpAddr>().is_ok() {
@@ -746,7 +760,10 @@ impl Runner {
             .or_else(|| pc.play.keyword("any_errors_fatal"))
             .and_then(rplay_modules::spec::parse_bool)
             .unwrap_or(false);
-        if aef && outcomes.iter().any(|o| o.failed || o.unreachable) && !rescuable {
+        if aef && outcomes.iter().any(|o| o.failed || o.unreachable) {
+            // Every other host of the batch fails where it stands: like the failed host, it
+            // still runs the rescue and always sections around this task (a rescue saves it),
+            // then leaves the play; its recap shows no failure of its own.
             for h in &pc.batch {
                 self.with_host(h, |s| {
                     if s.active() {
@@ -754,7 +771,6 @@ impl Runner {
                     }
                 });
             }
-            self.stop.store(true, Ordering::SeqCst);
             return;
         }
         if let Some(mfp) = pc.play.keyword("max_fail_percentage").and_then(|v| {
@@ -766,7 +782,7 @@ impl Runner {
             let failed = pc
                 .batch
                 .iter()
-                .filter(|h| self.with_host(h, |s| s.failed || s.unreachable))
+                .filter(|h| self.with_host(h, |s| (s.failed && !s.rescue_pending) || s.unreachable))
                 .count();
             if batches::exceeds_max_fail(failed, pc.batch.len(), mfp) {
                 for h in &pc.batch {
@@ -787,6 +803,9 @@ impl Runner {
     }
 
     fn display_name(&self, task: &Task, vars: &Map<String, Value>) -> String {
+        if task.action == "include_role" && task.name.is_none() {
+            return task.raw_display_name();
+        }
         let base = match &task.name {
             Some(n) if Templating::is_template(n) => {
                 let ctx =
@@ -801,8 +820,8 @@ impl Runner {
             None => task.action_written.clone(),
         };
         match &task.role {
-            Some(r) => format!("{} : {}", r.name, base),
-            None => base,
+            Some(r) if task.action != "include_role" => format!("{} : {}", r.name, base),
+            _ => base,
         }
     }
 
@@ -939,29 +958,36 @@ impl Runner {
         }
     }
 
-    /// The implicit and explicit `Inherit` for tasks brought in by an include.
+    /// The `Inherit` for tasks brought in by an include: what the include's enclosing levels pass
+    /// down (not the include's own keywords, tags or `when`), plus its `apply:` keywords.
     pub(crate) fn include_inherit(
         &self,
         task: &Task,
         apply: Option<&Map<String, Value>>,
         params: Map<String, Value>,
     ) -> Inherit {
-        let mut keywords = task.keywords.clone();
-        keywords.remove("run_once");
-        let mut tags = Vec::new();
-        let mut when = Vec::new();
+        let parent = task.include_parent.as_deref().cloned().unwrap_or_default();
+        let mut keywords = parent.keywords;
+        let mut tags = parent.tags;
+        let mut when = parent.when;
+        let mut environment = parent.environment;
         if let Some(apply) = apply {
             for (k, v) in apply {
                 match k.as_str() {
                     "tags" => {
                         let node =
                             crate::playbook::node::Node::Leaf(v.clone(), task.origin.clone());
-                        tags = crate::playbook::task::tag_list(&node);
+                        for t in crate::playbook::task::tag_list(&node) {
+                            if !tags.contains(&t) {
+                                tags.push(t);
+                            }
+                        }
                     }
                     "when" => when.push(crate::playbook::Cond {
                         expr: v.clone(),
                         origin: task.origin.clone(),
                     }),
+                    "environment" => environment.push(v.clone()),
                     _ => {
                         keywords.insert(k.clone(), v.clone());
                     }
@@ -975,7 +1001,7 @@ impl Runner {
             when,
             tags,
             vars: Map::new(),
-            environment: task.environment.clone(),
+            environment,
             keywords,
             role: task.role.clone(),
             include_params,
