@@ -3,6 +3,7 @@
 //! `[ERROR]: Task failed: ...` block with its source excerpt, `--diff` hunks, and warnings on
 //! stderr. Colour only when asked (a terminal without NO_COLOR).
 
+use std::collections::HashSet;
 use std::io::Write;
 
 use colored::Colorize;
@@ -10,6 +11,7 @@ use serde_json::Value;
 
 use super::{banner, diff, recap};
 use crate::pyjson;
+use crate::run::error_chain::ErrorChain;
 use crate::run::event::{Event, HostResult, Origin, Reporter, Status, TaskKind};
 
 /// Settings of the default reporter.
@@ -31,6 +33,8 @@ pub struct DefaultLines {
     out: Box<dyn Write + Send>,
     err: Box<dyn Write + Send>,
     current_task: Option<String>,
+    /// `[ERROR]` blocks already printed: like Ansible, an identical block is shown once a run.
+    errors_shown: HashSet<String>,
 }
 
 impl DefaultLines {
@@ -41,6 +45,7 @@ impl DefaultLines {
             out,
             err,
             current_task: None,
+            errors_shown: HashSet::new(),
         }
     }
 
@@ -62,18 +67,17 @@ impl DefaultLines {
         }
     }
 
-    fn error_block(&mut self, message: &str, origin: Option<&Origin>) {
-        let mut text = format!("[ERROR]: Task failed: {message}");
-        if let Some(origin) = origin {
-            text.push_str(&format!("\nOrigin: {origin}\n\n"));
-            text.push_str(&super::error_text::excerpt(origin));
+    fn error_block(&mut self, chain: &ErrorChain, origin: Option<&Origin>) {
+        let text = super::error_text::task_error_text(origin, chain);
+        if !self.errors_shown.insert(text.clone()) {
+            return;
         }
         let text = if self.opts.color {
             text.red().to_string()
         } else {
             text
         };
-        self.line(&text);
+        let _ = write!(self.out, "{text}");
     }
 
     fn dump(&self, r: &HostResult, indent: bool) -> String {

@@ -2,6 +2,7 @@
 //! `[ERROR]: <message>`, then `Origin: file:line:col` and a numbered source excerpt with a
 //! `^ column N` marker.
 
+use crate::run::error_chain::{brief_of, Cause, ErrorChain};
 use crate::run::event::Origin;
 
 /// The numbered excerpt for `origin` (up to two lines before it), or empty when unreadable.
@@ -35,4 +36,64 @@ pub fn error_text(message: &str, origin: Option<&Origin>) -> String {
         out.push_str(&excerpt(o));
     }
     out
+}
+
+/// The `[ERROR]:` block of a failed task: the chain `Task failed.` (at the task) → `causes`.
+/// Causes without details of their own fold into the link before them; each remaining link shows
+/// its message, `Origin:` excerpt and help, joined by `<<< caused by >>>`, after the brief message
+/// when there is more than one. Ends with a blank line when it spans several lines.
+pub fn task_error_text(task_origin: Option<&Origin>, chain: &ErrorChain) -> String {
+    let mut links = vec![Cause::at("Task failed.", task_origin.cloned())];
+    links.extend(chain.causes.iter().cloned());
+    let mut segments: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < links.len() {
+        let head = &links[i];
+        let mut j = i + 1;
+        while j < links.len() && !(links[j].has_details() && !links[j].same_details(head)) {
+            j += 1;
+        }
+        let message = brief_of(links[i..j].iter().map(|c| c.message.as_str()));
+        segments.push(segment_text(&message, head) + "\n");
+        if j < links.len() {
+            segments.push("\n<<< caused by >>>\n\n".to_string());
+        }
+        i = j;
+    }
+    if segments.len() > 1 {
+        let all = brief_of(links.iter().map(|c| c.message.as_str()));
+        segments.insert(0, format!("{all}\n\n"));
+    }
+    let text = segments.concat();
+    let mut text = text.trim().to_string();
+    text.push_str(if text.contains('\n') { "\n\n" } else { "\n" });
+    format!("[ERROR]: {text}")
+}
+
+/// One link's message, source context and help, as Ansible lays them out.
+fn segment_text(message: &str, cause: &Cause) -> String {
+    let context = match (&cause.origin, &cause.value_text) {
+        (Some(o), _) => {
+            let lines = excerpt(o);
+            Some(if lines.is_empty() {
+                format!("Origin: {o}")
+            } else {
+                format!("Origin: {o}\n\n{}", lines.trim_end_matches('\n'))
+            })
+        }
+        (None, Some(v)) => Some(format!("Origin: <unknown>\n\n{v}")),
+        (None, None) => None,
+    };
+    if let Some(help) = &cause.help {
+        if context.is_none() && !message.contains('\n') && !help.contains('\n') {
+            return format!("{message} {help}");
+        }
+    }
+    let mut lines = vec![message.to_string()];
+    lines.extend(context);
+    if let Some(help) = &cause.help {
+        lines.push(String::new());
+        lines.push(help.clone());
+    }
+    lines.join("\n")
 }

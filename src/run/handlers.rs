@@ -125,7 +125,7 @@ impl Runner {
         if !task.when.is_empty() {
             let vars = self.task_vars(pc, &hosts[0], Some(task));
             let ctx = self.ctx_for(&vars, task, pc);
-            if let Ok((false, _)) = self.eval_conds(&task.when, &ctx) {
+            if let Ok((false, _)) = self.eval_conds(&task.when, &ctx, pc) {
                 self.report(Event::TaskStart(TaskStart {
                     name: display.to_string(),
                     kind: TaskKind::Task,

@@ -13,15 +13,17 @@ use serde_json::{json, Map, Value};
 use super::connector::BecomeWanted;
 use super::controller::TaskController;
 use super::env_host::EnvHost;
+use super::error_chain::{Cause, ErrorChain};
 use super::event::{Event, HostResult, Status};
 use super::runner::{PlayCtx, Runner};
 use super::templating::{Ctx, SearchPaths, Templating};
 use crate::playbook::{Cond, Inherit, LoopSpec, Task};
 use crate::pyjson;
+use crate::template::{ConditionError, Derivation};
 
 /// Reports one result line: status, result, item label, ignored, error message.
 type ReportFn<'a> =
-    dyn Fn(Status, Map<String, Value>, Option<String>, bool, Option<String>) + Sync + 'a;
+    dyn Fn(Status, Map<String, Value>, Option<String>, bool, Option<ErrorChain>) + Sync + 'a;
 
 /// What an include asks the runner to load for a host.
 #[derive(Debug, Clone)]
@@ -75,8 +77,8 @@ struct Exec {
     result: Map<String, Value>,
     include: Option<IncludeRequest>,
     controller_only: bool,
-    /// The task failed before its action ran (templating its arguments...).
-    task_error: bool,
+    /// The task failed before its action ran (templating its arguments...): why.
+    task_error: Option<ErrorChain>,
 }
 
 const CENSORED: &str =
@@ -120,10 +122,13 @@ fn censored_error(message: &str) -> String {
 }
 
 /// A failure of the task itself (conditional, loop, argument templating) before any module ran.
-fn task_failed(msg: &str) -> Map<String, Value> {
+fn task_failed(error: &ErrorChain) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("failed".into(), Value::Bool(true));
-    m.insert("msg".into(), Value::String(format!("Task failed: {msg}")));
+    m.insert(
+        "msg".into(),
+        Value::String(format!("Task failed: {}", error.brief())),
+    );
     m
 }
 
@@ -133,6 +138,41 @@ fn display_hints(action: &str) -> (bool, bool) {
         "debug" => (true, true),
         "assert" => (true, false),
         _ => (false, false),
+    }
+}
+
+/// The help line of 2.19's conditional type errors.
+const BROKEN_CONDITIONALS_HELP: &str = "Broken conditionals can be temporarily allowed with the `ALLOW_BROKEN_CONDITIONALS` configuration option.";
+
+/// The cause of a failed conditional `c`: at the condition, or (for an empty template result) at
+/// the variable that gave it; non-boolean results name where their value was written.
+fn condition_cause(e: &ConditionError, c: &Cond, pc: &PlayCtx) -> Cause {
+    let derived_origin = |d: &Derivation| match d {
+        Derivation::Unknown => None,
+        Derivation::Variable(name) => Some(
+            pc.play
+                .var_origins
+                .get(name)
+                .cloned()
+                .unwrap_or_else(|| c.origin.clone()),
+        ),
+        Derivation::Expression => Some(c.origin.clone()),
+    };
+    match e {
+        ConditionError::Failed(t) => Cause::at(
+            format!("Error while evaluating conditional: {}", t.message),
+            Some(c.origin.clone()),
+        ),
+        ConditionError::Empty { derived } => Cause::at(
+            e.message(None),
+            derived_origin(derived).or_else(|| Some(c.origin.clone())),
+        )
+        .with_help(BROKEN_CONDITIONALS_HELP),
+        ConditionError::NotBoolean { derived, .. } => {
+            let at = derived_origin(derived).map(|o| o.to_string());
+            Cause::at(e.message(at.as_deref()), Some(c.origin.clone()))
+                .with_help(BROKEN_CONDITIONALS_HELP)
+        }
     }
 }
 
@@ -185,20 +225,31 @@ impl Runner {
         SearchPaths { dirs }
     }
 
-    /// Evaluates a list of conditions (AND). Literal bools are used as they are.
-    pub(crate) fn eval_conds(&self, conds: &[Cond], ctx: &Ctx) -> Result<(bool, Value), String> {
+    /// Evaluates a list of conditions (AND). Literal bools are used as they are. A failure names
+    /// the condition's place and, for a non-boolean result, where its value was written.
+    pub(crate) fn eval_conds(
+        &self,
+        conds: &[Cond],
+        ctx: &Ctx,
+        pc: &PlayCtx,
+    ) -> Result<(bool, Value), ErrorChain> {
         for c in conds {
             let ok = match &c.expr {
                 Value::Bool(b) => *b,
-                Value::String(s) => match self.templating.eval_bool(s, ctx) {
+                Value::String(s) => match self.templating.templar().eval_condition(s, ctx) {
                     Ok(b) => b,
-                    Err(e) if e.starts_with("Conditional result") || e.starts_with("Empty") => {
-                        return Err(e)
-                    }
-                    Err(e) => return Err(format!("Error while evaluating conditional: {e}")),
+                    Err(e) => return Err(ErrorChain::of(condition_cause(&e, c, pc))),
                 },
                 Value::Null => true,
-                _ => return Err("Conditional expressions must be strings.".into()),
+                _ => {
+                    return Err(ErrorChain::of(
+                        Cause::at(
+                            "Conditional expressions must be strings.",
+                            Some(c.origin.clone()),
+                        )
+                        .with_help(BROKEN_CONDITIONALS_HELP),
+                    ))
+                }
             };
             if !ok {
                 return Ok((false, cond_text(c)));
@@ -262,7 +313,7 @@ impl Runner {
                       result: Map<String, Value>,
                       item: Option<String>,
                       ignored: bool,
-                      error: Option<String>| {
+                      error: Option<ErrorChain>| {
             let shown = if no_log {
                 let mut m = Map::new();
                 m.insert("censored".into(), json!(CENSORED));
@@ -282,7 +333,7 @@ impl Runner {
             // Unlike ansible-core 2.19, which prints a failing `no_log` task's message (a
             // `fail_msg` with a secret, say) in its `[ERROR]` block, only the failure kind shows.
             let error = if no_log {
-                error.map(|e| censored_error(&e))
+                error.map(|e| ErrorChain::message(censored_error(&e.brief())))
             } else {
                 error
             };
@@ -300,27 +351,29 @@ impl Runner {
             })));
         };
 
-        let report_plain =
-            |status: Status, result: Map<String, Value>, ignored: bool, error: Option<String>| {
-                self.report(Event::HostResult(Box::new(HostResult {
-                    host: host.to_string(),
-                    delegated_to: delegate.clone(),
-                    status,
-                    result,
-                    item_label: None,
-                    ignored,
-                    verbose_always: false,
-                    debug_result: false,
-                    error,
-                    origin: Some(task.origin.clone()),
-                })));
-            };
+        let report_plain = |status: Status,
+                            result: Map<String, Value>,
+                            ignored: bool,
+                            error: Option<ErrorChain>| {
+            self.report(Event::HostResult(Box::new(HostResult {
+                host: host.to_string(),
+                delegated_to: delegate.clone(),
+                status,
+                result,
+                item_label: None,
+                ignored,
+                verbose_always: false,
+                debug_result: false,
+                error,
+                origin: Some(task.origin.clone()),
+            })));
+        };
 
         // Loops.
         if let Some(spec) = &task.loop_spec {
             let items = match self.loop_items(spec, &ctx, &vars, task, pc) {
                 Ok(items) => items,
-                Err(e) => match self.eval_conds(&task.when, &ctx) {
+                Err(e) => match self.eval_conds(&task.when, &ctx, pc) {
                     Ok((false, fc)) => {
                         let r = Self::skipped_result(fc);
                         self.count_and_register(task, host, &r, false, rescuable, &mut end);
@@ -328,6 +381,7 @@ impl Runner {
                         return end;
                     }
                     _ => {
+                        let e = ErrorChain::message(e);
                         let r = task_failed(&e);
                         self.count_and_register(task, host, &r, ignore, rescuable, &mut end);
                         report_plain(Status::Failed, r, ignore, Some(e));
@@ -352,7 +406,7 @@ impl Runner {
                 .await;
         }
 
-        match self.eval_conds(&task.when, &ctx) {
+        match self.eval_conds(&task.when, &ctx, pc) {
             Ok((true, _)) => {}
             Ok((false, fc)) => {
                 let r = Self::skipped_result(fc);
@@ -383,13 +437,16 @@ impl Runner {
                 return end;
             }
         }
-        let task_error = exec.task_error;
+        let task_error = exec.task_error.is_some();
         let error = (status == Status::Failed || status == Status::Unreachable).then(|| {
+            if let Some(chain) = exec.task_error {
+                return chain;
+            }
             let msg = result
                 .get("msg")
                 .map(rplay_modules::spec::value_to_string)
                 .unwrap_or_default();
-            if status == Status::Unreachable || task_error {
+            ErrorChain::message(if status == Status::Unreachable {
                 msg.strip_prefix("Task failed: ")
                     .unwrap_or(&msg)
                     .to_string()
@@ -397,7 +454,7 @@ impl Runner {
                 format!("Action failed: {msg}")
             } else {
                 format!("Module failed: {msg}")
-            }
+            })
         });
         let ignored = status == Status::Failed && ignore;
         self.count_and_register(task, host, &result, ignore, rescuable, &mut end);
@@ -491,7 +548,7 @@ impl Runner {
                 },
                 None => pyjson::python_str(item),
             };
-            let mut result = match self.eval_conds(&task.when, &ctx) {
+            let mut result = match self.eval_conds(&task.when, &ctx, pc) {
                 Ok((true, _)) => {
                     let exec = self
                         .execute(
@@ -515,7 +572,7 @@ impl Runner {
                     r
                 }
                 Ok((false, fc)) => Self::skipped_result(fc),
-                Err(e) => failed_result(e),
+                Err(e) => failed_result(e.brief()),
             };
             result.insert(loop_var.clone(), item.clone());
             result.insert("ansible_loop_var".into(), json!(loop_var));
@@ -541,7 +598,7 @@ impl Runner {
                     .get("msg")
                     .map(rplay_modules::spec::value_to_string)
                     .unwrap_or_default();
-                format!("Module failed: {msg}")
+                ErrorChain::message(format!("Module failed: {msg}"))
             });
             report(status, result.clone(), Some(label), false, error);
             results.push(Value::Object(result));
@@ -796,7 +853,7 @@ impl Runner {
                 v2.insert(reg.clone(), Value::Object(exec.result.clone()));
             }
             let ctx2 = self.ctx_for(&v2, task, pc);
-            let done = matches!(self.eval_conds(&task.until, &ctx2), Ok((true, _)));
+            let done = matches!(self.eval_conds(&task.until, &ctx2, pc), Ok((true, _)));
             if done {
                 return exec;
             }
@@ -839,25 +896,25 @@ impl Runner {
         }
         let ctx = self.ctx_for(&v2, task, pc);
         if !task.changed_when.is_empty() {
-            match self.eval_conds(&task.changed_when, &ctx) {
+            match self.eval_conds(&task.changed_when, &ctx, pc) {
                 Ok((b, _)) => {
                     result.insert("changed".into(), Value::Bool(b));
                 }
                 Err(e) => {
                     result.insert("failed".into(), Value::Bool(true));
-                    result.insert("changed_when_result".into(), json!(e));
+                    result.insert("changed_when_result".into(), json!(e.brief()));
                 }
             }
         }
         if !task.failed_when.is_empty() {
-            match self.eval_conds(&task.failed_when, &ctx) {
+            match self.eval_conds(&task.failed_when, &ctx, pc) {
                 Ok((b, _)) => {
                     result.insert("failed".into(), Value::Bool(b));
                     result.insert("failed_when_result".into(), Value::Bool(b));
                 }
                 Err(e) => {
                     result.insert("failed".into(), Value::Bool(true));
-                    result.insert("failed_when_result".into(), json!(e));
+                    result.insert("failed_when_result".into(), json!(e.brief()));
                 }
             }
         }
@@ -917,7 +974,7 @@ impl Runner {
             result,
             include: None,
             controller_only: true,
-            task_error: false,
+            task_error: None,
         };
         let mut args = Map::new();
         for (k, v) in &task.args {
@@ -932,13 +989,19 @@ impl Runner {
                         .and_then(|m| m.spec().fqcn.first().copied())
                         .map(str::to_string)
                         .unwrap_or_else(|| format!("ansible.builtin.{}", task.action));
+                    let chain = ErrorChain::message(e)
+                        .wrapped_in(Cause::at(
+                            format!("Error while resolving value for '{k}'"),
+                            task.arg_origins.get(k).cloned(),
+                        ))
+                        .wrapped_in(Cause::new(format!(
+                            "Finalization of task args for '{fqcn}' failed."
+                        )));
                     return Exec {
-                        result: task_failed(&format!(
-                            "Finalization of task args for '{fqcn}' failed: Error while resolving value for '{k}': {e}"
-                        )),
+                        result: task_failed(&chain),
                         include: None,
                         controller_only: true,
-                        task_error: true,
+                        task_error: Some(chain),
                     };
                 }
             }
@@ -975,7 +1038,7 @@ impl Runner {
                         role_name: String::new(),
                     }),
                     controller_only: true,
-                    task_error: false,
+                    task_error: None,
                 };
             }
             "include_role" => {
@@ -998,7 +1061,7 @@ impl Runner {
                         role_name,
                     }),
                     controller_only: true,
-                    task_error: false,
+                    task_error: None,
                 };
             }
             "add_host" => {
@@ -1065,7 +1128,7 @@ impl Runner {
                     result: failed_result(e),
                     include: None,
                     controller_only: spec.controller_only,
-                    task_error: false,
+                    task_error: None,
                 }
             }
         };
@@ -1083,7 +1146,7 @@ impl Runner {
                     result: r,
                     include: None,
                     controller_only: true,
-                    task_error: false,
+                    task_error: None,
                 };
             }
         }
@@ -1188,7 +1251,7 @@ impl Runner {
             result,
             include: None,
             controller_only: spec.controller_only,
-            task_error: false,
+            task_error: None,
         }
     }
 

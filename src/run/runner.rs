@@ -921,7 +921,7 @@ impl Runner {
                             ignored: false,
                             verbose_always: false,
                             debug_result: false,
-                            error: Some(e.to_string()),
+                            error: Some(super::error_chain::ErrorChain::message(e.to_string())),
                             origin: Some(task.origin.clone()),
                         })));
                     }

@@ -48,6 +48,7 @@
 //! operator, `{{ range(3) }}`/`{{ d.items }}` storage errors, `now()` as a datetime object,
 //! `json_query`/`ipaddr` (they fail like the reference venv, which lacks jmespath/netaddr).
 
+mod condition;
 mod convert;
 mod error;
 mod file;
@@ -59,6 +60,7 @@ mod lookups;
 mod templar;
 mod yaml_codec;
 
+pub use condition::{ConditionError, Derivation};
 pub use error::{TemplateError, TemplateErrorKind};
 pub use file::TemplateFileInfo;
 pub use lazy::VarsContext;

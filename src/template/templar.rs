@@ -229,35 +229,10 @@ impl Templar {
     /// 2.19 rules (PB-12): `{{ }}`-wrapped strings are rendered first and a string result is
     /// evaluated again as the expression; the result must be a boolean.
     pub fn eval_bool(&self, expr: &str, ctx: &Value) -> Result<bool, TemplateError> {
-        let trimmed = expr.trim();
-        if trimmed.is_empty() {
-            return Err(empty_conditional());
-        }
-        let value = if Self::is_template(trimmed) {
-            let rendered = self.render_native(trimmed, ctx)?;
-            match rendered.as_str() {
-                Some(s) if s.trim().is_empty() => return Err(empty_conditional()),
-                Some(s) => self.eval_native(s.trim(), ctx)?,
-                None => rendered,
-            }
-        } else {
-            self.eval_native(trimmed, ctx)?
-        };
-        if value.kind() == ValueKind::Bool {
-            return Ok(value.is_true());
-        }
-        if self.inner.options.allow_broken_conditionals {
-            return Ok(value.is_true());
-        }
-        Err(TemplateError::new(
-            TemplateErrorKind::Conditional,
-            format!(
-                "Conditional result ({}) was derived from value of type '{}' at '<unknown>'. \
-                 Conditionals must have a boolean result.",
-                if value.is_true() { "True" } else { "False" },
-                python_type_name(&value)
-            ),
-        ))
+        self.eval_condition(expr, ctx).map_err(|e| match e {
+            super::condition::ConditionError::Failed(e) => e,
+            other => TemplateError::new(TemplateErrorKind::Conditional, other.message(None)),
+        })
     }
 
     /// Evaluates a bare expression to a minijinja value (undefined results are errors).
@@ -456,13 +431,6 @@ fn segment_regex() -> Option<&'static regex::Regex> {
         regex::Regex::new(r#"\.\s*(\w+)|\[\s*'([^']*)'\s*\]|\[\s*"([^"]*)"\s*\]"#).ok()
     })
     .as_ref()
-}
-
-fn empty_conditional() -> TemplateError {
-    TemplateError::new(
-        TemplateErrorKind::Conditional,
-        "Empty conditional expressions are not allowed.",
-    )
 }
 
 /// `{"__ansible_vault": ...}` / `{"__ansible_unsafe": ...}` values are data, not templates.
