@@ -389,7 +389,7 @@ fn first_undefined(
             return Some(TemplateError::undefined(&root));
         }
         let pattern = format!(
-            r#"\b{}((?:\s*\.\s*\w+|\[\s*'[^']*'\s*\]|\[\s*"[^"]*"\s*\])+)"#,
+            r#"\b{}((?:\s*\.\s*\w+|\[\s*'[^']*'\s*\]|\[\s*"[^"]*"\s*\]|\[\s*\w+\s*\])+)"#,
             regex::escape(&root)
         );
         let Ok(re) = regex::Regex::new(&pattern) else {
@@ -401,13 +401,29 @@ fn first_undefined(
         for chain in re.captures_iter(source) {
             let mut cur = value.clone();
             for seg in segment_re.captures_iter(&chain[1]) {
-                let key = seg
-                    .get(1)
-                    .or_else(|| seg.get(2))
-                    .or_else(|| seg.get(3))
-                    .map(|m| m.as_str())
-                    .unwrap_or_default();
-                let next = cur.get_attr(key).unwrap_or(Value::UNDEFINED);
+                let (key, key_value) = match seg.get(4) {
+                    // `[name]`: an index, or a variable holding the key.
+                    Some(m) => match m.as_str().parse::<i64>() {
+                        Ok(n) => (m.as_str().to_string(), Value::from(n)),
+                        Err(_) => {
+                            let v = ctx.get_attr(m.as_str()).unwrap_or(Value::UNDEFINED);
+                            if v.is_undefined() {
+                                break;
+                            }
+                            (v.to_string(), v)
+                        }
+                    },
+                    None => {
+                        let k = seg
+                            .get(1)
+                            .or_else(|| seg.get(2))
+                            .or_else(|| seg.get(3))
+                            .map(|m| m.as_str())
+                            .unwrap_or_default();
+                        (k.to_string(), Value::from(k))
+                    }
+                };
+                let next = cur.get_item(&key_value).unwrap_or(Value::UNDEFINED);
                 if next.is_undefined() {
                     return Some(TemplateError::new(
                         TemplateErrorKind::Undefined,
@@ -428,7 +444,8 @@ fn first_undefined(
 fn segment_regex() -> Option<&'static regex::Regex> {
     static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
     RE.get_or_init(|| {
-        regex::Regex::new(r#"\.\s*(\w+)|\[\s*'([^']*)'\s*\]|\[\s*"([^"]*)"\s*\]"#).ok()
+        regex::Regex::new(r#"\.\s*(\w+)|\[\s*'([^']*)'\s*\]|\[\s*"([^"]*)"\s*\]|\[\s*(\w+)\s*\]"#)
+            .ok()
     })
     .as_ref()
 }
@@ -544,6 +561,12 @@ pub(crate) fn single_expression(text: &str) -> Option<&str> {
 
 /// Python's type name of a value, as `type_debug` and error messages show it.
 pub(crate) fn python_type_name(value: &Value) -> &'static str {
+    if let Some(name) = value
+        .downcast_object_ref::<VarsContext>()
+        .and_then(VarsContext::type_name)
+    {
+        return name;
+    }
     match value.kind() {
         ValueKind::Undefined => "AnsibleUndefined",
         ValueKind::None => "NoneType",
