@@ -749,7 +749,8 @@ impl Runner {
         if let Some(name) = &task.register {
             let name = name.clone();
             self.with_host(host, |s| {
-                s.set_facts.insert(name, Value::Object(reg));
+                s.set_facts
+                    .insert(name, crate::template::as_data(Value::Object(reg)));
             });
         }
     }
@@ -789,6 +790,10 @@ impl Runner {
         };
         match task.action.as_str() {
             "set_fact" => {
+                let facts: Map<String, Value> = facts
+                    .into_iter()
+                    .map(|(k, v)| (k, crate::template::as_data(v)))
+                    .collect();
                 end.set_facts = Some(facts.clone());
                 self.with_host(&target, |s| s.set_facts.extend(facts));
             }

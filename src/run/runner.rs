@@ -844,7 +844,8 @@ impl Runner {
             if let Some(reg) = &task.register {
                 let r = first.registered.clone();
                 self.with_host(h, |s| {
-                    s.set_facts.insert(reg.clone(), Value::Object(r));
+                    s.set_facts
+                        .insert(reg.clone(), crate::template::as_data(Value::Object(r)));
                 });
             }
             if let Some(facts) = &first.set_facts {

@@ -22,7 +22,7 @@
 //!   plain strings come back untouched at no cost. Inline templates follow Ansible's quirks:
 //!   backslashes in `{{ }}` string literals are literal, trailing newlines are kept,
 //!   `ansible.builtin.`/`community.general.`... prefixes of filters and tests are accepted.
-//! - [`Templar::render_value`] renders lists and dicts recursively (dict keys too) and drops `omit`
+//! - [`Templar::render_value`] renders lists and dicts recursively (dict keys stay literal) and drops `omit`
 //!   elements (TPL-04); [`Templar::render_args`] does the same for a task's arguments with
 //!   literal keys (except for `set_fact`) and errors naming the argument
 //!   (`Error while resolving value for 'msg': 'x' is undefined`).
@@ -45,11 +45,12 @@
 //! printing one, returning one as a result, or testing one in a conditional fails naming it.
 //! Known difference: inside filters, comparisons, `{% if %}` and `{% for %}` an undefined value is
 //! lenient (`foo | upper` gives `''`) where Ansible fails. Not supported: Python's `%` string
-//! operator, `{{ range(3) }}`/`{{ d.items }}` storage errors, `now()` as a datetime object,
+//! operator, `{{ range(3) }}`/`{{ d.items }}` storage errors, date values (YAML dates are strings),
 //! `json_query`/`ipaddr` (they fail like the reference venv, which lacks jmespath/netaddr).
 
 mod condition;
 mod convert;
+mod datetime;
 mod error;
 mod file;
 mod filters;
@@ -58,6 +59,7 @@ mod jinja_tests;
 mod lazy;
 mod lookups;
 mod templar;
+mod trust;
 mod yaml_codec;
 
 pub use condition::{ConditionError, Derivation};
@@ -66,3 +68,4 @@ pub use file::TemplateFileInfo;
 pub use lazy::VarsContext;
 pub use lookups::LookupPaths;
 pub use templar::{Templar, TemplarOptions, VaultReveal};
+pub use trust::as_data;

@@ -143,7 +143,7 @@ impl Templar {
         convert::to_json(&value, self.omit()).map_err(|e| self.explain_template(e, text, ctx))
     }
 
-    /// Renders every string in `value` (list items, dict values and keys) like
+    /// Renders every string in `value` (list items and dict values; keys stay literal) like
     /// [`render_str`](Self::render_str); list elements and dict entries whose value is `omit` are
     /// removed.
     pub fn render_value(&self, value: &Json, ctx: &Value) -> Result<Json, TemplateError> {
@@ -169,15 +169,8 @@ impl Templar {
                     if self.is_omit(&rendered) {
                         continue;
                     }
-                    let key = if Self::is_template(k) {
-                        match self.render_str(k, ctx)? {
-                            Json::String(s) => s,
-                            other => other.to_string(),
-                        }
-                    } else {
-                        k.clone()
-                    };
-                    out.insert(key, rendered);
+                    // Like 2.19's lazy dicts: keys are never templated.
+                    out.insert(k.clone(), rendered);
                 }
                 Json::Object(out)
             }
