@@ -38,12 +38,16 @@ pub fn error_text(message: &str, origin: Option<&Origin>) -> String {
     out
 }
 
-/// The `[ERROR]:` block of a failed task: the chain `Task failed.` (at the task) → `causes`.
+/// The `[ERROR]:` block of a failed task: the chain `Task failed.` (at the task, unless the
+/// chain is `outside_task`) → `causes`.
 /// Causes without details of their own fold into the link before them; each remaining link shows
 /// its message, `Origin:` excerpt and help, joined by `<<< caused by >>>`, after the brief message
 /// when there is more than one. Ends with a blank line when it spans several lines.
 pub fn task_error_text(task_origin: Option<&Origin>, chain: &ErrorChain) -> String {
-    let mut links = vec![Cause::at("Task failed.", task_origin.cloned())];
+    let mut links = Vec::new();
+    if !chain.outside_task {
+        links.push(Cause::at("Task failed.", task_origin.cloned()));
+    }
     links.extend(chain.causes.iter().cloned());
     let mut segments: Vec<String> = Vec::new();
     let mut i = 0;

@@ -99,6 +99,8 @@ pub struct Task {
     pub keywords: Map<String, Value>,
     /// Loop definition.
     pub loop_spec: Option<LoopSpec>,
+    /// Where the `loop`/`with_<lookup>` value was written.
+    pub loop_origin: Option<Origin>,
     /// `loop_control`.
     pub loop_control: Option<Value>,
     /// `register`.
@@ -155,6 +157,7 @@ impl Task {
             environment: Vec::new(),
             keywords,
             loop_spec: None,
+            loop_origin: None,
             loop_control: None,
             register: None,
             notify: Vec::new(),
@@ -510,6 +513,7 @@ pub fn parse_task(node: &Node, inherit: &Inherit, is_handler: bool) -> Result<Ta
         environment: ctx.environment,
         keywords: ctx.keywords,
         loop_spec: None,
+        loop_origin: None,
         loop_control: None,
         register: None,
         notify: Vec::new(),
@@ -524,12 +528,16 @@ pub fn parse_task(node: &Node, inherit: &Inherit, is_handler: bool) -> Result<Ta
     for (k, v) in entries {
         let key = k.name.as_str();
         match key {
-            "loop" => task.loop_spec = Some(LoopSpec::Loop(v.to_value())),
+            "loop" => {
+                task.loop_spec = Some(LoopSpec::Loop(v.to_value()));
+                task.loop_origin = Some(v.origin().clone());
+            }
             _ if key.starts_with("with_") => {
                 task.loop_spec = Some(LoopSpec::With {
                     lookup: key["with_".len()..].to_string(),
                     terms: v.to_value(),
-                })
+                });
+                task.loop_origin = Some(v.origin().clone());
             }
             "loop_control" => task.loop_control = Some(v.to_value()),
             "register" => {

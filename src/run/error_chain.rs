@@ -59,25 +59,28 @@ impl Cause {
     }
 }
 
-/// A failure: the outermost cause first.
+/// A failure: the outermost cause first. Unless `outside_task`, the chain is reported under
+/// Ansible's `Task failed.` link at the task.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ErrorChain {
     /// The causes, outermost first.
     pub causes: Vec<Cause>,
+    /// Raised outside the task's own execution (a `loop` value of the wrong type): no
+    /// `Task failed` link, and the result's `msg` has no `Task failed: ` prefix.
+    pub outside_task: bool,
 }
 
 impl ErrorChain {
     /// A chain of one cause with only a message (`Module failed: ...`).
     pub fn message(message: impl Into<String>) -> Self {
-        ErrorChain {
-            causes: vec![Cause::new(message)],
-        }
+        ErrorChain::of(Cause::new(message))
     }
 
     /// A chain of one cause.
     pub fn of(cause: Cause) -> Self {
         ErrorChain {
             causes: vec![cause],
+            outside_task: false,
         }
     }
 
@@ -85,6 +88,15 @@ impl ErrorChain {
     pub fn wrapped_in(mut self, cause: Cause) -> Self {
         self.causes.insert(0, cause);
         self
+    }
+
+    /// The result's `msg`: `Task failed: ` and the brief message.
+    pub fn result_message(&self) -> String {
+        if self.outside_task {
+            self.brief()
+        } else {
+            format!("Task failed: {}", self.brief())
+        }
     }
 
     /// Ansible's brief message: every link's message joined by `: `, a link already ending with

@@ -125,10 +125,7 @@ fn censored_error(message: &str) -> String {
 fn task_failed(error: &ErrorChain) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("failed".into(), Value::Bool(true));
-    m.insert(
-        "msg".into(),
-        Value::String(format!("Task failed: {}", error.brief())),
-    );
+    m.insert("msg".into(), Value::String(error.result_message()));
     m
 }
 
@@ -138,6 +135,41 @@ fn display_hints(action: &str) -> (bool, bool) {
         "debug" => (true, true),
         "assert" => (true, false),
         _ => (false, false),
+    }
+}
+
+/// The error of a failed result: `Action failed: <msg>` for engine actions and for results that
+/// `failed_when`/`changed_when` judged, `Module failed: <msg>` for modules; without a message,
+/// `Action failed.` / `Module failed.`.
+fn failure_error(result: &Map<String, Value>, action: bool) -> ErrorChain {
+    let msg = result
+        .get("msg")
+        .map(rplay_modules::spec::value_to_string)
+        .unwrap_or_default();
+    let kind = if action { "Action" } else { "Module" };
+    ErrorChain::message(if msg.is_empty() {
+        format!("{kind} failed.")
+    } else {
+        format!("{kind} failed: {msg}")
+    })
+}
+
+/// Whether `failed_when` or `changed_when` judge the task's results.
+fn has_post_conditions(task: &Task) -> bool {
+    !task.failed_when.is_empty() || !task.changed_when.is_empty()
+}
+
+/// Why a task's loop gave no items.
+enum LoopError {
+    /// Templating the loop value (or running its lookup) failed.
+    Template(String),
+    /// The `loop` value is not a list (its Python type name).
+    NotAList(&'static str),
+}
+
+impl From<String> for LoopError {
+    fn from(e: String) -> Self {
+        LoopError::Template(e)
     }
 }
 
@@ -381,7 +413,6 @@ impl Runner {
                         return end;
                     }
                     _ => {
-                        let e = ErrorChain::message(e);
                         let r = task_failed(&e);
                         self.count_and_register(task, host, &r, ignore, rescuable, &mut end);
                         report_plain(Status::Failed, r, ignore, Some(e));
@@ -442,19 +473,15 @@ impl Runner {
             if let Some(chain) = exec.task_error {
                 return chain;
             }
-            let msg = result
-                .get("msg")
-                .map(rplay_modules::spec::value_to_string)
-                .unwrap_or_default();
-            ErrorChain::message(if status == Status::Unreachable {
-                msg.strip_prefix("Task failed: ")
-                    .unwrap_or(&msg)
-                    .to_string()
-            } else if exec.controller_only {
-                format!("Action failed: {msg}")
-            } else {
-                format!("Module failed: {msg}")
-            })
+            if status == Status::Unreachable {
+                let msg = result
+                    .get("msg")
+                    .map(rplay_modules::spec::value_to_string)
+                    .unwrap_or_default();
+                let msg = msg.strip_prefix("Task failed: ").unwrap_or(&msg);
+                return ErrorChain::message(msg);
+            }
+            failure_error(&result, exec.controller_only || has_post_conditions(task))
         });
         let ignored = status == Status::Failed && ignore;
         self.count_and_register(task, host, &result, ignore, rescuable, &mut end);
@@ -523,16 +550,21 @@ impl Runner {
                 item_vars.insert("ansible_index_var".into(), json!(iv));
             }
             if extended {
-                item_vars.insert(
-                    "ansible_loop".into(),
-                    json!({
-                        "index": i + 1, "index0": i, "first": i == 0, "last": i + 1 == n,
-                        "length": n, "revindex": n - i, "revindex0": n - i - 1,
-                        "previtem": if i > 0 { items[i - 1].clone() } else { Value::Null },
-                        "nextitem": items.get(i + 1).cloned().unwrap_or(Value::Null),
-                        "allitems": items.clone(),
-                    }),
-                );
+                let mut info = json!({
+                    "index": i + 1, "index0": i, "first": i == 0, "last": i + 1 == n,
+                    "length": n, "revindex": n - i, "revindex0": n - i - 1,
+                    "allitems": items.clone(),
+                });
+                // Like Ansible, the first item has no `previtem` and the last no `nextitem`.
+                if let Some(m) = info.as_object_mut() {
+                    if i > 0 {
+                        m.insert("previtem".into(), items[i - 1].clone());
+                    }
+                    if let Some(next) = items.get(i + 1) {
+                        m.insert("nextitem".into(), next.clone());
+                    }
+                }
+                item_vars.insert("ansible_loop".into(), info);
             }
             if let Some(reg) = &task.register {
                 // Inside the loop the register variable holds the previous item's result.
@@ -593,13 +625,8 @@ impl Runner {
             if is_true(&result, "changed") {
                 any_changed = true;
             }
-            let error = (status == Status::Failed).then(|| {
-                let msg = result
-                    .get("msg")
-                    .map(rplay_modules::spec::value_to_string)
-                    .unwrap_or_default();
-                ErrorChain::message(format!("Module failed: {msg}"))
-            });
+            let error = (status == Status::Failed)
+                .then(|| failure_error(&result, has_post_conditions(task)));
             report(status, result.clone(), Some(label), false, error);
             results.push(Value::Object(result));
         }
@@ -616,6 +643,7 @@ impl Runner {
             agg.insert("skipped".into(), Value::Bool(true));
         } else {
             agg.insert("msg".into(), json!("All items completed"));
+            agg.insert("skipped".into(), Value::Bool(false));
         }
         agg.insert("results".into(), Value::Array(results));
         if all_skipped && !any_failed {
@@ -642,25 +670,52 @@ impl Runner {
         vars: &Map<String, Value>,
         task: &Task,
         pc: &PlayCtx,
-    ) -> Result<Vec<Value>, String> {
+    ) -> Result<Vec<Value>, ErrorChain> {
+        let at = |e: String| ErrorChain::of(Cause::at(e, task.loop_origin.clone()));
+        self.loop_items_at(spec, ctx, vars, task, pc)
+            .map_err(|e| match e {
+                LoopError::Template(e) => at(e),
+                LoopError::NotAList(type_name) => ErrorChain {
+                    outside_task: true,
+                    ..ErrorChain::of(
+                        Cause::at(
+                            format!(
+                                "The `loop` value must resolve to a 'list', not '{type_name}'."
+                            ),
+                            task.loop_origin.clone(),
+                        )
+                        .with_help(
+                            "Provide a list of items/templates, or a template resolving to a list.",
+                        ),
+                    )
+                },
+            })
+    }
+
+    fn loop_items_at(
+        &self,
+        spec: &LoopSpec,
+        ctx: &Ctx,
+        vars: &Map<String, Value>,
+        task: &Task,
+        pc: &PlayCtx,
+    ) -> Result<Vec<Value>, LoopError> {
         match spec {
             LoopSpec::Loop(v) => match self.templating.render_value(v, ctx)? {
                 Value::Array(a) => Ok(a),
-                other => Err(format!(
-                    "The `loop` value must resolve to a 'list', not '{}'.",
-                    match other {
-                        Value::String(_) => "str",
-                        Value::Object(_) => "dict",
-                        Value::Number(_) => "int",
-                        Value::Bool(_) => "bool",
-                        _ => "NoneType",
-                    }
-                )),
+                other => Err(LoopError::NotAList(match other {
+                    Value::String(_) => "str",
+                    Value::Object(_) => "dict",
+                    Value::Number(n) if n.is_f64() => "float",
+                    Value::Number(_) => "int",
+                    Value::Bool(_) => "bool",
+                    _ => "NoneType",
+                })),
             },
             LoopSpec::With { lookup, terms } => {
                 let rendered = self.templating.render_value(terms, ctx)?;
                 match super::loop_items::builtin_items(lookup, &rendered) {
-                    Some(r) => r,
+                    Some(r) => Ok(r?),
                     None => {
                         let expr = format!("query('{lookup}', *__rplay_terms)");
                         let terms = match rendered {
@@ -741,7 +796,10 @@ impl Runner {
         if status == Status::Failed && !reg.contains_key("exception") {
             reg.insert("exception".into(), json!("(traceback unavailable)"));
         }
-        reg.entry("failed").or_insert(Value::Bool(false));
+        // A loop's aggregate result has `failed` only when an item failed.
+        if !(task.loop_spec.is_some() && reg.contains_key("results")) {
+            reg.entry("failed").or_insert(Value::Bool(false));
+        }
         if status == Status::Skipped {
             reg.remove("failed");
         }

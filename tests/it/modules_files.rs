@@ -881,7 +881,7 @@ fn controller_modules(mut s: Scratch) -> Result<(), Failed> {
     let r = s.apply("debug", json!({"var": "nope"}))?;
     eq(
         r.value("nope"),
-        json!("VARIABLE IS NOT DEFINED!"),
+        json!("<< error 1 - 'nope' is undefined >>"),
         "undefined var",
     )?;
     let e = s

@@ -14,7 +14,7 @@ static SPEC: ModuleSpec = ModuleSpec {
     fqcn: &["ansible.builtin.debug", "ansible.legacy.debug"],
     synopsis: "Print a message or a variable's value.",
     description: "`msg` is shown as it is (any type); `var` is a variable name or expression, evaluated \
-        and returned under its own text as key (`VARIABLE IS NOT DEFINED!` when undefined).",
+        and returned under its own text as key (`<< error 1 - 'x' is undefined >>` when it cannot be evaluated).",
     args: &[
         ArgSpec::new("msg", ArgKind::Raw, "The message (any type).").default("\"Hello world!\""),
         ArgSpec::new("var", ArgKind::Str, "A variable name or expression to show."),
@@ -38,7 +38,8 @@ fn result(args: &Args, ctx: &Context<'_>) -> Map {
     if let Some(var) = args.str("var") {
         let value = match ctx.controller.eval(var) {
             Ok(v) => v,
-            Err(_) => Value::String("VARIABLE IS NOT DEFINED!".into()),
+            // 2.19 shows the template error in place of the value.
+            Err(e) => Value::String(format!("<< error 1 - {e} >>")),
         };
         m.insert(var.to_string(), value);
     } else {
