@@ -167,6 +167,27 @@ enum LoopError {
     NotAList(&'static str),
 }
 
+impl LoopError {
+    /// The error as reported, at the loop value's place `origin`.
+    fn into_chain(self, origin: Option<super::event::Origin>) -> ErrorChain {
+        match self {
+            LoopError::Template(e) => ErrorChain::of(Cause::at(e, origin)),
+            LoopError::NotAList(type_name) => ErrorChain {
+                outside_task: true,
+                ..ErrorChain::of(
+                    Cause::at(
+                        format!("The `loop` value must resolve to a 'list', not '{type_name}'."),
+                        origin,
+                    )
+                    .with_help(
+                        "Provide a list of items/templates, or a template resolving to a list.",
+                    ),
+                )
+            },
+        }
+    }
+}
+
 impl From<String> for LoopError {
     fn from(e: String) -> Self {
         LoopError::Template(e)
@@ -403,7 +424,10 @@ impl Runner {
 
         // Loops.
         if let Some(spec) = &task.loop_spec {
-            let items = match self.loop_items(spec, &ctx, &vars, task, pc) {
+            let items = match self
+                .loop_items(spec, &ctx, &vars, task, pc)
+                .map_err(|e| e.into_chain(task.loop_origin.clone()))
+            {
                 Ok(items) => items,
                 Err(e) => match self.eval_conds(&task.when, &ctx, pc) {
                     Ok((false, fc)) => {
@@ -664,35 +688,6 @@ impl Runner {
 
     /// Items of a loop.
     fn loop_items(
-        &self,
-        spec: &LoopSpec,
-        ctx: &Ctx,
-        vars: &Map<String, Value>,
-        task: &Task,
-        pc: &PlayCtx,
-    ) -> Result<Vec<Value>, ErrorChain> {
-        let at = |e: String| ErrorChain::of(Cause::at(e, task.loop_origin.clone()));
-        self.loop_items_at(spec, ctx, vars, task, pc)
-            .map_err(|e| match e {
-                LoopError::Template(e) => at(e),
-                LoopError::NotAList(type_name) => ErrorChain {
-                    outside_task: true,
-                    ..ErrorChain::of(
-                        Cause::at(
-                            format!(
-                                "The `loop` value must resolve to a 'list', not '{type_name}'."
-                            ),
-                            task.loop_origin.clone(),
-                        )
-                        .with_help(
-                            "Provide a list of items/templates, or a template resolving to a list.",
-                        ),
-                    )
-                },
-            })
-    }
-
-    fn loop_items_at(
         &self,
         spec: &LoopSpec,
         ctx: &Ctx,
