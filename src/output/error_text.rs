@@ -5,7 +5,12 @@
 use crate::run::error_chain::{brief_of, Cause, ErrorChain};
 use crate::run::event::Origin;
 
-/// The numbered excerpt for `origin` (up to two lines before it), or empty when unreadable.
+/// Widest excerpt line Ansible prints (number, space and source text).
+const MAX_EXCERPT_WIDTH: usize = 120;
+
+/// The numbered excerpt for `origin` (up to two lines before it), or empty when unreadable:
+/// like Ansible, tabs show as spaces, lines wider than 120 columns are cut with `...`, and the
+/// `^ column N` marker turns around (`column N ^`) when it would not fit.
 pub fn excerpt(origin: &Origin) -> String {
     let Ok(text) = std::fs::read_to_string(&origin.file) else {
         return String::new();
@@ -16,15 +21,31 @@ pub fn excerpt(origin: &Origin) -> String {
     }
     let first = origin.line.saturating_sub(2).max(1);
     let width = origin.line.to_string().len();
+    let max_len = MAX_EXCERPT_WIDTH - width - 1;
+    let mut usable = max_len;
     let mut out = String::new();
     for n in first..=origin.line {
-        out.push_str(&format!("{:>width$} {}\n", n, lines[n - 1]));
+        let mut line: String = lines[n - 1].replace('\t', " ");
+        if line.chars().count() > max_len {
+            line = line.chars().take(max_len - 3).collect::<String>() + "...";
+            usable = max_len - 3;
+        }
+        let sep = if line.is_empty() { "" } else { " " };
+        out.push_str(&format!("{n:>width$}{sep}{line}\n"));
     }
-    out.push_str(&format!(
-        "{}^ column {}\n",
-        " ".repeat(width + 1 + origin.column.saturating_sub(1)),
-        origin.column
-    ));
+    let column = origin.column;
+    if column >= 1 && column <= usable {
+        let label = format!("column {column}");
+        let marker = if column + 1 + label.len() > max_len {
+            format!(
+                "{}{label} ^",
+                " ".repeat(column.saturating_sub(label.len() + 2))
+            )
+        } else {
+            format!("{}^ {label}", " ".repeat(column - 1))
+        };
+        out.push_str(&format!("{} {marker}\n", " ".repeat(width)));
+    }
     out
 }
 
@@ -100,4 +121,44 @@ fn segment_text(message: &str, cause: &Cause) -> String {
         lines.push(help.clone());
     }
     lines.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn origin(file: &std::path::Path, line: usize, column: usize) -> Origin {
+        Origin {
+            file: file.to_path_buf(),
+            line,
+            column,
+        }
+    }
+
+    #[test]
+    fn causes_without_places_fold_and_places_get_their_own_section() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("pb.yml");
+        std::fs::write(&file, "- hosts: all\n  tasks:\n  - debug: msg={{ x }}\n").expect("write");
+        let chain = ErrorChain::message("'x' is undefined")
+            .wrapped_in(Cause::at(
+                "Error while resolving value for 'msg'",
+                Some(origin(&file, 3, 12)),
+            ))
+            .wrapped_in(Cause::new("Finalization of task args failed."));
+        let text = task_error_text(Some(&origin(&file, 3, 5)), &chain);
+        let want = format!(
+            "[ERROR]: Task failed: Finalization of task args failed: Error while resolving value \
+             for 'msg': 'x' is undefined\n\n\
+             Task failed: Finalization of task args failed.\nOrigin: {f}:3:5\n\n\
+             1 - hosts: all\n2   tasks:\n3   - debug: msg={{{{ x }}}}\n      ^ column 5\n\n\
+             <<< caused by >>>\n\n\
+             Error while resolving value for 'msg': 'x' is undefined\nOrigin: {f}:3:12\n\n\
+             1 - hosts: all\n2   tasks:\n3   - debug: msg={{{{ x }}}}\n             ^ column 12\n\n",
+            f = file.display()
+        );
+        assert_eq!(text, want);
+        let single = task_error_text(None, &ErrorChain::message("Module failed: boom"));
+        assert_eq!(single, "[ERROR]: Task failed: Module failed: boom\n");
+    }
 }
