@@ -75,7 +75,7 @@ pub fn task_error_text(task_origin: Option<&Origin>, chain: &ErrorChain) -> Stri
     while i < links.len() {
         let head = &links[i];
         let mut j = i + 1;
-        while j < links.len() && !(links[j].has_details() && !links[j].same_details(head)) {
+        while j < links.len() && links[j].folds_into(head) {
             j += 1;
         }
         let message = brief_of(links[i..j].iter().map(|c| c.message.as_str()));

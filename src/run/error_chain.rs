@@ -46,16 +46,14 @@ impl Cause {
         self
     }
 
-    /// Whether the cause carries details (a place, a value or help) of its own.
-    pub(crate) fn has_details(&self) -> bool {
-        self.origin.is_some() || self.value_text.is_some() || self.help.is_some()
-    }
-
-    /// Whether two causes carry the same details.
-    pub(crate) fn same_details(&self, other: &Cause) -> bool {
-        self.origin == other.origin
-            && self.value_text == other.value_text
-            && self.help == other.help
+    /// Whether this cause adds nothing to `head`'s section of the `[ERROR]` block (no place,
+    /// value or help of its own, or the same ones), so its message joins `head`'s.
+    pub(crate) fn folds_into(&self, head: &Cause) -> bool {
+        let has_details = self.origin.is_some() || self.value_text.is_some() || self.help.is_some();
+        let same = self.origin == head.origin
+            && self.value_text == head.value_text
+            && self.help == head.help;
+        !has_details || same
     }
 }
 
