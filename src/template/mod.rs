@@ -26,10 +26,13 @@
 //!   elements (TPL-04); [`Templar::render_args`] does the same for a task's arguments with
 //!   literal keys (except for `set_fact`) and errors naming the argument
 //!   (`Error while resolving value for 'msg': 'x' is undefined`).
-//! - [`Templar::eval_bool`] for `when`/`changed_when`/`failed_when`/`until`/`assert` (PB-12: the
+//! - [`Templar::eval_condition`] for `when`/`changed_when`/`failed_when`/`until` (PB-12: the
 //!   result must be a bool; `{{ }}`-wrapped strings are rendered first and a string result is
-//!   evaluated again); the caller prefixes "Error while evaluating conditional: " if it wants
-//!   Ansible's full message, and may replace the `'<unknown>'` origin of non-boolean results.
+//!   evaluated again); a [`ConditionError`] says whether a non-boolean (or empty) value is a
+//!   variable's own value ([`Derivation`]), so the engine can name where it was written.
+//!   [`Templar::eval_bool`] gives the same as a plain [`TemplateError`] (for `assert`).
+//! - [`as_data`] marks what tasks produced (registered results, set_fact values) as never to be
+//!   templated again.
 //!   [`Templar::eval`] evaluates a bare expression (`debug: var=`, `loop`).
 //! - [`Templar::render_file`] for the `template` module and lookup (TPL-08): `#jinja2:` header,
 //!   module `trim_blocks`/`lstrip_blocks`, `ansible_managed` and the `template_*` vars,
