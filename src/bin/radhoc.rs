@@ -118,6 +118,7 @@ async fn run(args: AdhocArgs) -> i32 {
     keywords.insert("gather_facts".into(), Value::Bool(false));
     let cwd = std::env::current_dir().unwrap_or_default();
     let play = Play {
+        var_origins: Default::default(),
         name: Some("Ansible Ad-Hoc".into()),
         hosts: Value::String(args.pattern.clone()),
         origin,

@@ -113,7 +113,7 @@ impl AdhocLines {
             }
             Status::Failed => {
                 if let Some(e) = &r.error {
-                    let block = format!("[ERROR]: Task failed: {e}");
+                    let block = format!("[ERROR]: Task failed: {}", e.brief());
                     let block = if self.opts.color {
                         block.red().to_string()
                     } else {

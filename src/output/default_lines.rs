@@ -3,6 +3,7 @@
 //! `[ERROR]: Task failed: ...` block with its source excerpt, `--diff` hunks, and warnings on
 //! stderr. Colour only when asked (a terminal without NO_COLOR).
 
+use std::collections::HashSet;
 use std::io::Write;
 
 use colored::Colorize;
@@ -11,6 +12,7 @@ use serde_json::Value;
 use super::log_file::{LogFile, LogLevel};
 use super::{banner, diff, recap};
 use crate::pyjson;
+use crate::run::error_chain::ErrorChain;
 use crate::run::event::{Event, HostResult, Origin, Reporter, Status, TaskKind};
 
 /// Settings of the default reporter.
@@ -36,8 +38,8 @@ pub struct DefaultLines {
     warned: std::collections::HashSet<String>,
     /// The `log_path` file, if configured.
     log: Option<LogFile>,
-    /// Error blocks already shown: Ansible shows each distinct one once per run.
-    shown_errors: std::collections::HashSet<String>,
+    /// `[ERROR]` blocks already printed: like Ansible, an identical block is shown once a run.
+    errors_shown: std::collections::HashSet<String>,
 }
 
 impl DefaultLines {
@@ -50,7 +52,7 @@ impl DefaultLines {
             current_task: None,
             warned: std::collections::HashSet::new(),
             log: None,
-            shown_errors: std::collections::HashSet::new(),
+            errors_shown: std::collections::HashSet::new(),
         }
     }
 
@@ -85,13 +87,9 @@ impl DefaultLines {
         }
     }
 
-    fn error_block(&mut self, message: &str, origin: Option<&Origin>) {
-        let mut text = format!("[ERROR]: Task failed: {message}");
-        if let Some(origin) = origin {
-            text.push_str(&format!("\nOrigin: {origin}\n\n"));
-            text.push_str(&super::error_text::excerpt(origin));
-        }
-        if !self.shown_errors.insert(text.clone()) {
+    fn error_block(&mut self, chain: &ErrorChain, origin: Option<&Origin>) {
+        let text = super::error_text::task_error_text(origin, chain);
+        if !self.errors_shown.insert(text.clone()) {
             return;
         }
         let text = if self.opts.color {
@@ -101,7 +99,7 @@ impl DefaultLines {
         };
         // Ansible's error text ends with a newline its display keeps: one more in the log.
         self.log(LogLevel::Error, &format!("{text}\n"));
-        let _ = writeln!(self.out, "{text}");
+        let _ = write!(self.out, "{text}");
     }
 
     fn dump(&self, r: &HostResult, indent: bool) -> String {

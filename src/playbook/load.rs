@@ -249,6 +249,16 @@ impl Loader {
             hosts: hosts.to_value(),
             origin: node.origin().clone(),
             vars: play_vars,
+            var_origins: node
+                .get("vars")
+                .and_then(Node::as_map)
+                .map(|entries| {
+                    entries
+                        .iter()
+                        .map(|(k, v)| (k.name.clone(), v.origin().clone()))
+                        .collect()
+                })
+                .unwrap_or_default(),
             vars_files,
             vars_prompt,
             module_defaults: ctx.module_defaults.clone(),

@@ -1,6 +1,7 @@
 //! Playbooks and plays as loaded: the play's keywords, vars, sections (with roles' tasks already
 //! placed before `tasks:`), handlers (role handlers first), and every role it uses.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -31,6 +32,8 @@ pub struct Play {
     pub origin: Origin,
     /// Play `vars:`.
     pub vars: Map<String, Value>,
+    /// Where each play var's value was written (2.19 names it in conditional errors).
+    pub var_origins: BTreeMap<String, Origin>,
     /// `vars_files:` entries (strings, or lists of alternatives).
     pub vars_files: Vec<Value>,
     /// `vars_prompt:` entries, asked when the play starts.

@@ -2,6 +2,7 @@
 //! inherited from its play, role, blocks and static imports already folded in (`when` ANDed, `tags`
 //! unioned, `vars` and `environment` merged, the rest overridden by the closest level).
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -84,6 +85,8 @@ pub struct Task {
     pub action_written: String,
     /// Raw arguments (templated per host at run time).
     pub args: Map<String, Value>,
+    /// Where each argument's value was written (the whole `k=v` string for free-form arguments).
+    pub arg_origins: BTreeMap<String, Origin>,
     /// Where the task starts.
     pub origin: Origin,
     /// All `when` conditions (inherited first).
@@ -98,6 +101,8 @@ pub struct Task {
     pub keywords: Map<String, Value>,
     /// Loop definition.
     pub loop_spec: Option<LoopSpec>,
+    /// Where the `loop`/`with_<lookup>` value was written.
+    pub loop_origin: Option<Origin>,
     /// `loop_control`.
     pub loop_control: Option<Value>,
     /// `register`.
@@ -164,6 +169,7 @@ impl Task {
             action: action.to_string(),
             action_written: action.to_string(),
             args,
+            arg_origins: BTreeMap::new(),
             origin,
             when: Vec::new(),
             tags: Vec::new(),
@@ -171,6 +177,7 @@ impl Task {
             environment: Vec::new(),
             keywords,
             loop_spec: None,
+            loop_origin: None,
             loop_control: None,
             register: None,
             notify: Vec::new(),
@@ -256,6 +263,26 @@ fn action_args(value: &Node, free_form: bool) -> Result<Map<String, Value>, Erro
             other.origin(),
         )),
     }
+}
+
+/// Where each of `args` was written in `node`: a mapping's values where they stand, every
+/// argument of a `k=v` string at the string.
+fn value_origins(node: &Node, args: &Map<String, Value>) -> BTreeMap<String, Origin> {
+    let mut out = BTreeMap::new();
+    for name in args.keys() {
+        let at = match node {
+            Node::Map(entries, _) => entries
+                .iter()
+                .find(|(k, _)| &k.name == name)
+                .map(|(_, v)| v.origin().clone()),
+            Node::Leaf(_, o) => Some(o.clone()),
+            Node::Seq(..) => None,
+        };
+        if let Some(at) = at {
+            out.insert(name.clone(), at);
+        }
+    }
+    out
 }
 
 /// Reads `when`-like values: a bool, a string, or a list of them.
@@ -376,6 +403,7 @@ pub fn parse_task(node: &Node, inherit: &Inherit, is_handler: bool) -> Result<Ta
     let origin = node.origin().clone();
     let mut action: Option<(String, String, Map<String, Value>)> = None;
     let mut extra_args: Option<Map<String, Value>> = None;
+    let mut arg_origins: BTreeMap<String, Origin> = BTreeMap::new();
     let mut delegate_local = false;
     let mut set_action = |written: &str,
                           canonical: String,
@@ -433,6 +461,7 @@ pub fn parse_task(node: &Node, inherit: &Inherit, is_handler: bool) -> Result<Ta
                 };
                 let (canonical, _) =
                     resolve_action(&written).ok_or_else(|| unknown_action(&written, v.origin()))?;
+                arg_origins.extend(value_origins(v, &args));
                 set_action(&written, canonical, args, &k.origin)?;
                 if key == "local_action" {
                     delegate_local = true;
@@ -446,11 +475,17 @@ pub fn parse_task(node: &Node, inherit: &Inherit, is_handler: bool) -> Result<Ta
                     }
                     _ => Map::new(),
                 });
+                if let Some(extra) = &extra_args {
+                    for (name, at) in value_origins(v, extra) {
+                        arg_origins.entry(name).or_insert(at);
+                    }
+                }
             }
             _ if keywords::is_task_keyword(key) || (is_handler && key == "listen") => {}
             _ => match resolve_action(key) {
                 Some((canonical, free)) => {
                     let args = action_args(v, free)?;
+                    arg_origins.extend(value_origins(v, &args));
                     set_action(key, canonical, args, &k.origin)?;
                 }
                 None => {
@@ -492,6 +527,7 @@ pub fn parse_task(node: &Node, inherit: &Inherit, is_handler: bool) -> Result<Ta
         action: canonical,
         action_written: written,
         args,
+        arg_origins,
         origin,
         when: ctx.when,
         tags: ctx.tags,
@@ -499,6 +535,7 @@ pub fn parse_task(node: &Node, inherit: &Inherit, is_handler: bool) -> Result<Ta
         environment: ctx.environment,
         keywords: ctx.keywords,
         loop_spec: None,
+        loop_origin: None,
         loop_control: None,
         register: None,
         notify: Vec::new(),
@@ -515,12 +552,16 @@ pub fn parse_task(node: &Node, inherit: &Inherit, is_handler: bool) -> Result<Ta
     for (k, v) in entries {
         let key = k.name.as_str();
         match key {
-            "loop" => task.loop_spec = Some(LoopSpec::Loop(v.to_value())),
+            "loop" => {
+                task.loop_spec = Some(LoopSpec::Loop(v.to_value()));
+                task.loop_origin = Some(v.origin().clone());
+            }
             _ if key.starts_with("with_") => {
                 task.loop_spec = Some(LoopSpec::With {
                     lookup: key["with_".len()..].to_string(),
                     terms: v.to_value(),
-                })
+                });
+                task.loop_origin = Some(v.origin().clone());
             }
             "loop_control" => task.loop_control = Some(v.to_value()),
             "register" => {

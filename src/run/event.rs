@@ -84,7 +84,7 @@ pub struct HostResult {
     /// A `debug` result: only `msg` (or the variable) is shown.
     pub debug_result: bool,
     /// Why the task failed, for the `[ERROR]: Task failed: ...` block.
-    pub error: Option<String>,
+    pub error: Option<super::error_chain::ErrorChain>,
     /// Where the failing task was written.
     pub origin: Option<Origin>,
 }

@@ -157,7 +157,7 @@ impl Runner {
             if takes_when && !task.when.is_empty() {
                 let vars = self.task_vars(pc, h, Some(task));
                 let ctx = self.ctx_for(&vars, task, pc);
-                if let Ok((false, _)) = self.eval_conds(&task.when, &ctx) {
+                if let Ok((false, _)) = self.eval_conds(&task.when, &ctx, pc) {
                     self.report_meta_skipped(h, &action);
                     not_flushing.push(h.clone());
                     continue;

@@ -10,6 +10,7 @@ use serde_json::{Map, Value as Json};
 use super::host_state::HostState;
 use super::inventory_view::InventoryView;
 use super::vars::fact_vars;
+use crate::template::VarsContext;
 
 /// The `hostvars` object of a template context.
 #[derive(Clone)]
@@ -62,7 +63,11 @@ impl HostVars {
 impl Object for HostVars {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         let host = key.as_str()?;
-        self.vars_of(host).map(|m| self.templating.lazy_map(m))
+        self.vars_of(host).map(|m| {
+            VarsContext::new(self.templating.templar(), Arc::new(m))
+                .with_type_name("HostVarsVars")
+                .into_value()
+        })
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {

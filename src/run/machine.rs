@@ -13,16 +13,18 @@ use serde_json::{json, Map, Value};
 use super::connector::BecomeWanted;
 use super::controller::TaskController;
 use super::env_host::EnvHost;
+use super::error_chain::{Cause, ErrorChain};
 use super::event::{Event, HostResult, Status};
 use super::runner::{PlayCtx, Runner};
 use super::templating::{Ctx, SearchPaths, Templating};
 use crate::playbook::{Cond, Inherit, LoopSpec, Task};
 use crate::pyjson;
+use crate::template::{ConditionError, Derivation};
 
 /// Reports one result line: status, result, item label, ignored, error message.
-/// Reports one result: status, result, item label, ignored, error text, and the host the work
+/// Reports one result: status, result, item label, ignored, the error, and the host the work
 /// was delegated to (not shown for skipped results).
-type ReportFn<'a> = dyn Fn(Status, Map<String, Value>, Option<String>, bool, Option<String>, Option<String>)
+type ReportFn<'a> = dyn Fn(Status, Map<String, Value>, Option<String>, bool, Option<ErrorChain>, Option<String>)
     + Sync
     + 'a;
 
@@ -78,8 +80,8 @@ struct Exec {
     result: Map<String, Value>,
     include: Option<IncludeRequest>,
     controller_only: bool,
-    /// The task failed before its action ran (templating its arguments...).
-    task_error: bool,
+    /// The task failed before its action ran (templating its arguments...): why.
+    task_error: Option<ErrorChain>,
 }
 
 const CENSORED: &str =
@@ -123,10 +125,10 @@ fn censored_error(message: &str) -> String {
 }
 
 /// A failure of the task itself (conditional, loop, argument templating) before any module ran.
-fn task_failed(msg: &str) -> Map<String, Value> {
+fn task_failed(error: &ErrorChain) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("failed".into(), Value::Bool(true));
-    m.insert("msg".into(), Value::String(format!("Task failed: {msg}")));
+    m.insert("msg".into(), Value::String(error.result_message()));
     m
 }
 
@@ -136,6 +138,97 @@ fn display_hints(action: &str) -> (bool, bool) {
         "debug" => (true, true),
         "assert" => (true, false),
         _ => (false, false),
+    }
+}
+
+/// The error of a failed result: `Action failed: <msg>` for engine actions and for results that
+/// `failed_when`/`changed_when` judged, `Module failed: <msg>` for modules; without a message,
+/// `Action failed.` / `Module failed.`.
+fn failure_error(result: &Map<String, Value>, action: bool) -> ErrorChain {
+    let msg = result
+        .get("msg")
+        .map(rplay_modules::spec::value_to_string)
+        .unwrap_or_default();
+    let kind = if action { "Action" } else { "Module" };
+    ErrorChain::message(if msg.is_empty() {
+        format!("{kind} failed.")
+    } else {
+        format!("{kind} failed: {msg}")
+    })
+}
+
+/// Whether `failed_when` or `changed_when` judge the task's results.
+fn has_post_conditions(task: &Task) -> bool {
+    !task.failed_when.is_empty() || !task.changed_when.is_empty()
+}
+
+/// Why a task's loop gave no items.
+enum LoopError {
+    /// Templating the loop value (or running its lookup) failed.
+    Template(String),
+    /// The `loop` value is not a list (its Python type name).
+    NotAList(&'static str),
+}
+
+impl LoopError {
+    /// The error as reported, at the loop value's place `origin`.
+    fn into_chain(self, origin: Option<super::event::Origin>) -> ErrorChain {
+        match self {
+            LoopError::Template(e) => ErrorChain::of(Cause::at(e, origin)),
+            LoopError::NotAList(type_name) => ErrorChain {
+                outside_task: true,
+                ..ErrorChain::of(
+                    Cause::at(
+                        format!("The `loop` value must resolve to a 'list', not '{type_name}'."),
+                        origin,
+                    )
+                    .with_help(
+                        "Provide a list of items/templates, or a template resolving to a list.",
+                    ),
+                )
+            },
+        }
+    }
+}
+
+impl From<String> for LoopError {
+    fn from(e: String) -> Self {
+        LoopError::Template(e)
+    }
+}
+
+/// The help line of 2.19's conditional type errors.
+const BROKEN_CONDITIONALS_HELP: &str = "Broken conditionals can be temporarily allowed with the `ALLOW_BROKEN_CONDITIONALS` configuration option.";
+
+/// The cause of a failed conditional `c`: at the condition, or (for an empty template result) at
+/// the variable that gave it; non-boolean results name where their value was written.
+fn condition_cause(e: &ConditionError, c: &Cond, pc: &PlayCtx) -> Cause {
+    let derived_origin = |d: &Derivation| match d {
+        Derivation::Unknown => None,
+        Derivation::Variable(name) => Some(
+            pc.play
+                .var_origins
+                .get(name)
+                .cloned()
+                .unwrap_or_else(|| c.origin.clone()),
+        ),
+        Derivation::Expression => Some(c.origin.clone()),
+    };
+    match e {
+        ConditionError::Failed(t) => Cause::at(
+            format!("Error while evaluating conditional: {}", t.message),
+            Some(c.origin.clone()),
+        ),
+        ConditionError::Empty { derived } => Cause::at(
+            e.message(None),
+            derived_origin(derived).or_else(|| Some(c.origin.clone())),
+        )
+        .with_help(BROKEN_CONDITIONALS_HELP),
+        ConditionError::NotBoolean { derived, .. } => {
+            let at = derived_origin(derived).map(|o| o.to_string());
+            Cause::at(e.message(at.as_deref()), Some(c.origin.clone()))
+                .with_help(BROKEN_CONDITIONALS_HELP)
+        }
     }
 }
 
@@ -188,20 +281,31 @@ impl Runner {
         SearchPaths { dirs }
     }
 
-    /// Evaluates a list of conditions (AND). Literal bools are used as they are.
-    pub(crate) fn eval_conds(&self, conds: &[Cond], ctx: &Ctx) -> Result<(bool, Value), String> {
+    /// Evaluates a list of conditions (AND). Literal bools are used as they are. A failure names
+    /// the condition's place and, for a non-boolean result, where its value was written.
+    pub(crate) fn eval_conds(
+        &self,
+        conds: &[Cond],
+        ctx: &Ctx,
+        pc: &PlayCtx,
+    ) -> Result<(bool, Value), ErrorChain> {
         for c in conds {
             let ok = match &c.expr {
                 Value::Bool(b) => *b,
-                Value::String(s) => match self.templating.eval_bool(s, ctx) {
+                Value::String(s) => match self.templating.templar().eval_condition(s, ctx) {
                     Ok(b) => b,
-                    Err(e) if e.starts_with("Conditional result") || e.starts_with("Empty") => {
-                        return Err(e)
-                    }
-                    Err(e) => return Err(format!("Error while evaluating conditional: {e}")),
+                    Err(e) => return Err(ErrorChain::of(condition_cause(&e, c, pc))),
                 },
                 Value::Null => true,
-                _ => return Err("Conditional expressions must be strings.".into()),
+                _ => {
+                    return Err(ErrorChain::of(
+                        Cause::at(
+                            "Conditional expressions must be strings.",
+                            Some(c.origin.clone()),
+                        )
+                        .with_help(BROKEN_CONDITIONALS_HELP),
+                    ))
+                }
             };
             if !ok {
                 return Ok((false, cond_text(c)));
@@ -265,7 +369,7 @@ impl Runner {
                       result: Map<String, Value>,
                       item: Option<String>,
                       ignored: bool,
-                      error: Option<String>,
+                      error: Option<ErrorChain>,
                       delegated_to: Option<String>| {
             let shown = if no_log {
                 let mut m = Map::new();
@@ -286,7 +390,7 @@ impl Runner {
             // Unlike ansible-core 2.19, which prints a failing `no_log` task's message (a
             // `fail_msg` with a secret, say) in its `[ERROR]` block, only the failure kind shows.
             let error = if no_log {
-                error.map(|e| censored_error(&e))
+                error.map(|e| ErrorChain::message(censored_error(&e.brief())))
             } else {
                 error
             };
@@ -304,27 +408,32 @@ impl Runner {
             })));
         };
 
-        let report_plain =
-            |status: Status, result: Map<String, Value>, ignored: bool, error: Option<String>| {
-                self.report(Event::HostResult(Box::new(HostResult {
-                    host: host.to_string(),
-                    delegated_to: delegate.clone(),
-                    status,
-                    result,
-                    item_label: None,
-                    ignored,
-                    verbose_always: false,
-                    debug_result: false,
-                    error,
-                    origin: Some(task.origin.clone()),
-                })));
-            };
+        let report_plain = |status: Status,
+                            result: Map<String, Value>,
+                            ignored: bool,
+                            error: Option<ErrorChain>| {
+            self.report(Event::HostResult(Box::new(HostResult {
+                host: host.to_string(),
+                delegated_to: delegate.clone(),
+                status,
+                result,
+                item_label: None,
+                ignored,
+                verbose_always: false,
+                debug_result: false,
+                error,
+                origin: Some(task.origin.clone()),
+            })));
+        };
 
         // Loops.
         if let Some(spec) = &task.loop_spec {
-            let items = match self.loop_items(spec, &ctx, &vars, task, pc) {
+            let items = match self
+                .loop_items(spec, &ctx, &vars, task, pc)
+                .map_err(|e| e.into_chain(task.loop_origin.clone()))
+            {
                 Ok(items) => items,
-                Err(e) => match self.eval_conds(&task.when, &ctx) {
+                Err(e) => match self.eval_conds(&task.when, &ctx, pc) {
                     Ok((false, fc)) => {
                         let r = Self::skipped_result(fc);
                         self.count_and_register(task, host, &r, false, rescuable, &mut end);
@@ -356,7 +465,7 @@ impl Runner {
                 .await;
         }
 
-        match self.eval_conds(&task.when, &ctx) {
+        match self.eval_conds(&task.when, &ctx, pc) {
             Ok((true, _)) => {}
             Ok((false, fc)) => {
                 let r = Self::skipped_result(fc);
@@ -387,21 +496,20 @@ impl Runner {
                 return end;
             }
         }
-        let task_error = exec.task_error;
+        let task_error = exec.task_error.is_some();
         let error = (status == Status::Failed || status == Status::Unreachable).then(|| {
-            let msg = result
-                .get("msg")
-                .map(rplay_modules::spec::value_to_string)
-                .unwrap_or_default();
-            if status == Status::Unreachable || task_error {
-                msg.strip_prefix("Task failed: ")
-                    .unwrap_or(&msg)
-                    .to_string()
-            } else if exec.controller_only {
-                format!("Action failed: {msg}")
-            } else {
-                format!("Module failed: {msg}")
+            if let Some(chain) = exec.task_error {
+                return chain;
             }
+            if status == Status::Unreachable {
+                let msg = result
+                    .get("msg")
+                    .map(rplay_modules::spec::value_to_string)
+                    .unwrap_or_default();
+                let msg = msg.strip_prefix("Task failed: ").unwrap_or(&msg);
+                return ErrorChain::message(msg);
+            }
+            failure_error(&result, exec.controller_only || has_post_conditions(task))
         });
         let ignored = status == Status::Failed && ignore;
         self.count_and_register(task, host, &result, ignore, rescuable, &mut end);
@@ -470,16 +578,21 @@ impl Runner {
                 item_vars.insert("ansible_index_var".into(), json!(iv));
             }
             if extended {
-                item_vars.insert(
-                    "ansible_loop".into(),
-                    json!({
-                        "index": i + 1, "index0": i, "first": i == 0, "last": i + 1 == n,
-                        "length": n, "revindex": n - i, "revindex0": n - i - 1,
-                        "previtem": if i > 0 { items[i - 1].clone() } else { Value::Null },
-                        "nextitem": items.get(i + 1).cloned().unwrap_or(Value::Null),
-                        "allitems": items.clone(),
-                    }),
-                );
+                let mut info = json!({
+                    "index": i + 1, "index0": i, "first": i == 0, "last": i + 1 == n,
+                    "length": n, "revindex": n - i, "revindex0": n - i - 1,
+                    "allitems": items.clone(),
+                });
+                // Like Ansible, the first item has no `previtem` and the last no `nextitem`.
+                if let Some(m) = info.as_object_mut() {
+                    if i > 0 {
+                        m.insert("previtem".into(), items[i - 1].clone());
+                    }
+                    if let Some(next) = items.get(i + 1) {
+                        m.insert("nextitem".into(), next.clone());
+                    }
+                }
+                item_vars.insert("ansible_loop".into(), info);
             }
             if let Some(reg) = &task.register {
                 // Inside the loop the register variable holds the previous item's result.
@@ -500,7 +613,7 @@ impl Runner {
                 },
                 None => pyjson::python_str(item),
             };
-            let mut result = match self.eval_conds(&task.when, &ctx) {
+            let mut result = match self.eval_conds(&task.when, &ctx, pc) {
                 Ok((true, _)) => {
                     let exec = self
                         .execute(
@@ -524,7 +637,7 @@ impl Runner {
                     r
                 }
                 Ok((false, fc)) => Self::skipped_result(fc),
-                Err(e) => failed_result(e),
+                Err(e) => failed_result(e.brief()),
             };
             result.insert(loop_var.clone(), item.clone());
             result.insert("ansible_loop_var".into(), json!(loop_var));
@@ -545,13 +658,8 @@ impl Runner {
             if is_true(&result, "changed") {
                 any_changed = true;
             }
-            let error = (status == Status::Failed).then(|| {
-                let msg = result
-                    .get("msg")
-                    .map(rplay_modules::spec::value_to_string)
-                    .unwrap_or_default();
-                format!("Module failed: {msg}")
-            });
+            let error = (status == Status::Failed)
+                .then(|| failure_error(&result, has_post_conditions(task)));
             report(
                 status,
                 result.clone(),
@@ -575,6 +683,7 @@ impl Runner {
             agg.insert("skipped".into(), Value::Bool(true));
         } else {
             agg.insert("msg".into(), json!("All items completed"));
+            agg.insert("skipped".into(), Value::Bool(false));
         }
         agg.insert("results".into(), Value::Array(results));
         if all_skipped && !any_failed {
@@ -601,25 +710,23 @@ impl Runner {
         vars: &Map<String, Value>,
         task: &Task,
         pc: &PlayCtx,
-    ) -> Result<Vec<Value>, String> {
+    ) -> Result<Vec<Value>, LoopError> {
         match spec {
             LoopSpec::Loop(v) => match self.templating.render_value(v, ctx)? {
                 Value::Array(a) => Ok(a),
-                other => Err(format!(
-                    "The `loop` value must resolve to a 'list', not '{}'.",
-                    match other {
-                        Value::String(_) => "str",
-                        Value::Object(_) => "dict",
-                        Value::Number(_) => "int",
-                        Value::Bool(_) => "bool",
-                        _ => "NoneType",
-                    }
-                )),
+                other => Err(LoopError::NotAList(match other {
+                    Value::String(_) => "str",
+                    Value::Object(_) => "dict",
+                    Value::Number(n) if n.is_f64() => "float",
+                    Value::Number(_) => "int",
+                    Value::Bool(_) => "bool",
+                    _ => "NoneType",
+                })),
             },
             LoopSpec::With { lookup, terms } => {
                 let rendered = self.templating.render_value(terms, ctx)?;
                 match super::loop_items::builtin_items(lookup, &rendered) {
-                    Some(r) => r,
+                    Some(r) => Ok(r?),
                     None => {
                         let expr = format!("query('{lookup}', *__rplay_terms)");
                         let terms = match rendered {
@@ -703,7 +810,10 @@ impl Runner {
         if status == Status::Failed && !reg.contains_key("exception") {
             reg.insert("exception".into(), json!("(traceback unavailable)"));
         }
-        reg.entry("failed").or_insert(Value::Bool(false));
+        // A loop's aggregate result has `failed` only when an item failed.
+        if !(task.loop_spec.is_some() && reg.contains_key("results")) {
+            reg.entry("failed").or_insert(Value::Bool(false));
+        }
         if status == Status::Skipped {
             reg.remove("failed");
         }
@@ -711,7 +821,8 @@ impl Runner {
         if let Some(name) = &task.register {
             let name = name.clone();
             self.with_host(host, |s| {
-                s.set_facts.insert(name, Value::Object(reg));
+                s.set_facts
+                    .insert(name, crate::template::as_data(Value::Object(reg)));
             });
         }
     }
@@ -749,6 +860,10 @@ impl Runner {
         };
         match task.action.as_str() {
             "set_fact" => {
+                let facts: Map<String, Value> = facts
+                    .into_iter()
+                    .map(|(k, v)| (k, crate::template::as_data(v)))
+                    .collect();
                 end.set_facts = Some(facts.clone());
                 self.with_host(&target, |s| s.set_facts.extend(facts));
             }
@@ -842,7 +957,7 @@ impl Runner {
                 v2.insert(reg.clone(), Value::Object(exec.result.clone()));
             }
             let ctx2 = self.ctx_for(&v2, task, pc);
-            let done = matches!(self.eval_conds(&task.until, &ctx2), Ok((true, _)));
+            let done = matches!(self.eval_conds(&task.until, &ctx2, pc), Ok((true, _)));
             if done {
                 return exec;
             }
@@ -885,25 +1000,25 @@ impl Runner {
         }
         let ctx = self.ctx_for(&v2, task, pc);
         if !task.changed_when.is_empty() {
-            match self.eval_conds(&task.changed_when, &ctx) {
+            match self.eval_conds(&task.changed_when, &ctx, pc) {
                 Ok((b, _)) => {
                     result.insert("changed".into(), Value::Bool(b));
                 }
                 Err(e) => {
                     result.insert("failed".into(), Value::Bool(true));
-                    result.insert("changed_when_result".into(), json!(e));
+                    result.insert("changed_when_result".into(), json!(e.brief()));
                 }
             }
         }
         if !task.failed_when.is_empty() {
-            match self.eval_conds(&task.failed_when, &ctx) {
+            match self.eval_conds(&task.failed_when, &ctx, pc) {
                 Ok((b, _)) => {
                     result.insert("failed".into(), Value::Bool(b));
                     result.insert("failed_when_result".into(), Value::Bool(b));
                 }
                 Err(e) => {
                     result.insert("failed".into(), Value::Bool(true));
-                    result.insert("failed_when_result".into(), json!(e));
+                    result.insert("failed_when_result".into(), json!(e.brief()));
                 }
             }
         }
@@ -963,7 +1078,7 @@ impl Runner {
             result,
             include: None,
             controller_only: true,
-            task_error: false,
+            task_error: None,
         };
         let mut args = Map::new();
         let defaults =
@@ -975,13 +1090,13 @@ impl Runner {
                         .filter(|(_, v)| v.as_str() != Some(self.templating.omit())),
                 ),
                 Ok(other) => {
-                    return plain(task_failed(&format!(
+                    return plain(task_failed(&ErrorChain::message(format!(
                         "module_defaults for '{}' must be a dictionary, not {}",
                         task.action,
                         crate::pyjson::python_str(&other)
-                    )))
+                    ))))
                 }
-                Err(e) => return plain(task_failed(&e)),
+                Err(e) => return plain(task_failed(&ErrorChain::message(e))),
             }
         }
         for (k, v) in &task.args {
@@ -998,13 +1113,19 @@ impl Runner {
                         .and_then(|m| m.spec().fqcn.first().copied())
                         .map(str::to_string)
                         .unwrap_or_else(|| format!("ansible.builtin.{}", task.action));
+                    let chain = ErrorChain::message(e)
+                        .wrapped_in(Cause::at(
+                            format!("Error while resolving value for '{k}'"),
+                            task.arg_origins.get(k).cloned(),
+                        ))
+                        .wrapped_in(Cause::new(format!(
+                            "Finalization of task args for '{fqcn}' failed."
+                        )));
                     return Exec {
-                        result: task_failed(&format!(
-                            "Finalization of task args for '{fqcn}' failed: Error while resolving value for '{k}': {e}"
-                        )),
+                        result: task_failed(&chain),
                         include: None,
                         controller_only: true,
-                        task_error: true,
+                        task_error: Some(chain),
                     };
                 }
             }
@@ -1041,7 +1162,7 @@ impl Runner {
                         role_name: String::new(),
                     }),
                     controller_only: true,
-                    task_error: false,
+                    task_error: None,
                 };
             }
             "include_role" => {
@@ -1065,7 +1186,7 @@ impl Runner {
                         role_name,
                     }),
                     controller_only: true,
-                    task_error: false,
+                    task_error: None,
                 };
             }
             "add_host" => {
@@ -1132,7 +1253,7 @@ impl Runner {
                     result: failed_result(e),
                     include: None,
                     controller_only: spec.controller_only,
-                    task_error: false,
+                    task_error: None,
                 }
             }
         };
@@ -1150,7 +1271,7 @@ impl Runner {
                     result: r,
                     include: None,
                     controller_only: true,
-                    task_error: false,
+                    task_error: None,
                 };
             }
         }
@@ -1255,7 +1376,7 @@ impl Runner {
             result,
             include: None,
             controller_only: spec.controller_only,
-            task_error: false,
+            task_error: None,
         }
     }
 

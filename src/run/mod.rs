@@ -8,6 +8,7 @@ pub mod batches;
 pub mod connector;
 pub mod controller;
 pub mod env_host;
+pub mod error_chain;
 pub mod event;
 pub mod extra_vars;
 pub mod fact_cache;

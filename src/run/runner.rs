@@ -872,7 +872,8 @@ impl Runner {
             if let Some(reg) = &task.register {
                 let r = first.registered.clone();
                 self.with_host(h, |s| {
-                    s.set_facts.insert(reg.clone(), Value::Object(r));
+                    s.set_facts
+                        .insert(reg.clone(), crate::template::as_data(Value::Object(r)));
                 });
             }
             if let Some(facts) = &first.set_facts {
@@ -949,7 +950,7 @@ impl Runner {
                             ignored: false,
                             verbose_always: false,
                             debug_result: false,
-                            error: Some(e.to_string()),
+                            error: Some(super::error_chain::ErrorChain::message(e.to_string())),
                             origin: Some(task.origin.clone()),
                         })));
                     }

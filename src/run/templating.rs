@@ -114,7 +114,7 @@ impl Templating {
             .map_err(|e| e.to_string())
     }
 
-    /// Renders a value recursively (strings, list items, dict keys and values), dropping `omit`.
+    /// Renders a value recursively (strings, list items, dict values), dropping `omit`.
     pub fn render_value(&self, value: &Json, ctx: &Ctx) -> Result<Json, String> {
         self.templar
             .render_value(value, ctx)

@@ -70,6 +70,13 @@ fn to_json_depth(value: &Value, omit: &str, depth: usize) -> Result<Json, Templa
             }
             Json::Object(out)
         }
+        // A `now()` datetime is stored as its text.
+        _ if value
+            .downcast_object_ref::<super::datetime::DateTime>()
+            .is_some() =>
+        {
+            Json::String(value.to_string())
+        }
         // Functions, macros and other plain objects cannot be stored (2.19 refuses them too).
         _ => {
             return Err(TemplateError::new(

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use minijinja::value::{Object, Rest, Value, ValueOrKwargs};
 use minijinja::{Environment, Error, State};
 
-use super::filters::{arg, fail, format_utc_datetime, split_kwargs};
+use super::filters::{arg, fail, split_kwargs};
 
 pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_function("now", now);
@@ -27,7 +27,7 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     });
 }
 
-/// `now(utc=False, fmt=None)`: the current time as `YYYY-MM-DD HH:MM:SS.ffffff`, or formatted.
+/// `now(utc=False, fmt=None)`: the current time (a `datetime`-like object), or formatted text.
 fn now(args: Rest<ValueOrKwargs>) -> Result<Value, Error> {
     let (args, kwargs) = split_kwargs(&args);
     let utc = arg(&args, &kwargs, 0, "utc").is_some_and(|v| v.is_true());
@@ -42,10 +42,10 @@ fn now(args: Rest<ValueOrKwargs>) -> Result<Value, Error> {
     let micros = since.subsec_micros();
     match fmt {
         Some(f) => Ok(Value::from(super::filters::strftime_at(&f, secs))),
-        None => Ok(Value::from(format!(
-            "{}.{micros:06}",
-            format_utc_datetime(secs)
-        ))),
+        None => Ok(Value::from_object(super::datetime::DateTime {
+            secs,
+            micros,
+        })),
     }
 }
 

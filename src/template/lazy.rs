@@ -34,6 +34,8 @@ pub struct VarsContext {
     vars: Arc<Map<String, Json>>,
     extra: Vec<(String, Value)>,
     lookup_paths: Option<Value>,
+    /// Python's type name of the mapping when it is not a plain dict (`HostVarsVars`).
+    type_name: Option<&'static str>,
 }
 
 impl VarsContext {
@@ -44,7 +46,20 @@ impl VarsContext {
             vars,
             extra: Vec::new(),
             lookup_paths: None,
+            type_name: None,
         }
+    }
+
+    /// Names the mapping's Python type in error messages (`HostVarsVars` for one host of
+    /// `hostvars`).
+    pub fn with_type_name(mut self, name: &'static str) -> Self {
+        self.type_name = Some(name);
+        self
+    }
+
+    /// Python's type name given by [`with_type_name`](Self::with_type_name).
+    pub(crate) fn type_name(&self) -> Option<&'static str> {
+        self.type_name
     }
 
     /// Adds (or overrides) a variable with a ready-made value, e.g. a lazy `hostvars` object.

@@ -22,14 +22,17 @@
 //!   plain strings come back untouched at no cost. Inline templates follow Ansible's quirks:
 //!   backslashes in `{{ }}` string literals are literal, trailing newlines are kept,
 //!   `ansible.builtin.`/`community.general.`... prefixes of filters and tests are accepted.
-//! - [`Templar::render_value`] renders lists and dicts recursively (dict keys too) and drops `omit`
+//! - [`Templar::render_value`] renders lists and dicts recursively (dict keys stay literal) and drops `omit`
 //!   elements (TPL-04); [`Templar::render_args`] does the same for a task's arguments with
 //!   literal keys (except for `set_fact`) and errors naming the argument
 //!   (`Error while resolving value for 'msg': 'x' is undefined`).
-//! - [`Templar::eval_bool`] for `when`/`changed_when`/`failed_when`/`until`/`assert` (PB-12: the
+//! - [`Templar::eval_condition`] for `when`/`changed_when`/`failed_when`/`until` (PB-12: the
 //!   result must be a bool; `{{ }}`-wrapped strings are rendered first and a string result is
-//!   evaluated again); the caller prefixes "Error while evaluating conditional: " if it wants
-//!   Ansible's full message, and may replace the `'<unknown>'` origin of non-boolean results.
+//!   evaluated again); a [`ConditionError`] says whether a non-boolean (or empty) value is a
+//!   variable's own value ([`Derivation`]), so the engine can name where it was written.
+//!   [`Templar::eval_bool`] gives the same as a plain [`TemplateError`] (for `assert`).
+//! - [`as_data`] marks what tasks produced (registered results, set_fact values) as never to be
+//!   templated again.
 //!   [`Templar::eval`] evaluates a bare expression (`debug: var=`, `loop`).
 //! - [`Templar::render_file`] for the `template` module and lookup (TPL-08): `#jinja2:` header,
 //!   module `trim_blocks`/`lstrip_blocks`, `ansible_managed` and the `template_*` vars,
@@ -45,10 +48,12 @@
 //! printing one, returning one as a result, or testing one in a conditional fails naming it.
 //! Known difference: inside filters, comparisons, `{% if %}` and `{% for %}` an undefined value is
 //! lenient (`foo | upper` gives `''`) where Ansible fails. Not supported: Python's `%` string
-//! operator, `{{ range(3) }}`/`{{ d.items }}` storage errors, `now()` as a datetime object,
+//! operator, `{{ range(3) }}`/`{{ d.items }}` storage errors, date values (YAML dates are strings),
 //! `json_query`/`ipaddr` (they fail like the reference venv, which lacks jmespath/netaddr).
 
+mod condition;
 mod convert;
+mod datetime;
 mod error;
 mod file;
 mod filters;
@@ -57,10 +62,13 @@ mod jinja_tests;
 mod lazy;
 mod lookups;
 mod templar;
+mod trust;
 mod yaml_codec;
 
+pub use condition::{ConditionError, Derivation};
 pub use error::{TemplateError, TemplateErrorKind};
 pub use file::TemplateFileInfo;
 pub use lazy::VarsContext;
 pub use lookups::LookupPaths;
 pub use templar::{Templar, TemplarOptions, VaultReveal};
+pub use trust::as_data;

@@ -143,7 +143,7 @@ impl Templar {
         convert::to_json(&value, self.omit()).map_err(|e| self.explain_template(e, text, ctx))
     }
 
-    /// Renders every string in `value` (list items, dict values and keys) like
+    /// Renders every string in `value` (list items and dict values; keys stay literal) like
     /// [`render_str`](Self::render_str); list elements and dict entries whose value is `omit` are
     /// removed.
     pub fn render_value(&self, value: &Json, ctx: &Value) -> Result<Json, TemplateError> {
@@ -169,15 +169,8 @@ impl Templar {
                     if self.is_omit(&rendered) {
                         continue;
                     }
-                    let key = if Self::is_template(k) {
-                        match self.render_str(k, ctx)? {
-                            Json::String(s) => s,
-                            other => other.to_string(),
-                        }
-                    } else {
-                        k.clone()
-                    };
-                    out.insert(key, rendered);
+                    // Like 2.19's lazy dicts: keys are never templated.
+                    out.insert(k.clone(), rendered);
                 }
                 Json::Object(out)
             }
@@ -229,35 +222,10 @@ impl Templar {
     /// 2.19 rules (PB-12): `{{ }}`-wrapped strings are rendered first and a string result is
     /// evaluated again as the expression; the result must be a boolean.
     pub fn eval_bool(&self, expr: &str, ctx: &Value) -> Result<bool, TemplateError> {
-        let trimmed = expr.trim();
-        if trimmed.is_empty() {
-            return Err(empty_conditional());
-        }
-        let value = if Self::is_template(trimmed) {
-            let rendered = self.render_native(trimmed, ctx)?;
-            match rendered.as_str() {
-                Some(s) if s.trim().is_empty() => return Err(empty_conditional()),
-                Some(s) => self.eval_native(s.trim(), ctx)?,
-                None => rendered,
-            }
-        } else {
-            self.eval_native(trimmed, ctx)?
-        };
-        if value.kind() == ValueKind::Bool {
-            return Ok(value.is_true());
-        }
-        if self.inner.options.allow_broken_conditionals {
-            return Ok(value.is_true());
-        }
-        Err(TemplateError::new(
-            TemplateErrorKind::Conditional,
-            format!(
-                "Conditional result ({}) was derived from value of type '{}' at '<unknown>'. \
-                 Conditionals must have a boolean result.",
-                if value.is_true() { "True" } else { "False" },
-                python_type_name(&value)
-            ),
-        ))
+        self.eval_condition(expr, ctx).map_err(|e| match e {
+            super::condition::ConditionError::Failed(e) => e,
+            other => TemplateError::new(TemplateErrorKind::Conditional, other.message(None)),
+        })
     }
 
     /// Evaluates a bare expression to a minijinja value (undefined results are errors).
@@ -414,7 +382,7 @@ fn first_undefined(
             return Some(TemplateError::undefined(&root));
         }
         let pattern = format!(
-            r#"\b{}((?:\s*\.\s*\w+|\[\s*'[^']*'\s*\]|\[\s*"[^"]*"\s*\])+)"#,
+            r#"\b{}((?:\s*\.\s*\w+|\[\s*'[^']*'\s*\]|\[\s*"[^"]*"\s*\]|\[\s*\w+\s*\])+)"#,
             regex::escape(&root)
         );
         let Ok(re) = regex::Regex::new(&pattern) else {
@@ -426,13 +394,29 @@ fn first_undefined(
         for chain in re.captures_iter(source) {
             let mut cur = value.clone();
             for seg in segment_re.captures_iter(&chain[1]) {
-                let key = seg
-                    .get(1)
-                    .or_else(|| seg.get(2))
-                    .or_else(|| seg.get(3))
-                    .map(|m| m.as_str())
-                    .unwrap_or_default();
-                let next = cur.get_attr(key).unwrap_or(Value::UNDEFINED);
+                let (key, key_value) = match seg.get(4) {
+                    // `[name]`: an index, or a variable holding the key.
+                    Some(m) => match m.as_str().parse::<i64>() {
+                        Ok(n) => (m.as_str().to_string(), Value::from(n)),
+                        Err(_) => {
+                            let v = ctx.get_attr(m.as_str()).unwrap_or(Value::UNDEFINED);
+                            if v.is_undefined() {
+                                break;
+                            }
+                            (v.to_string(), v)
+                        }
+                    },
+                    None => {
+                        let k = seg
+                            .get(1)
+                            .or_else(|| seg.get(2))
+                            .or_else(|| seg.get(3))
+                            .map(|m| m.as_str())
+                            .unwrap_or_default();
+                        (k.to_string(), Value::from(k))
+                    }
+                };
+                let next = cur.get_item(&key_value).unwrap_or(Value::UNDEFINED);
                 if next.is_undefined() {
                     return Some(TemplateError::new(
                         TemplateErrorKind::Undefined,
@@ -453,16 +437,10 @@ fn first_undefined(
 fn segment_regex() -> Option<&'static regex::Regex> {
     static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
     RE.get_or_init(|| {
-        regex::Regex::new(r#"\.\s*(\w+)|\[\s*'([^']*)'\s*\]|\[\s*"([^"]*)"\s*\]"#).ok()
+        regex::Regex::new(r#"\.\s*(\w+)|\[\s*'([^']*)'\s*\]|\[\s*"([^"]*)"\s*\]|\[\s*(\w+)\s*\]"#)
+            .ok()
     })
     .as_ref()
-}
-
-fn empty_conditional() -> TemplateError {
-    TemplateError::new(
-        TemplateErrorKind::Conditional,
-        "Empty conditional expressions are not allowed.",
-    )
 }
 
 /// `{"__ansible_vault": ...}` / `{"__ansible_unsafe": ...}` values are data, not templates.
@@ -576,6 +554,12 @@ pub(crate) fn single_expression(text: &str) -> Option<&str> {
 
 /// Python's type name of a value, as `type_debug` and error messages show it.
 pub(crate) fn python_type_name(value: &Value) -> &'static str {
+    if let Some(name) = value
+        .downcast_object_ref::<VarsContext>()
+        .and_then(VarsContext::type_name)
+    {
+        return name;
+    }
     match value.kind() {
         ValueKind::Undefined => "AnsibleUndefined",
         ValueKind::None => "NoneType",

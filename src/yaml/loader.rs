@@ -95,6 +95,21 @@ impl<'input> Builder<'input> {
         }
     }
 
+    /// The parser places a block sequence at its first item; PyYAML (and so Ansible's origins)
+    /// at the item's `-`.
+    fn block_sequence_start(&self, span: Span) -> Span {
+        let Some(line) = self.source.lines().nth(span.line.saturating_sub(1)) else {
+            return span;
+        };
+        let before: String = line.chars().take(span.col.saturating_sub(1)).collect();
+        let trimmed = before.trim_end();
+        if trimmed.ends_with('-') && trimmed.len() < before.len() {
+            let col = trimmed.chars().count();
+            return Span { col, ..span };
+        }
+        span
+    }
+
     fn error(&self, span: Span, message: impl Into<String>) -> Diagnostic {
         Diagnostic::in_source(span, message, self.source)
     }
@@ -160,6 +175,7 @@ impl<'input> Builder<'input> {
                 if unsafe_tag {
                     self.unsafe_depth += 1;
                 }
+                let span = self.block_sequence_start(span);
                 let result = self.sequence(span, depth);
                 if unsafe_tag {
                     self.unsafe_depth -= 1;
