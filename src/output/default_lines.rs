@@ -3,7 +3,6 @@
 //! `[ERROR]: Task failed: ...` block with its source excerpt, `--diff` hunks, and warnings on
 //! stderr. Colour only when asked (a terminal without NO_COLOR).
 
-use std::collections::HashSet;
 use std::io::Write;
 
 use colored::Colorize;
@@ -97,8 +96,8 @@ impl DefaultLines {
         } else {
             text
         };
-        // Ansible's error text ends with a newline its display keeps: one more in the log.
-        self.log(LogLevel::Error, &format!("{text}\n"));
+        // The block ends with the newline Ansible's display keeps; the log shows it as it is.
+        self.log(LogLevel::Error, &text);
         let _ = write!(self.out, "{text}");
     }
 
