@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use rplay_modules::{Context, Host, HostError, ModuleError, Outcome};
+use rplay_modules::{Context, Host, HostError, ModuleError, Outcome, Plan};
 use serde_json::{json, Map, Value};
 
 use super::connector::BecomeWanted;
@@ -74,7 +74,9 @@ impl HostTaskEnd {
 struct Exec {
     result: Map<String, Value>,
     include: Option<IncludeRequest>,
-    controller_only: bool,
+    /// A failure is the action's (`Action failed: ...`: controller-side actions, and results
+    /// failed by their `rc`), not the module's (`Module failed: ...`).
+    action_failure: bool,
     /// The task failed before its action ran (templating its arguments...).
     task_error: bool,
 }
@@ -286,6 +288,19 @@ impl Runner {
             } else {
                 error
             };
+            if !no_log {
+                // Warnings a module returned are shown before its result, as Ansible does.
+                for w in shown
+                    .get("warnings")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    self.report(Event::Warning {
+                        message: rplay_modules::spec::value_to_string(w),
+                    });
+                }
+            }
             self.report(Event::HostResult(Box::new(HostResult {
                 host: host.to_string(),
                 delegated_to: delegate.clone(),
@@ -389,11 +404,11 @@ impl Runner {
                 .get("msg")
                 .map(rplay_modules::spec::value_to_string)
                 .unwrap_or_default();
-            if status == Status::Unreachable || task_error {
+            if status == Status::Unreachable || task_error || msg.starts_with("Task failed: ") {
                 msg.strip_prefix("Task failed: ")
                     .unwrap_or(&msg)
                     .to_string()
-            } else if exec.controller_only {
+            } else if exec.action_failure {
                 format!("Action failed: {msg}")
             } else {
                 format!("Module failed: {msg}")
@@ -786,7 +801,9 @@ impl Runner {
             if exec.include.is_some() || is_true(&exec.result, "unreachable") {
                 return exec;
             }
-            self.post_conditions(task, vars, &mut exec.result, pc);
+            if self.post_conditions(task, vars, &mut exec.result, pc) {
+                exec.action_failure = true;
+            }
             if task.until.is_empty() {
                 return exec;
             }
@@ -816,22 +833,31 @@ impl Runner {
         }
     }
 
+    /// Applies `changed_when`/`failed_when`, or else fails a result by its `rc`; returns whether
+    /// it did the latter (an action's failure, not the module's).
     fn post_conditions(
         &self,
         task: &Task,
         vars: &Map<String, Value>,
         result: &mut Map<String, Value>,
         pc: &PlayCtx,
-    ) {
+    ) -> bool {
         if task.changed_when.is_empty() && task.failed_when.is_empty() {
+            let mut rc_failed = false;
             if !result.contains_key("failed") {
-                let rc_failed = result
+                rc_failed = result
                     .get("rc")
                     .and_then(Value::as_i64)
                     .is_some_and(|rc| rc != 0);
                 result.insert("failed".into(), Value::Bool(rc_failed));
+                if rc_failed && !result.contains_key("msg") {
+                    result.insert(
+                        "msg".into(),
+                        json!("Task failed: Action failed: Unknown error."),
+                    );
+                }
             }
-            return;
+            return rc_failed;
         }
         let mut v2 = vars.clone();
         if let Some(reg) = &task.register {
@@ -861,6 +887,7 @@ impl Runner {
                 }
             }
         }
+        false
     }
 
     fn become_for(&self, task: &Task, ctx: &Ctx) -> BecomeWanted {
@@ -916,7 +943,7 @@ impl Runner {
         let plain = |result| Exec {
             result,
             include: None,
-            controller_only: true,
+            action_failure: true,
             task_error: false,
         };
         let mut args = Map::new();
@@ -937,7 +964,7 @@ impl Runner {
                             "Finalization of task args for '{fqcn}' failed: Error while resolving value for '{k}': {e}"
                         )),
                         include: None,
-                        controller_only: true,
+                        action_failure: true,
                         task_error: true,
                     };
                 }
@@ -974,7 +1001,7 @@ impl Runner {
                         item_label: item_label.map(str::to_string),
                         role_name: String::new(),
                     }),
-                    controller_only: true,
+                    action_failure: true,
                     task_error: false,
                 };
             }
@@ -997,7 +1024,7 @@ impl Runner {
                         item_label: item_label.map(str::to_string),
                         role_name,
                     }),
-                    controller_only: true,
+                    action_failure: true,
                     task_error: false,
                 };
             }
@@ -1064,7 +1091,7 @@ impl Runner {
                 return Exec {
                     result: failed_result(e),
                     include: None,
-                    controller_only: spec.controller_only,
+                    action_failure: spec.controller_only,
                     task_error: false,
                 }
             }
@@ -1082,7 +1109,7 @@ impl Runner {
                 return Exec {
                     result: r,
                     include: None,
-                    controller_only: true,
+                    action_failure: true,
                     task_error: false,
                 };
             }
@@ -1139,8 +1166,16 @@ impl Runner {
             check_mode: check,
             diff,
         };
+        let mut finished = false;
         let mut result = match module.plan(&validated, &mctx).await {
             Err(e) => module_error(e),
+            Ok(Plan {
+                finished: Some(outcome),
+                ..
+            }) => {
+                finished = true;
+                outcome_result(outcome, diff)
+            }
             Ok(plan) => {
                 if plan.is_empty() {
                     let mut r = plan.values.clone();
@@ -1177,7 +1212,7 @@ impl Runner {
                 }
             }
         };
-        if !spec.controller_only && !is_true(&result, "unreachable") {
+        if !spec.controller_only && !finished && !is_true(&result, "unreachable") {
             result.insert(
                 "invocation".into(),
                 json!({"module_args": Value::Object(validated.0.clone())}),
@@ -1187,7 +1222,7 @@ impl Runner {
         Exec {
             result,
             include: None,
-            controller_only: spec.controller_only,
+            action_failure: spec.controller_only,
             task_error: false,
         }
     }
