@@ -31,6 +31,8 @@ pub struct DefaultLines {
     out: Box<dyn Write + Send>,
     err: Box<dyn Write + Send>,
     current_task: Option<String>,
+    /// Errors and warnings already shown: Ansible shows each distinct text once per run.
+    shown_messages: std::collections::HashSet<String>,
 }
 
 impl DefaultLines {
@@ -41,6 +43,7 @@ impl DefaultLines {
             out,
             err,
             current_task: None,
+            shown_messages: std::collections::HashSet::new(),
         }
     }
 
@@ -67,6 +70,9 @@ impl DefaultLines {
         if let Some(origin) = origin {
             text.push_str(&format!("\nOrigin: {origin}\n\n"));
             text.push_str(&super::error_text::excerpt(origin));
+        }
+        if !self.shown_messages.insert(text.clone()) {
+            return;
         }
         let text = if self.opts.color {
             text.red().to_string()
@@ -279,6 +285,9 @@ impl Reporter for DefaultLines {
             }
             Event::Warning { message } => {
                 let t = format!("[WARNING]: {message}");
+                if !self.shown_messages.insert(t.clone()) {
+                    return;
+                }
                 let t = if self.opts.color {
                     t.bright_magenta().to_string()
                 } else {

@@ -9,6 +9,7 @@ mod fixture;
 mod galaxy;
 mod inventory;
 mod lab;
+mod modules_custom;
 mod modules_files;
 mod modules_system;
 mod programs;
@@ -25,6 +26,7 @@ fn main() {
     trials.extend(engine::trials());
     trials.extend(galaxy::trials());
     trials.extend(inventory::trials());
+    trials.extend(modules_custom::trials());
     trials.extend(modules_files::trials());
     trials.extend(modules_system::trials());
     trials.extend(programs::trials());
