@@ -105,6 +105,16 @@ pub trait Host: Send + Sync {
     ) -> Result<(), HostError>;
     /// Reads a whole file.
     async fn get_file(&self, path: &str) -> Result<Vec<u8>, HostError>;
+    /// Drops the connection to the host with its shells and opens a new one (one attempt, within
+    /// `timeout` when given), e.g. after the host rebooted; later calls and later tasks use the
+    /// new connection. Hosts without a connection to renew (local) keep this default.
+    async fn reconnect(&self, _timeout: Option<std::time::Duration>) -> Result<(), HostError> {
+        Ok(())
+    }
+    /// Whether this is the controller itself (`connection: local`), which e.g. `reboot` refuses.
+    fn is_controller(&self) -> bool {
+        false
+    }
 }
 
 /// The controller side of a task: files shipped with the playbook and the task's variables.

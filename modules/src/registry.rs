@@ -70,6 +70,7 @@ pub fn all() -> Vec<&'static dyn Module> {
         &builtin::group::GroupModule,
         &builtin::setup::SetupModule,
         &builtin::ping::PingModule,
+        &builtin::reboot::RebootModule,
         &builtin::getent::GetentModule,
         &builtin::sysctl::SysctlModule,
         &builtin::hostname::HostnameModule,
