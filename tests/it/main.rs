@@ -11,6 +11,7 @@ mod inventory;
 mod lab;
 mod modules_custom;
 mod modules_files;
+mod modules_reboot;
 mod modules_system;
 mod programs;
 mod secrets;
@@ -28,6 +29,7 @@ fn main() {
     trials.extend(inventory::trials());
     trials.extend(modules_custom::trials());
     trials.extend(modules_files::trials());
+    trials.extend(modules_reboot::trials());
     trials.extend(modules_system::trials());
     trials.extend(programs::trials());
     trials.extend(secrets::trials());
