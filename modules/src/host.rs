@@ -127,6 +127,11 @@ pub trait Controller: Send + Sync {
     fn render_template(&self, path: &std::path::Path) -> Result<String, String>;
     /// Evaluates a Jinja2 expression (e.g. `debug: var=...`) with the task's variables.
     fn eval(&self, expr: &str) -> Result<Value, String>;
+    /// Decrypts the text of a vault-encrypted file (`$ANSIBLE_VAULT;...`) with the run's vault
+    /// secrets. Controllers without secrets keep this default.
+    fn decrypt_vault(&self, _text: &str) -> Result<String, String> {
+        Err("Attempting to decrypt but no vault secrets found".to_string())
+    }
     /// Loads a YAML or JSON variables file (vaulted values decrypted) as a mapping, for
     /// `include_vars`. Controllers that cannot parse YAML keep this default.
     fn load_vars(&self, path: &std::path::Path) -> Result<Value, String> {

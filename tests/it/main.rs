@@ -13,6 +13,7 @@ mod modules_custom;
 mod modules_files;
 mod modules_reboot;
 mod modules_system;
+mod modules_vaulted_src;
 mod programs;
 mod secrets;
 mod template;
@@ -30,6 +31,7 @@ fn main() {
     trials.extend(modules_custom::trials());
     trials.extend(modules_files::trials());
     trials.extend(modules_reboot::trials());
+    trials.extend(modules_vaulted_src::trials());
     trials.extend(modules_system::trials());
     trials.extend(programs::trials());
     trials.extend(secrets::trials());
