@@ -15,6 +15,7 @@ mod modules_reboot;
 mod modules_system;
 mod modules_vaulted_src;
 mod programs;
+mod project;
 mod secrets;
 mod template;
 mod vault;

@@ -4,12 +4,13 @@
 //! output and registered results as ansible-playbook; and an AnsibleModule Python module is a load
 //! error naming its file.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use libtest_mimic::{Failed, Trial};
 
 use crate::fixture::{self, Lab, Output};
+use crate::project::{self, ensure, recap};
 
 /// Every trial of this area.
 pub fn trials() -> Vec<Trial> {
@@ -32,37 +33,13 @@ pub fn trials() -> Vec<Trial> {
 const MARKER: &str = "/tmp/rplay-marker";
 
 fn project() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/custom-modules")
+    project::dir("custom-modules")
 }
 
-/// Runs rplay on `playbook` of the project against `lab`, from the project directory.
 fn rplay(lab: &Lab, playbook: &str, extra: &[&str]) -> Output {
-    fixture::run_with_input(
-        Command::new(fixture::bin("rplay"))
-            .current_dir(project())
-            .env("ANSIBLE_NOCOLOR", "1")
-            .env_remove("ANSIBLE_CONFIG")
-            .arg("-i")
-            .arg(&lab.inventory)
-            .args(extra)
-            .arg(playbook),
-        None,
-    )
-}
-
-fn ensure(ok: bool, what: impl Into<String>) -> Result<(), Failed> {
-    if ok {
-        Ok(())
-    } else {
-        Err(what.into().into())
-    }
-}
-
-/// The recap line of `host`.
-fn recap<'a>(out: &'a str, host: &str) -> &'a str {
-    out.lines()
-        .find(|l| l.starts_with(&format!("{host} ")) && l.contains(" : ok="))
-        .unwrap_or("")
+    let mut args = extra.to_vec();
+    args.push(playbook);
+    project::rplay(lab, &project(), &args)
 }
 
 fn reset(lab: &Lab) -> Result<(), Failed> {
@@ -148,13 +125,7 @@ fn library_modules_converge_and_fix_drift() -> Result<(), Failed> {
 /// Ansible's and rplay's standard output of one playbook, minus the config-file line only
 /// ansible-playbook prints.
 fn comparable(text: &str) -> String {
-    crate::engine::normalize(
-        &text
-            .lines()
-            .filter(|l| !l.starts_with("Using ") && !l.starts_with("No config file"))
-            .collect::<Vec<_>>()
-            .join("\n"),
-    )
+    crate::engine::normalize(&project::without_config_line(text))
 }
 
 fn same_output_as_ansible() -> Result<(), Failed> {
@@ -175,20 +146,7 @@ fn same_output_as_ansible() -> Result<(), Failed> {
         reset(lab)?;
         let ours = rplay(lab, playbook, &args);
         let our_marker = lab.check(&lab.hosts[0], &format!("cat {MARKER} || true"))?;
-        let (a, r) = (comparable(&ansible.stdout), comparable(&ours.stdout));
-        ensure(
-            a == r && ansible.rc == ours.rc,
-            format!(
-                "{playbook}: exit codes ansible={} rplay={}\n{}\n--- ansible stderr:\n{}\n--- rplay stderr:\n{}",
-                ansible.rc,
-                ours.rc,
-                similar::TextDiff::from_lines(&a, &r)
-                    .unified_diff()
-                    .header("ansible-playbook", "rplay"),
-                ansible.stderr,
-                ours.stderr
-            ),
-        )?;
+        project::same_output(playbook, &ansible, &ours, comparable)?;
         ensure(
             ansible.stderr.contains("[WARNING]: careful")
                 == ours.stderr.contains("[WARNING]: careful"),

@@ -2,13 +2,12 @@
 //! trials' hosts): the host really reboots (new boot id), later tasks run on the renewed
 //! connection, check mode reboots nothing, and the output is ansible-playbook's.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 
 use libtest_mimic::{Failed, Trial};
 
 use crate::fixture::{self, Lab, Output};
+use crate::project::{self, ensure};
 
 /// Every trial of this area.
 pub fn trials() -> Vec<Trial> {
@@ -21,46 +20,18 @@ pub fn trials() -> Vec<Trial> {
 /// This area's lab: one full host with python (for ansible-playbook too).
 fn lab() -> Result<&'static Lab, Failed> {
     static LAB: OnceLock<Result<Lab, String>> = OnceLock::new();
-    LAB.get_or_init(|| {
-        fixture::start_lab(&format!("reboot-{}", fixture::lab_tag()), 1, &["--python"])
-    })
-    .as_ref()
-    .map_err(|e| Failed::from(e.as_str()))
-}
-
-fn cases() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reboot")
+    project::own_lab(&LAB, "reboot", 1, &["--python"])
 }
 
 fn rplay(lab: &Lab, args: &[&str]) -> Output {
-    fixture::run_with_input(
-        Command::new(fixture::bin("rplay"))
-            .current_dir(cases())
-            .env("ANSIBLE_NOCOLOR", "1")
-            .env_remove("ANSIBLE_CONFIG")
-            .arg("-i")
-            .arg(&lab.inventory)
-            .args(args),
-        None,
-    )
-}
-
-fn ensure(ok: bool, what: impl Into<String>) -> Result<(), Failed> {
-    if ok {
-        Ok(())
-    } else {
-        Err(what.into().into())
-    }
+    project::rplay(lab, &project::dir("reboot"), args)
 }
 
 /// Output with the reboot's duration masked.
 fn comparable(text: &str) -> String {
     let re = regex::Regex::new(r#""elapsed": \d+"#).expect("static regex");
-    text.lines()
-        .filter(|l| !l.starts_with("Using ") && !l.starts_with("No config file"))
-        .map(|l| re.replace_all(l, "\"elapsed\": N").into_owned())
-        .collect::<Vec<_>>()
-        .join("\n")
+    re.replace_all(&project::without_config_line(text), "\"elapsed\": N")
+        .into_owned()
 }
 
 fn boot_id(lab: &Lab) -> Result<String, Failed> {
@@ -91,22 +62,9 @@ fn reboot_like_ansible() -> Result<(), Failed> {
         &["only-reboot.yml"][..],
         &["--check", "only-reboot.yml"][..],
     ] {
-        let ansible = fixture::oracle(lab, "ansible-playbook", args, &cases())?;
+        let ansible = fixture::oracle(lab, "ansible-playbook", args, &project::dir("reboot"))?;
         let ours = rplay(lab, args);
-        let (a, r) = (comparable(&ansible.stdout), comparable(&ours.stdout));
-        ensure(
-            a == r && ansible.rc == ours.rc,
-            format!(
-                "{args:?}: exit codes ansible={} rplay={}\n{}\n--- ansible stderr:\n{}\n--- rplay stderr:\n{}",
-                ansible.rc,
-                ours.rc,
-                similar::TextDiff::from_lines(&a, &r)
-                    .unified_diff()
-                    .header("ansible-playbook", "rplay"),
-                ansible.stderr,
-                ours.stderr
-            ),
-        )?;
+        project::same_output(&format!("{args:?}"), &ansible, &ours, comparable)?;
     }
     ensure(
         boot_id(lab)? != second,

@@ -3,12 +3,12 @@
 //! same output and end state as ansible-playbook; then the usual contract (nothing to do the
 //! second time, a drift shown by `--check --diff` without touching it, fixed by a real run).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
 use libtest_mimic::{Failed, Trial};
 
 use crate::fixture::{self, Lab, Output};
+use crate::project::{self, ensure, recap};
 
 /// Every trial of this area.
 pub fn trials() -> Vec<Trial> {
@@ -21,36 +21,14 @@ pub fn trials() -> Vec<Trial> {
 const FILES: &str = "/tmp/rplay-vaulted.conf /tmp/rplay-vaulted-template.txt";
 
 fn project() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vaulted-src")
+    project::dir("vaulted-src")
 }
 
 fn rplay(lab: &Lab, extra: &[&str]) -> Output {
-    fixture::run_with_input(
-        Command::new(fixture::bin("rplay"))
-            .current_dir(project())
-            .env("ANSIBLE_NOCOLOR", "1")
-            .env_remove("ANSIBLE_CONFIG")
-            .arg("-i")
-            .arg(&lab.inventory)
-            .args(["-f", "1", "--vault-password-file", "vault-pass.txt"])
-            .args(extra)
-            .arg("site.yml"),
-        None,
-    )
-}
-
-fn ensure(ok: bool, what: impl Into<String>) -> Result<(), Failed> {
-    if ok {
-        Ok(())
-    } else {
-        Err(what.into().into())
-    }
-}
-
-fn recap<'a>(out: &'a str, host: &str) -> &'a str {
-    out.lines()
-        .find(|l| l.starts_with(&format!("{host} ")) && l.contains(" : ok="))
-        .unwrap_or("")
+    let mut args = vec!["-f", "1", "--vault-password-file", "vault-pass.txt"];
+    args.extend(extra);
+    args.push("site.yml");
+    project::rplay(lab, &project(), &args)
 }
 
 /// Contents and modes of the written files on every host.
@@ -94,19 +72,7 @@ fn copy_and_template_decrypt_vaulted_sources() -> Result<(), Failed> {
     )?;
     reset(lab)?;
     let ours = rplay(lab, &[]);
-    let keep = |t: &str| {
-        t.lines()
-            .filter(|l| !l.starts_with("Using ") && !l.starts_with("No config file"))
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
-    ensure(
-        keep(&ansible.stdout) == keep(&ours.stdout) && ansible.rc == ours.rc,
-        format!(
-            "output differs:\n--- ansible\n{}\n--- rplay\n{}\n{}",
-            ansible.stdout, ours.stdout, ours.stderr
-        ),
-    )?;
+    project::same_output("site.yml", &ansible, &ours, project::without_config_line)?;
     ensure(end_state(lab)? == theirs, "same files and modes as ansible")?;
     let again = rplay(lab, &[]);
     for h in &lab.hosts {
