@@ -10,7 +10,9 @@ use crate::fixture::{self, Lab, Output};
 
 /// The project directory `tests/<name>`.
 pub fn dir(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(name)
 }
 
 /// Runs rplay with `args` against `lab`, from the project directory `dir`.
@@ -83,9 +85,7 @@ pub fn own_lab(
     count: usize,
     flags: &[&str],
 ) -> Result<&'static Lab, Failed> {
-    cell.get_or_init(|| {
-        fixture::start_lab(&format!("{area}-{}", fixture::lab_tag()), count, flags)
-    })
-    .as_ref()
-    .map_err(|e| Failed::from(e.as_str()))
+    cell.get_or_init(|| fixture::start_lab(&format!("{area}-{}", fixture::lab_tag()), count, flags))
+        .as_ref()
+        .map_err(|e| Failed::from(e.as_str()))
 }
