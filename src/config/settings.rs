@@ -809,6 +809,22 @@ mod tests {
     }
 
     #[test]
+    fn library_dirs_from_the_setting_else_ansible_defaults() {
+        let s = settings("[defaults]\nlibrary = ./library:~/mods\n", &[]).unwrap();
+        assert_eq!(
+            s.library_dirs(),
+            vec![
+                PathBuf::from("/proj/./library"),
+                PathBuf::from("/home/u/mods")
+            ]
+        );
+        let s = settings("[defaults]\n", &[]).unwrap();
+        assert!(s
+            .library_dirs()
+            .contains(&PathBuf::from("/usr/share/ansible/plugins/modules")));
+    }
+
+    #[test]
     fn environment_beats_file() {
         let s = settings(
             "[defaults]\nforks = 20\n",
