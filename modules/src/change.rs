@@ -65,6 +65,10 @@ pub struct Plan {
     pub always_acts: bool,
     /// A message for an `ok` result, e.g. why nothing was done (`creates` exists).
     pub msg: Option<String>,
+    /// Set by modules that decide and act in one call and handle check mode themselves (the
+    /// project's own modules from `library/`): their result, reported as it is in every mode,
+    /// without `apply` or the engine's `invocation`.
+    pub finished: Option<Outcome>,
 }
 
 impl Plan {

@@ -105,6 +105,16 @@ pub trait Host: Send + Sync {
     ) -> Result<(), HostError>;
     /// Reads a whole file.
     async fn get_file(&self, path: &str) -> Result<Vec<u8>, HostError>;
+    /// Drops the connection to the host with its shells and opens a new one (one attempt, within
+    /// `timeout` when given), e.g. after the host rebooted; later calls and later tasks use the
+    /// new connection. Hosts without a connection to renew (local) keep this default.
+    async fn reconnect(&self, _timeout: Option<std::time::Duration>) -> Result<(), HostError> {
+        Ok(())
+    }
+    /// Whether this is the controller itself (`connection: local`), which e.g. `reboot` refuses.
+    fn is_controller(&self) -> bool {
+        false
+    }
 }
 
 /// The controller side of a task: files shipped with the playbook and the task's variables.
@@ -117,6 +127,11 @@ pub trait Controller: Send + Sync {
     fn render_template(&self, path: &std::path::Path) -> Result<String, String>;
     /// Evaluates a Jinja2 expression (e.g. `debug: var=...`) with the task's variables.
     fn eval(&self, expr: &str) -> Result<Value, String>;
+    /// Decrypts the text of a vault-encrypted file (`$ANSIBLE_VAULT;...`) with the run's vault
+    /// secrets. Controllers without secrets keep this default.
+    fn decrypt_vault(&self, _text: &str) -> Result<String, String> {
+        Err("Attempting to decrypt but no vault secrets found".to_string())
+    }
     /// Loads a YAML or JSON variables file (vaulted values decrypted) as a mapping, for
     /// `include_vars`. Controllers that cannot parse YAML keep this default.
     fn load_vars(&self, path: &std::path::Path) -> Result<Value, String> {

@@ -17,13 +17,15 @@
 //! - `change`: [`Change`], [`Plan`], [`Outcome`]: what a module found and what it did.
 //! - `spec`: [`ModuleSpec`], argument specs, validation and coercion; docs for `rdoc` derive from it.
 //! - `module`: the [`Module`] trait and its [`Context`].
-//! - `registry`: the one place where names (short and FQCN) map to modules.
+//! - `registry`: the one place where names (short and FQCN) map to modules, built-in or custom.
+//! - `custom`: the project's own modules from `library/` directories (WANT_JSON, key=value).
 //! - `shell`: POSIX quoting and framed multi-section probe scripts (one round trip, many answers).
 //! - `fileattr`: `mode` forms, `stat` probes, owner/group lookups and attribute changes.
 //! - one file per module under `builtin/`.
 
 pub mod builtin;
 pub mod change;
+pub mod custom;
 pub mod doc;
 pub mod facts;
 pub mod fileattr;

@@ -41,6 +41,12 @@ pub trait Module: Send + Sync {
     /// Name, arguments, return values and docs.
     fn spec(&self) -> &'static ModuleSpec;
 
+    /// Why this module cannot be used at all (a library file rplay cannot run), reported when a
+    /// task naming it is loaded. Built-ins are always usable.
+    fn load_error(&self) -> Option<String> {
+        None
+    }
+
     /// Queries the host (one round trip whenever possible) and returns what must change.
     async fn plan(&self, args: &Args, ctx: &Context<'_>) -> Result<Plan, ModuleError>;
 

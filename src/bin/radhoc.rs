@@ -42,8 +42,11 @@ fn main() {
 
 /// Module arguments from `-a`: a JSON object, or k=v / free-form text.
 fn module_args(module: &str, text: Option<&str>) -> Result<(String, Map<String, Value>), String> {
-    let resolved = rplay_modules::registry::find(module)
+    let resolved = rplay_modules::registry::find_written(module)
         .ok_or_else(|| format!("couldn't resolve module/action '{module}'. This often indicates a misspelling, missing collection, or incorrect module path."))?;
+    if let Some(reason) = resolved.load_error() {
+        return Err(reason);
+    }
     let spec = resolved.spec();
     let free_form = spec.free_form.is_some();
     let text = text.unwrap_or("").trim();

@@ -1,5 +1,6 @@
 //! `rdoc`: the `ansible-doc` of rplay. Prints a module's synopsis, arguments (type, default,
-//! choices, aliases), return values and examples, taken from the module's own definition.
+//! choices, aliases), return values and examples, taken from the module's own definition; for the
+//! project's own modules (`library/`), where they come from.
 
 use std::process::ExitCode;
 
@@ -32,9 +33,19 @@ fn main() -> ExitCode {
         eprintln!("rdoc: name a module (e.g. `rdoc copy`) or use --list");
         return ExitCode::from(5);
     }
+    // The project's own modules: `library/` here and the `library` setting's directories.
+    registry::add_library_dir(
+        std::path::Path::new("library"),
+        registry::LibraryRank::Project,
+    );
+    if let Ok(settings) = rplay::config::Settings::load() {
+        for dir in settings.library_dirs() {
+            registry::add_library_dir(&dir, registry::LibraryRank::Configured);
+        }
+    }
     let mut status = ExitCode::SUCCESS;
     for name in &cli.modules {
-        match registry::find(name) {
+        match registry::find_written(name) {
             Some(module) => println!("{}", doc::render(module.spec())),
             None => {
                 eprintln!("[WARNING]: module {name} not found (rdoc --list shows every module)");

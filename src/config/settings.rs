@@ -62,6 +62,9 @@ pub struct Settings {
     pub forks: usize,
     /// `[defaults] roles_path` / `ANSIBLE_ROLES_PATH`.
     pub roles_path: Vec<PathBuf>,
+    /// `[defaults] library` / `ANSIBLE_LIBRARY`: directories of the project's own modules; `None`
+    /// for Ansible's defaults (see [`Settings::library_dirs`]).
+    pub library: Option<Vec<PathBuf>>,
     /// `[privilege_escalation] become` / `ANSIBLE_BECOME`.
     pub become_: bool,
     /// `[privilege_escalation] become_method` / `ANSIBLE_BECOME_METHOD`.
@@ -182,6 +185,7 @@ impl Default for Settings {
             host_key_checking: true,
             forks: 50,
             roles_path: Vec::new(),
+            library: None,
             become_: false,
             become_method: "sudo".to_string(),
             become_user: "root".to_string(),
@@ -253,6 +257,22 @@ struct Descriptor {
 struct Resolver<'a> {
     base_dir: Option<&'a Path>,
     home: Option<&'a Path>,
+}
+
+impl Settings {
+    /// The module library directories: the `library` setting, else Ansible's defaults
+    /// (`~/.ansible/plugins/modules`, `/usr/share/ansible/plugins/modules`).
+    pub fn library_dirs(&self) -> Vec<PathBuf> {
+        if let Some(dirs) = &self.library {
+            return dirs.clone();
+        }
+        let mut out = Vec::new();
+        if let Some(home) = std::env::var_os("HOME") {
+            out.push(PathBuf::from(home).join(".ansible/plugins/modules"));
+        }
+        out.push(PathBuf::from("/usr/share/ansible/plugins/modules"));
+        out
+    }
 }
 
 impl Resolver<'_> {
@@ -362,6 +382,15 @@ fn descriptors() -> Vec<Descriptor> {
                     .collect()
             }
         ),
+        setting!([("defaults", "library")], ["ANSIBLE_LIBRARY"], |s, v, r| {
+            s.library = Some(
+                v.split([':', '\n'])
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(|p| r.path(p))
+                    .collect(),
+            )
+        }),
         setting!(
             [("privilege_escalation", "become")],
             ["ANSIBLE_BECOME"],
@@ -777,6 +806,22 @@ mod tests {
         assert_eq!(s.forks, 20);
         assert!(!s.host_key_checking);
         assert!(s.become_);
+    }
+
+    #[test]
+    fn library_dirs_from_the_setting_else_ansible_defaults() {
+        let s = settings("[defaults]\nlibrary = ./library:~/mods\n", &[]).unwrap();
+        assert_eq!(
+            s.library_dirs(),
+            vec![
+                PathBuf::from("/proj/./library"),
+                PathBuf::from("/home/u/mods")
+            ]
+        );
+        let s = settings("[defaults]\n", &[]).unwrap();
+        assert!(s
+            .library_dirs()
+            .contains(&PathBuf::from("/usr/share/ansible/plugins/modules")));
     }
 
     #[test]

@@ -23,6 +23,10 @@ impl Host for LocalHost {
         &self.name
     }
 
+    fn is_controller(&self) -> bool {
+        true
+    }
+
     async fn run(&self, cmd: Command) -> Result<Output, HostError> {
         let mut child = tokio::process::Command::new("/bin/sh");
         child

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use rplay_modules::{Host, HostError};
 
 use super::local::LocalHost;
-use super::shell_host::{HostConnection, Link, ShellHost};
+use super::shell_host::{HostConnection, Link, Reopen, ShellHost};
 use super::spec::{BecomeSpec, ConnectionSpec, Transport};
 use super::ssh::{JumpCache, SshConnection};
 
@@ -23,8 +23,8 @@ pub const DEFAULT_CONNECT_LIMIT: usize = 32;
 /// The connections of one run.
 pub struct Pool {
     slots: std::sync::Mutex<HashMap<String, Slot>>,
-    connecting: tokio::sync::Semaphore,
-    jumps: JumpCache,
+    connecting: Arc<tokio::sync::Semaphore>,
+    jumps: Arc<JumpCache>,
 }
 
 impl Default for Pool {
@@ -60,6 +60,58 @@ fn pool_key(spec: &ConnectionSpec) -> String {
     }
 }
 
+/// Opens a host connection.
+async fn open_connection(
+    spec: &ConnectionSpec,
+    connecting: &tokio::sync::Semaphore,
+    jumps: &JumpCache,
+) -> Result<Arc<HostConnection>, HostError> {
+    let link = match spec.transport {
+        Transport::Local => Link::Local,
+        Transport::Ssh => Link::Ssh(
+            SshConnection::open(spec, connecting, jumps)
+                .await
+                .map_err(|e| e.into_host_error())?,
+        ),
+    };
+    Ok(Arc::new(HostConnection::new(
+        link,
+        spec.timeout.max(std::time::Duration::from_secs(12)),
+    )))
+}
+
+/// Renews the connection in a pool slot: closes the old one, opens a new one (one attempt) and
+/// leaves it in the slot for later tasks.
+struct SlotReopen {
+    spec: ConnectionSpec,
+    slot: Slot,
+    connecting: Arc<tokio::sync::Semaphore>,
+    jumps: Arc<JumpCache>,
+}
+
+impl Reopen for SlotReopen {
+    fn reopen(
+        &self,
+        timeout: Option<std::time::Duration>,
+    ) -> futures::future::BoxFuture<'_, Result<Arc<HostConnection>, HostError>> {
+        Box::pin(async move {
+            let mut spec = self.spec.clone();
+            spec.retries = 0;
+            if let Some(t) = timeout {
+                spec.timeout = t;
+            }
+            let mut guard = self.slot.lock().await;
+            if let Some(old) = guard.take() {
+                // The old connection may be dead without knowing it yet: do not wait for it.
+                tokio::spawn(async move { old.close().await });
+            }
+            let fresh = open_connection(&spec, &self.connecting, &self.jumps).await?;
+            *guard = Some(fresh.clone());
+            Ok(fresh)
+        })
+    }
+}
+
 impl Pool {
     /// An empty pool.
     pub fn new() -> Pool {
@@ -76,8 +128,8 @@ impl Pool {
         });
         Pool {
             slots: std::sync::Mutex::new(HashMap::new()),
-            connecting: tokio::sync::Semaphore::new(limit.max(1)),
-            jumps: JumpCache::default(),
+            connecting: Arc::new(tokio::sync::Semaphore::new(limit.max(1))),
+            jumps: Arc::new(JumpCache::default()),
         }
     }
 
@@ -103,26 +155,24 @@ impl Pool {
         let conn = match guard.as_ref() {
             Some(c) if !c.is_closed() => c.clone(),
             _ => {
-                let link = match spec.transport {
-                    Transport::Local => Link::Local,
-                    Transport::Ssh => Link::Ssh(
-                        SshConnection::open(spec, &self.connecting, &self.jumps)
-                            .await
-                            .map_err(|e| e.into_host_error())?,
-                    ),
-                };
-                let c = Arc::new(HostConnection::new(
-                    link,
-                    spec.timeout.max(std::time::Duration::from_secs(12)),
-                ));
+                let c = open_connection(spec, &self.connecting, &self.jumps).await?;
                 *guard = Some(c.clone());
                 c
             }
         };
+        let reopen = (spec.transport == Transport::Ssh).then(|| {
+            Arc::new(SlotReopen {
+                spec: spec.clone(),
+                slot: slot.clone(),
+                connecting: self.connecting.clone(),
+                jumps: self.jumps.clone(),
+            }) as Arc<dyn Reopen>
+        });
         Ok(Arc::new(ShellHost::new(
             spec.inventory_name.clone(),
             conn,
             become_.cloned(),
+            reopen,
         )))
     }
 

@@ -173,21 +173,42 @@ impl HostConnection {
 /// A host as modules see it, with a become setting bound in.
 pub struct ShellHost {
     name: String,
-    conn: Arc<HostConnection>,
+    conn: std::sync::Mutex<Arc<HostConnection>>,
     become_: Option<BecomeSpec>,
+    reopen: Option<Reopener>,
 }
+
+/// Opens a host's connection again (after a reboot) and puts it in the pool's slot.
+pub(crate) trait Reopen: Send + Sync {
+    /// A fresh connection, one attempt within `timeout` when given.
+    fn reopen(
+        &self,
+        timeout: Option<Duration>,
+    ) -> futures::future::BoxFuture<'_, Result<Arc<HostConnection>, HostError>>;
+}
+
+type Reopener = Arc<dyn Reopen>;
 
 impl ShellHost {
     pub(crate) fn new(
         name: String,
         conn: Arc<HostConnection>,
         become_: Option<BecomeSpec>,
+        reopen: Option<Reopener>,
     ) -> ShellHost {
         ShellHost {
             name,
-            conn,
+            conn: std::sync::Mutex::new(conn),
             become_,
+            reopen,
         }
+    }
+
+    fn conn(&self) -> Arc<HostConnection> {
+        self.conn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 }
 
@@ -198,8 +219,9 @@ impl Host for ShellHost {
     }
 
     async fn run(&self, cmd: Command) -> Result<Output, HostError> {
-        let shell = self.conn.shell(self.become_.as_ref()).await?;
-        shell.run(&cmd).await.map_err(|e| self.conn.shell_error(e))
+        let conn = self.conn();
+        let shell = conn.shell(self.become_.as_ref()).await?;
+        shell.run(&cmd).await.map_err(|e| conn.shell_error(e))
     }
 
     async fn put_file(
@@ -208,11 +230,12 @@ impl Host for ShellHost {
         content: Content,
         attrs: &FileAttrs,
     ) -> Result<(), HostError> {
-        let shell = self.conn.shell(self.become_.as_ref()).await?;
+        let conn = self.conn();
+        let shell = conn.shell(self.become_.as_ref()).await?;
         let out = shell
             .put(dest, content, attrs)
             .await
-            .map_err(|e| self.conn.shell_error(e))?;
+            .map_err(|e| conn.shell_error(e))?;
         if out.rc != 0 {
             return Err(HostError::Io(format!(
                 "{dest}: {}",
@@ -223,11 +246,9 @@ impl Host for ShellHost {
     }
 
     async fn get_file(&self, path: &str) -> Result<Vec<u8>, HostError> {
-        let shell = self.conn.shell(self.become_.as_ref()).await?;
-        let out = shell
-            .get(path)
-            .await
-            .map_err(|e| self.conn.shell_error(e))?;
+        let conn = self.conn();
+        let shell = conn.shell(self.become_.as_ref()).await?;
+        let out = shell.get(path).await.map_err(|e| conn.shell_error(e))?;
         if out.rc != 0 {
             return Err(HostError::Io(format!(
                 "{path}: {}",
@@ -235,5 +256,21 @@ impl Host for ShellHost {
             )));
         }
         Ok(out.stdout)
+    }
+
+    async fn reconnect(&self, timeout: Option<Duration>) -> Result<(), HostError> {
+        let Some(reopen) = &self.reopen else {
+            return Ok(());
+        };
+        let fresh = reopen.reopen(timeout).await?;
+        *self
+            .conn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = fresh;
+        Ok(())
+    }
+
+    fn is_controller(&self) -> bool {
+        matches!(self.conn().link, Link::Local)
     }
 }

@@ -471,6 +471,9 @@ fn down_locked(lab: &LabPaths, log: &dyn Fn(&str)) -> Result<()> {
     loop {
         let mut pids = namespace::pids_in(&inodes);
         pids.extend(recorded.iter().copied().filter(|p| namespace::is_alive(*p)));
+        for n in &netns {
+            pids.extend(namespace::pids_of_host_launchers(n));
+        }
         if pids.is_empty() {
             break;
         }

@@ -124,10 +124,13 @@ pub fn launch(spec: &HostSpec) -> Result<u32> {
             name = spec.name
         )
     } else {
+        // systemd-nspawn exits with 133 when the container asks for a reboot (`systemctl
+        // reboot`, the reboot module): start it again, as systemd-nspawn@.service does with
+        // RestartForceExitStatus=133, so a lab host reboots like a real one.
         format!(
-            "{overlay} && exec systemd-nspawn -q -D {r} --boot --capability=CAP_NET_ADMIN,CAP_NET_RAW \
+            "{overlay} && while :; do systemd-nspawn -q -D {r} --boot --capability=CAP_NET_ADMIN,CAP_NET_RAW \
              --register=no --keep-unit --console=passive --link-journal=no -M {machine} \
-             --network-namespace-path={netns}",
+             --network-namespace-path={netns}; rc=$?; [ $rc -eq 133 ] || exit $rc; done",
             machine = spec.machine,
             netns = netns_path(&spec.netns).display()
         )

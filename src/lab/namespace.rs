@@ -85,6 +85,30 @@ pub fn pids_in(inodes: &HashSet<u64>) -> Vec<u32> {
         .collect()
 }
 
+/// Pids of live processes started for a full host of network namespace `netns` (systemd-nspawn
+/// and the shell that restarts it when the host reboots), which live outside the namespace:
+/// their command lines hold `network-namespace-path=<netns path>` as a whole word.
+pub fn pids_of_host_launchers(netns: &str) -> Vec<u32> {
+    let needle = format!("network-namespace-path={}", netns_path(netns).display());
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()))
+        .filter(|pid| {
+            let cmd = cmdline(*pid);
+            cmd.match_indices(&needle).any(|(i, _)| {
+                matches!(
+                    cmd[i + needle.len()..].chars().next(),
+                    None | Some(' ') | Some(';')
+                )
+            })
+        })
+        .filter(|pid| is_alive(*pid))
+        .collect()
+}
+
 /// Whether `pid` exists and is not a zombie.
 pub fn is_alive(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {

@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use rplay_modules::registry::LibraryRank;
 use serde_json::{Map, Value};
 
 use super::block::{self, Item};
@@ -124,6 +125,9 @@ impl Loader {
         inherit: &Inherit,
         plays: &mut Vec<Arc<Play>>,
     ) -> Result<(), Error> {
+        if let Some(dir) = path.parent() {
+            rplay_modules::registry::add_library_dir(&dir.join("library"), LibraryRank::Project);
+        }
         let tree = self.read_yaml(path)?;
         let entries = match &tree {
             Node::Seq(items, _) => items.clone(),
@@ -388,6 +392,7 @@ impl Loader {
             public,
         });
         parts.roles.push(scope.clone());
+        rplay_modules::registry::add_library_dir(&path.join("library"), LibraryRank::Project);
         if duplicate {
             // A role that already ran in this play still counts for variable precedence.
             return Ok(Vec::new());

@@ -213,18 +213,25 @@ pub fn engine_action_name(name: &str) -> Option<&'static str> {
     ENGINE_ACTIONS.iter().copied().find(|a| *a == short)
 }
 
-/// Resolves an action name to (canonical name, free-form argument name, is-known).
-fn resolve_action(name: &str) -> Option<(String, bool)> {
+/// Resolves an action name to (canonical name, takes free-form text), or `None` for an unknown
+/// name; a known module that cannot be used (a library file rplay cannot run) is an error at
+/// `origin`.
+fn resolve_action(name: &str, origin: &Origin) -> Result<Option<(String, bool)>, Error> {
     if let Some(engine) = engine_action_name(name) {
         let free = matches!(
             engine,
             "include_tasks" | "import_tasks" | "include" | "meta"
         );
-        return Some((engine.to_string(), free));
+        return Ok(Some((engine.to_string(), free)));
     }
-    let module = rplay_modules::registry::find(name)?;
+    let Some(module) = rplay_modules::registry::find_written(name) else {
+        return Ok(None);
+    };
+    if let Some(reason) = module.load_error() {
+        return Err(Error::syntax(reason, origin));
+    }
     let spec = module.spec();
-    Some((spec.name.to_string(), spec.free_form.is_some()))
+    Ok(Some((spec.name.to_string(), spec.free_form.is_some())))
 }
 
 /// All names an action key may resolve to, for suggestions.
@@ -427,7 +434,8 @@ pub fn parse_task(node: &Node, inherit: &Inherit, is_handler: bool) -> Result<Ta
                     Node::Leaf(Value::String(s), o) => {
                         let s = s.trim();
                         let (name, rest) = s.split_once(char::is_whitespace).unwrap_or((s, ""));
-                        let (_, free) = resolve_action(name).unwrap_or((name.to_string(), false));
+                        let (_, free) =
+                            resolve_action(name, o)?.unwrap_or((name.to_string(), false));
                         let args = kv::parse_kv(rest, free).map_err(|e| Error::syntax(e, o))?;
                         (name.to_string(), args)
                     }
@@ -459,8 +467,8 @@ pub fn parse_task(node: &Node, inherit: &Inherit, is_handler: bool) -> Result<Ta
                         ))
                     }
                 };
-                let (canonical, _) =
-                    resolve_action(&written).ok_or_else(|| unknown_action(&written, v.origin()))?;
+                let (canonical, _) = resolve_action(&written, v.origin())?
+                    .ok_or_else(|| unknown_action(&written, v.origin()))?;
                 arg_origins.extend(value_origins(v, &args));
                 set_action(&written, canonical, args, &k.origin)?;
                 if key == "local_action" {
@@ -482,7 +490,7 @@ pub fn parse_task(node: &Node, inherit: &Inherit, is_handler: bool) -> Result<Ta
                 }
             }
             _ if keywords::is_task_keyword(key) || (is_handler && key == "listen") => {}
-            _ => match resolve_action(key) {
+            _ => match resolve_action(key, &k.origin)? {
                 Some((canonical, free)) => {
                     let args = action_args(v, free)?;
                     arg_origins.extend(value_origins(v, &args));

@@ -75,6 +75,10 @@ impl Controller for TaskController {
         self.templating.eval(expr, &self.ctx)
     }
 
+    fn decrypt_vault(&self, text: &str) -> Result<String, String> {
+        self.templating.reveal_vault(text)
+    }
+
     fn load_vars(&self, path: &Path) -> Result<Value, String> {
         let node = crate::playbook::yaml_source::read_yaml(path).map_err(|e| e.to_string())?;
         match node.to_value() {

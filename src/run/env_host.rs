@@ -40,4 +40,12 @@ impl Host for EnvHost {
     async fn get_file(&self, path: &str) -> Result<Vec<u8>, HostError> {
         self.inner.get_file(path).await
     }
+
+    async fn reconnect(&self, timeout: Option<std::time::Duration>) -> Result<(), HostError> {
+        self.inner.reconnect(timeout).await
+    }
+
+    fn is_controller(&self) -> bool {
+        self.inner.is_controller()
+    }
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use rplay_modules::{Context, Host, HostError, ModuleError, Outcome};
+use rplay_modules::{Context, Host, HostError, ModuleError, Outcome, Plan};
 use serde_json::{json, Map, Value};
 
 use super::connector::BecomeWanted;
@@ -79,7 +79,9 @@ impl HostTaskEnd {
 struct Exec {
     result: Map<String, Value>,
     include: Option<IncludeRequest>,
-    controller_only: bool,
+    /// A failure is the action's (`Action failed: ...`: controller-side actions, and results
+    /// failed by their `rc`), not the module's (`Module failed: ...`).
+    action_failure: bool,
     /// The task failed before its action ran (templating its arguments...): why.
     task_error: Option<ErrorChain>,
 }
@@ -394,6 +396,19 @@ impl Runner {
             } else {
                 error
             };
+            if !no_log {
+                // Warnings a module returned are shown before its result, as Ansible does.
+                for w in shown
+                    .get("warnings")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    self.report(Event::Warning {
+                        message: rplay_modules::spec::value_to_string(w),
+                    });
+                }
+            }
             self.report(Event::HostResult(Box::new(HostResult {
                 host: host.to_string(),
                 delegated_to: delegated_to.filter(|_| status != Status::Skipped),
@@ -501,15 +516,16 @@ impl Runner {
             if let Some(chain) = exec.task_error {
                 return chain;
             }
-            if status == Status::Unreachable {
-                let msg = result
-                    .get("msg")
-                    .map(rplay_modules::spec::value_to_string)
-                    .unwrap_or_default();
+            let msg = result
+                .get("msg")
+                .map(rplay_modules::spec::value_to_string)
+                .unwrap_or_default();
+            // Unreachable hosts, and results that already word their failure as a whole.
+            if status == Status::Unreachable || msg.starts_with("Task failed: ") {
                 let msg = msg.strip_prefix("Task failed: ").unwrap_or(&msg);
                 return ErrorChain::message(msg);
             }
-            failure_error(&result, exec.controller_only || has_post_conditions(task))
+            failure_error(&result, exec.action_failure || has_post_conditions(task))
         });
         let ignored = status == Status::Failed && ignore;
         self.count_and_register(task, host, &result, ignore, rescuable, &mut end);
@@ -947,7 +963,9 @@ impl Runner {
             if exec.include.is_some() || is_true(&exec.result, "unreachable") {
                 return exec;
             }
-            self.post_conditions(task, vars, &mut exec.result, pc);
+            if self.post_conditions(task, vars, &mut exec.result, pc) {
+                exec.action_failure = true;
+            }
             if task.until.is_empty() {
                 return exec;
             }
@@ -977,22 +995,31 @@ impl Runner {
         }
     }
 
+    /// Applies `changed_when`/`failed_when`, or else fails a result by its `rc`; returns whether
+    /// it did the latter (an action's failure, not the module's).
     fn post_conditions(
         &self,
         task: &Task,
         vars: &Map<String, Value>,
         result: &mut Map<String, Value>,
         pc: &PlayCtx,
-    ) {
+    ) -> bool {
         if task.changed_when.is_empty() && task.failed_when.is_empty() {
+            let mut rc_failed = false;
             if !result.contains_key("failed") {
-                let rc_failed = result
+                rc_failed = result
                     .get("rc")
                     .and_then(Value::as_i64)
                     .is_some_and(|rc| rc != 0);
                 result.insert("failed".into(), Value::Bool(rc_failed));
+                if rc_failed && !result.contains_key("msg") {
+                    result.insert(
+                        "msg".into(),
+                        json!("Task failed: Action failed: Unknown error."),
+                    );
+                }
             }
-            return;
+            return rc_failed;
         }
         let mut v2 = vars.clone();
         if let Some(reg) = &task.register {
@@ -1022,6 +1049,7 @@ impl Runner {
                 }
             }
         }
+        false
     }
 
     fn become_for(&self, task: &Task, ctx: &Ctx) -> BecomeWanted {
@@ -1077,7 +1105,7 @@ impl Runner {
         let plain = |result| Exec {
             result,
             include: None,
-            controller_only: true,
+            action_failure: true,
             task_error: None,
         };
         let mut args = Map::new();
@@ -1124,7 +1152,7 @@ impl Runner {
                     return Exec {
                         result: task_failed(&chain),
                         include: None,
-                        controller_only: true,
+                        action_failure: true,
                         task_error: Some(chain),
                     };
                 }
@@ -1161,7 +1189,7 @@ impl Runner {
                         item_label: item_label.map(str::to_string),
                         role_name: String::new(),
                     }),
-                    controller_only: true,
+                    action_failure: true,
                     task_error: None,
                 };
             }
@@ -1185,7 +1213,7 @@ impl Runner {
                         item_label: item_label.map(str::to_string),
                         role_name,
                     }),
-                    controller_only: true,
+                    action_failure: true,
                     task_error: None,
                 };
             }
@@ -1252,7 +1280,7 @@ impl Runner {
                 return Exec {
                     result: failed_result(e),
                     include: None,
-                    controller_only: spec.controller_only,
+                    action_failure: spec.controller_only,
                     task_error: None,
                 }
             }
@@ -1270,7 +1298,7 @@ impl Runner {
                 return Exec {
                     result: r,
                     include: None,
-                    controller_only: true,
+                    action_failure: true,
                     task_error: None,
                 };
             }
@@ -1327,8 +1355,16 @@ impl Runner {
             check_mode: check,
             diff,
         };
+        let mut finished = false;
         let mut result = match module.plan(&validated, &mctx).await {
             Err(e) => module_error(e),
+            Ok(Plan {
+                finished: Some(outcome),
+                ..
+            }) => {
+                finished = true;
+                outcome_result(outcome, diff)
+            }
             Ok(plan) => {
                 if plan.is_empty() {
                     let mut r = plan.values.clone();
@@ -1365,7 +1401,7 @@ impl Runner {
                 }
             }
         };
-        if !spec.controller_only && !is_true(&result, "unreachable") {
+        if !spec.controller_only && !finished && !is_true(&result, "unreachable") {
             result.insert(
                 "invocation".into(),
                 json!({"module_args": Value::Object(validated.0.clone())}),
@@ -1375,7 +1411,7 @@ impl Runner {
         Exec {
             result,
             include: None,
-            controller_only: spec.controller_only,
+            action_failure: spec.controller_only,
             task_error: None,
         }
     }

@@ -41,6 +41,12 @@ impl Session {
         privilege: &PrivilegeArgs,
     ) -> Result<Session, (String, i32)> {
         let settings = Settings::load().map_err(|d| (d.message.clone(), 1))?;
+        for dir in settings.library_dirs() {
+            rplay_modules::registry::add_library_dir(
+                &dir,
+                rplay_modules::registry::LibraryRank::Configured,
+            );
+        }
         let mut warnings: Vec<String> = settings
             .warnings
             .iter()

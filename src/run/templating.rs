@@ -132,6 +132,12 @@ impl Templating {
     }
 
     /// Renders a template file, searching includes in `search`.
+    /// Decrypts a vault-encrypted file's text with the run's secrets.
+    pub fn reveal_vault(&self, text: &str) -> Result<String, String> {
+        self.templar.reveal_vault(text)
+    }
+
+    /// Renders a template file (decrypted first when vault-encrypted).
     pub fn render_file(
         &self,
         path: &Path,

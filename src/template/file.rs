@@ -75,6 +75,13 @@ impl Templar {
                 format!("Could not read template '{}': {e}", path.display()),
             )
         })?;
+        // A vault-encrypted template is decrypted on the controller first, as Ansible does.
+        let source = if source.starts_with("$ANSIBLE_VAULT;") {
+            self.reveal_vault(&source)
+                .map_err(|e| TemplateError::new(TemplateErrorKind::Render, e))?
+        } else {
+            source
+        };
         let unqualified = super::templar::strip_collection_prefixes(&source);
         let (header, body) = split_header(unqualified.as_ref());
         let trim = header.trim_blocks.or(info.trim_blocks).unwrap_or(true);

@@ -146,6 +146,16 @@ pub(crate) enum Source {
     Remote(String),
 }
 
+/// Whether a controller file is vault-encrypted (starts with the `$ANSIBLE_VAULT;` header).
+fn is_vaulted(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 15];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok()
+        && &head == b"$ANSIBLE_VAULT;"
+}
+
 /// One file to write: what, where and how.
 #[derive(Debug, Clone)]
 pub(crate) struct WriteSpec {
@@ -725,6 +735,21 @@ impl CopyModule {
             .map_err(ModuleError::Failed)?;
         let label = path.to_string_lossy().into_owned();
         let mode = source_mode_of(&path);
+        if args.bool("decrypt") && is_vaulted(&path) {
+            // Decrypted on the controller; the plaintext only travels to the host.
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| ModuleError::Failed(format!("{}: {e}", path.display())))?;
+            let plain = ctx
+                .controller
+                .decrypt_vault(&text)
+                .map_err(|e| ModuleError::Failed(format!("{}: {e}", path.display())))?;
+            return Ok(common(
+                Source::Bytes(plain.into_bytes()),
+                Some(base),
+                Some(label),
+                mode,
+            ));
+        }
         Ok(common(Source::Local(path), Some(base), Some(label), mode))
     }
 

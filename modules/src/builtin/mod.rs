@@ -27,6 +27,7 @@ pub mod package_facts;
 pub mod pause;
 pub mod ping;
 pub mod raw;
+pub mod reboot;
 pub mod replace;
 pub mod script;
 pub mod service;
