@@ -1,6 +1,7 @@
 //! Playbooks and plays as loaded: the play's keywords, vars, sections (with roles' tasks already
 //! placed before `tasks:`), handlers (role handlers first), and every role it uses.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -47,6 +48,9 @@ pub struct Play {
     pub handlers: Vec<Arc<Task>>,
     /// Every role of the play (dependencies first), for defaults and vars.
     pub roles: Vec<Arc<RoleScope>>,
+    /// De-duplication keys of the roles `roles:` and dependencies placed at load time: a
+    /// dependency of an `include_role` that matches one of them does not run again.
+    pub placed_roles: HashSet<String>,
     /// The playbook directory.
     pub playbook_dir: PathBuf,
 }

@@ -178,7 +178,7 @@ impl Runner {
             dirs.push(r.path.clone());
             dirs.extend(r.parent_paths.iter().cloned());
         }
-        if !task.dir.as_os_str().is_empty() {
+        if !task.dir.as_os_str().is_empty() && !dirs.contains(&task.dir) {
             dirs.push(task.dir.clone());
         }
         dirs.push(pc.play.playbook_dir.clone());
@@ -225,9 +225,9 @@ impl Runner {
     fn skipped_result(false_condition: Value) -> Map<String, Value> {
         let mut m = Map::new();
         m.insert("changed".into(), Value::Bool(false));
-        m.insert("false_condition".into(), false_condition);
-        m.insert("skip_reason".into(), json!("Conditional result was False"));
         m.insert("skipped".into(), Value::Bool(true));
+        m.insert("skip_reason".into(), json!("Conditional result was False"));
+        m.insert("false_condition".into(), false_condition);
         m
     }
 
@@ -684,9 +684,9 @@ impl Runner {
         if status == Status::Failed && !reg.contains_key("exception") {
             reg.insert("exception".into(), json!("(traceback unavailable)"));
         }
-        reg.entry("failed").or_insert(Value::Bool(false));
-        if status == Status::Skipped {
-            reg.remove("failed");
+        // A skip by the engine registers no `failed`; a module's own result keeps it.
+        if status != Status::Skipped {
+            reg.entry("failed").or_insert(Value::Bool(false));
         }
         end.registered = reg.clone();
         if let Some(name) = &task.register {
@@ -1131,7 +1131,6 @@ impl Runner {
             templating: self.templating.clone(),
             ctx: ctx.clone(),
             search_dirs: paths.dirs,
-            task_dir: task.dir.clone(),
         };
         let mctx = Context {
             host: handle.as_ref(),
@@ -1151,13 +1150,21 @@ impl Runner {
                     r
                 } else if check {
                     if plan.always_acts {
-                        let mut r = plan.values.clone();
+                        // Ansible's order: changed, the module's keys, msg, skipped, then the
+                        // module's closing keys (`*_lines`, `failed`).
+                        let mut r = Map::new();
                         r.insert("changed".into(), Value::Bool(false));
+                        let (lines, rest): (Vec<_>, Vec<_>) = plan
+                            .values
+                            .iter()
+                            .partition(|(k, _)| k.ends_with("_lines") || *k == "failed");
+                        r.extend(rest.into_iter().map(|(k, v)| (k.clone(), v.clone())));
                         r.insert(
                             "msg".into(),
                             json!("Command would have run if not in check mode"),
                         );
                         r.insert("skipped".into(), Value::Bool(true));
+                        r.extend(lines.into_iter().map(|(k, v)| (k.clone(), v.clone())));
                         r
                     } else {
                         let mut r = plan.values.clone();

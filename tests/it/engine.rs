@@ -31,13 +31,20 @@ pub fn trials() -> Vec<Trial> {
             move || differential(&path, &inv),
         ));
     }
-    // The guide's semantics lab sits in `shared/` beside the repository (as in CI's clone).
-    let lab_dir = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/guide/semantics-lab/h"
-    ));
+    // The guide's semantics lab sits in `shared/` beside the repository (as in CI's clone);
+    // `RPLAY_SEMANTICS_LAB` names it elsewhere (a worktree outside that layout).
+    let lab_dir = match std::env::var_os("RPLAY_SEMANTICS_LAB") {
+        Some(lab) => PathBuf::from(lab).join("h"),
+        None => PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/guide/semantics-lab/h"
+        )),
+    };
     // Ansible prints the playbook's path normalized (`..` folded away).
     let lab_dir = std::fs::canonicalize(&lab_dir).unwrap_or(lab_dir);
+    if let Some(lab) = lab_dir.parent() {
+        out.extend(super::semantics_lab::trials(lab.to_path_buf()));
+    }
     for name in SEMANTICS_LAB.iter().chain(SEMANTICS_LAB_KNOWN_DIFF) {
         let path = lab_dir.join(name);
         let inv = lab_dir.join("inv.ini");
@@ -134,24 +141,37 @@ fn unified(a: &str, b: &str) -> String {
 }
 
 fn differential(path: &Path, inv: &Path) -> Result<(), Failed> {
-    let oracle = fixture::oracle_bin("ansible-playbook")?;
-    let args = case_args(path);
     let dir = path.parent().unwrap_or(Path::new("."));
+    differential_run(dir, path, inv.as_os_str(), &case_args(path), &|| Ok(()))
+}
+
+/// Runs `playbook` from `dir` with `-i inv -f 1 args` under both tools, calling `before_each`
+/// before each run; stdout (timings masked) and exit codes must be equal.
+pub fn differential_run(
+    dir: &Path,
+    path: &Path,
+    inv: &std::ffi::OsStr,
+    args: &[String],
+    before_each: &dyn Fn() -> Result<(), Failed>,
+) -> Result<(), Failed> {
+    let oracle = fixture::oracle_bin("ansible-playbook")?;
+    before_each()?;
     let (arc, aout, aerr) = run(Command::new(&oracle)
         .current_dir(dir)
         .arg("-i")
         .arg(inv)
         .arg("-f")
         .arg("1")
-        .args(&args)
+        .args(args)
         .arg(path))?;
+    before_each()?;
     let (rrc, rout, rerr) = run(Command::new(fixture::bin("rplay"))
         .current_dir(dir)
         .arg("-i")
         .arg(inv)
         .arg("-f")
         .arg("1")
-        .args(&args)
+        .args(args)
         .arg(path))?;
     let (a, r) = (normalize(&aout), normalize(&rout));
     if a != r || arc != rrc {

@@ -13,6 +13,7 @@ mod modules_files;
 mod modules_system;
 mod programs;
 mod secrets;
+mod semantics_lab;
 mod template;
 mod vault;
 
