@@ -326,31 +326,25 @@ impl Runner {
                 Value::Array(a) => a.clone(),
                 other => vec![other.clone()],
             };
-            let mut loaded = false;
-            let mut tried = Vec::new();
+            // 2.19 skips an entry none of whose files exists, silently.
             for alt in &alternatives {
                 let name = match self.templating.render_value(alt, ctx) {
                     Ok(v) => rplay_modules::spec::value_to_string(&v),
                     Err(_) => continue,
                 };
                 let p = std::path::Path::new(&name);
-                let path = if p.is_absolute() {
-                    p.to_path_buf()
+                let candidates = if p.is_absolute() {
+                    vec![p.to_path_buf()]
                 } else {
-                    play.playbook_dir.join(p)
+                    vec![
+                        play.playbook_dir.join("vars").join(p),
+                        play.playbook_dir.join(p),
+                    ]
                 };
-                tried.push(name.clone());
-                if path.is_file() {
-                    out.extend(loader.read_vars_file(&path)?);
-                    loaded = true;
+                if let Some(path) = candidates.iter().find(|c| c.is_file()) {
+                    out.extend(loader.read_vars_file(path)?);
                     break;
                 }
-            }
-            if !loaded {
-                return Err(RunError::Fatal(format!(
-                    "vars file {} was not found",
-                    tried.join(", ")
-                )));
             }
         }
         Ok(out)
