@@ -154,25 +154,19 @@ pub fn differential_run(
     args: &[String],
     before_each: &dyn Fn() -> Result<(), Failed>,
 ) -> Result<(), Failed> {
-    let oracle = fixture::oracle_bin("ansible-playbook")?;
-    before_each()?;
-    let (arc, aout, aerr) = run(Command::new(&oracle)
-        .current_dir(dir)
-        .arg("-i")
-        .arg(inv)
-        .arg("-f")
-        .arg("1")
-        .args(args)
-        .arg(path))?;
-    before_each()?;
-    let (rrc, rout, rerr) = run(Command::new(fixture::bin("rplay"))
-        .current_dir(dir)
-        .arg("-i")
-        .arg(inv)
-        .arg("-f")
-        .arg("1")
-        .args(args)
-        .arg(path))?;
+    let invoke = |program: &Path| {
+        before_each()?;
+        run(Command::new(program)
+            .current_dir(dir)
+            .arg("-i")
+            .arg(inv)
+            .arg("-f")
+            .arg("1")
+            .args(args)
+            .arg(path))
+    };
+    let (arc, aout, aerr) = invoke(&fixture::oracle_bin("ansible-playbook")?)?;
+    let (rrc, rout, rerr) = invoke(&fixture::bin("rplay"))?;
     let (a, r) = (normalize(&aout), normalize(&rout));
     if a != r || arc != rrc {
         return Err(format!(
