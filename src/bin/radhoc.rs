@@ -136,6 +136,7 @@ async fn run(args: AdhocArgs) -> i32 {
         post_tasks: Vec::new(),
         handlers: Vec::new(),
         roles: Vec::new(),
+        placed_roles: Default::default(),
         playbook_dir: cwd.clone(),
     };
     let book = Playbook {

@@ -252,7 +252,9 @@ async fn run(args: PlaybookArgs) -> i32 {
         }
         runner.close().await;
         runner.finish_without_recap();
+        // A vars file that cannot be parsed or decrypted is a parser error, as at load time.
         return match e {
+            RunError::Load(le) if le.is_parse_error() => exit_code::PARSE_ERROR,
             RunError::Options(_) => exit_code::OPTIONS_ERROR,
             _ => exit_code::ERROR,
         };

@@ -25,7 +25,7 @@ pub struct PlayParts {
     pub roles: Vec<Arc<RoleScope>>,
     /// Handlers of roles (play handlers are added last).
     pub handlers: Vec<Arc<Task>>,
-    /// Roles already placed by `roles:` (de-duplication).
+    /// Roles already placed by `roles:` and dependencies (de-duplication).
     pub seen: HashSet<String>,
 }
 
@@ -77,6 +77,13 @@ impl Loader {
     /// Reads a YAML file.
     pub fn read_yaml(&self, path: &Path) -> Result<Node, Error> {
         let Some(decrypt) = &self.decrypt else {
+            let head = std::fs::read(path).unwrap_or_default();
+            if head.trim_ascii_start().starts_with(b"$ANSIBLE_VAULT") {
+                return Err(Error::Yaml {
+                    message: "Attempting to decrypt but no vault secrets found".into(),
+                    origin: None,
+                });
+            }
             return yaml_source::read_yaml(path);
         };
         let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
@@ -273,6 +280,7 @@ impl Loader {
             post_tasks,
             handlers,
             roles: parts.roles,
+            placed_roles: parts.seen,
             playbook_dir: self.playbook_dir.clone(),
         })
     }
@@ -459,10 +467,21 @@ impl Loader {
         self.expand_role(&rref, inherit, parts, false, public, &parents)
     }
 
-    /// Loads a role for `include_role` at run time.
-    pub fn include_role(&self, task: &Task, inherit: &Inherit) -> Result<IncludedRole, Error> {
-        let mut parts = PlayParts::default();
-        let items = self.load_role_from_task(task, inherit, &mut parts, true)?;
+    /// Loads a role for `include_role` at run time. `placed` holds the de-duplication keys of the
+    /// roles the play has already placed; the included role's dependencies add to it.
+    pub fn include_role(
+        &self,
+        task: &Task,
+        inherit: &Inherit,
+        placed: &mut HashSet<String>,
+    ) -> Result<IncludedRole, Error> {
+        let mut parts = PlayParts {
+            seen: std::mem::take(placed),
+            ..PlayParts::default()
+        };
+        let items = self.load_role_from_task(task, inherit, &mut parts, true);
+        *placed = std::mem::take(&mut parts.seen);
+        let items = items?;
         Ok(IncludedRole {
             roles: parts.roles,
             items,

@@ -2,6 +2,7 @@
 //! placed before `tasks:`), handlers (role handlers first), and every role it uses.
 
 use std::collections::BTreeMap;
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -54,6 +55,9 @@ pub struct Play {
     pub handlers: Vec<Arc<Task>>,
     /// Every role of the play (dependencies first), for defaults and vars.
     pub roles: Vec<Arc<RoleScope>>,
+    /// De-duplication keys of the roles `roles:` and dependencies placed at load time: a
+    /// dependency of an `include_role` that matches one of them does not run again.
+    pub placed_roles: HashSet<String>,
     /// The playbook directory.
     pub playbook_dir: PathBuf,
 }

@@ -15,27 +15,48 @@ pub struct TaskController {
     pub templating: Arc<Templating>,
     /// The task's template context.
     pub ctx: Ctx,
-    /// Base directories searched, in order (role dir, parent roles, playbook dir).
+    /// Base directories searched, in order (role dir, parent roles, task file dir, playbook
+    /// dir last).
     pub search_dirs: Vec<PathBuf>,
-    /// Directory of the task's file.
-    pub task_dir: PathBuf,
 }
 
 impl TaskController {
-    /// Candidate paths for `name` of `kind` (`files`, `templates`, `vars`, `tasks`).
+    /// Candidate paths for `name` of `kind` (`files`, `templates`, `vars`, `tasks`), in
+    /// Ansible's order and with its repetitions (they show in the "Searched in" message): for
+    /// each directory `<dir>/<kind>/<name>` (unless `name` already starts with `<kind>/`) and
+    /// `<dir>/<name>`; a directory inside a role's `tasks/` also tries the role's `<kind>/`.
     pub fn candidates(&self, kind: &str, name: &str) -> Vec<PathBuf> {
+        let names_kind = name.split('/').next() == Some(kind);
         let mut out = Vec::new();
-        for base in &self.search_dirs {
-            out.push(base.join(kind).join(name));
-            out.push(base.join(name));
-            out.push(base.join("tasks").join(kind).join(name));
-            out.push(base.join("tasks").join(name));
+        let last = self.search_dirs.len().saturating_sub(1);
+        for (i, dir) in self.search_dirs.iter().enumerate() {
+            let parent = dir.parent().filter(|p| p.ends_with("tasks"));
+            if let (Some(tasks), true) = (parent, i < last && looks_like_role(dir)) {
+                if let Some(role) = tasks.parent() {
+                    out.push(role.join(kind).join(name));
+                }
+                out.push(tasks.join(name));
+            }
+            if !names_kind {
+                out.push(dir.join(kind).join(name));
+            }
+            out.push(dir.join(name));
         }
-        out.push(self.task_dir.join(kind).join(name));
-        out.push(self.task_dir.join(name));
-        out.dedup();
         out
     }
+}
+
+/// Ansible's guess whether a directory belongs to a role: it (or its parent) holds
+/// `tasks/main` or `meta/main`, or it holds `main` itself.
+fn looks_like_role(dir: &Path) -> bool {
+    let mains = ["main.yml", "main.yaml", "main"];
+    let parent = dir.parent().unwrap_or(dir);
+    mains.iter().any(|m| {
+        dir.join(m).exists()
+            || [dir, parent]
+                .iter()
+                .any(|d| d.join("tasks").join(m).exists() || d.join("meta").join(m).exists())
+    })
 }
 
 impl Controller for TaskController {

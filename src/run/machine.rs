@@ -276,7 +276,7 @@ impl Runner {
             dirs.push(r.path.clone());
             dirs.extend(r.parent_paths.iter().cloned());
         }
-        if !task.dir.as_os_str().is_empty() {
+        if !task.dir.as_os_str().is_empty() && !dirs.contains(&task.dir) {
             dirs.push(task.dir.clone());
         }
         dirs.push(pc.play.playbook_dir.clone());
@@ -334,9 +334,9 @@ impl Runner {
     fn skipped_result(false_condition: Value) -> Map<String, Value> {
         let mut m = Map::new();
         m.insert("changed".into(), Value::Bool(false));
-        m.insert("false_condition".into(), false_condition);
-        m.insert("skip_reason".into(), json!("Conditional result was False"));
         m.insert("skipped".into(), Value::Bool(true));
+        m.insert("skip_reason".into(), json!("Conditional result was False"));
+        m.insert("false_condition".into(), false_condition);
         m
     }
 
@@ -826,12 +826,10 @@ impl Runner {
         if status == Status::Failed && !reg.contains_key("exception") {
             reg.insert("exception".into(), json!("(traceback unavailable)"));
         }
-        // A loop's aggregate result has `failed` only when an item failed.
-        if !(task.loop_spec.is_some() && reg.contains_key("results")) {
+        // A skip by the engine registers no `failed`; a module's own result keeps it. A loop's
+        // aggregate result has `failed` only when an item failed.
+        if status != Status::Skipped && !(task.loop_spec.is_some() && reg.contains_key("results")) {
             reg.entry("failed").or_insert(Value::Bool(false));
-        }
-        if status == Status::Skipped {
-            reg.remove("failed");
         }
         end.registered = reg.clone();
         if let Some(name) = &task.register {
@@ -1347,7 +1345,6 @@ impl Runner {
             templating: self.templating.clone(),
             ctx: ctx.clone(),
             search_dirs: paths.dirs,
-            task_dir: task.dir.clone(),
         };
         let mctx = Context {
             host: handle.as_ref(),
@@ -1375,13 +1372,21 @@ impl Runner {
                     r
                 } else if check {
                     if plan.always_acts {
-                        let mut r = plan.values.clone();
+                        // Ansible's order: changed, the module's keys, msg, skipped, then the
+                        // module's closing keys (`*_lines`, `failed`).
+                        let mut r = Map::new();
                         r.insert("changed".into(), Value::Bool(false));
+                        let (lines, rest): (Vec<_>, Vec<_>) = plan
+                            .values
+                            .iter()
+                            .partition(|(k, _)| k.ends_with("_lines") || *k == "failed");
+                        r.extend(rest.into_iter().map(|(k, v)| (k.clone(), v.clone())));
                         r.insert(
                             "msg".into(),
                             json!("Command would have run if not in check mode"),
                         );
                         r.insert("skipped".into(), Value::Bool(true));
+                        r.extend(lines.into_iter().map(|(k, v)| (k.clone(), v.clone())));
                         r
                     } else {
                         let mut r = plan.values.clone();

@@ -2,7 +2,7 @@
 //! post_tasks) with handler flushes → blocks and tasks in lock-step over the batch's hosts.
 //! Per-host work for one task lives in `machine.rs`; notifications and flushes in `handlers.rs`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -89,6 +89,8 @@ pub(crate) struct PlayCtx {
     pub(crate) loader: Loader,
     pub(crate) vars_files: Map<String, Value>,
     pub(crate) roles: Mutex<Vec<Arc<RoleScope>>>,
+    /// Role de-duplication keys placed so far (see `Play::placed_roles`).
+    pub(crate) placed_roles: Mutex<HashSet<String>>,
     pub(crate) handlers: Mutex<Vec<Arc<Task>>>,
     /// Hosts notified per handler index, in notification order.
     pub(crate) notified: Mutex<HashMap<usize, Vec<String>>>,
@@ -306,6 +308,7 @@ impl Runner {
                 loader: loader.clone(),
                 vars_files: vars_files.clone(),
                 roles: Mutex::new(play.roles.clone()),
+                placed_roles: Mutex::new(play.placed_roles.clone()),
                 handlers: Mutex::new(play.handlers.clone()),
                 notified: Mutex::new(HashMap::new()),
                 play_hosts_all: all.clone(),
@@ -342,31 +345,25 @@ impl Runner {
                 Value::Array(a) => a.clone(),
                 other => vec![other.clone()],
             };
-            let mut loaded = false;
-            let mut tried = Vec::new();
+            // 2.19 skips an entry none of whose files exists, silently.
             for alt in &alternatives {
                 let name = match self.templating.render_value(alt, ctx) {
                     Ok(v) => rplay_modules::spec::value_to_string(&v),
                     Err(_) => continue,
                 };
                 let p = std::path::Path::new(&name);
-                let path = if p.is_absolute() {
-                    p.to_path_buf()
+                let candidates = if p.is_absolute() {
+                    vec![p.to_path_buf()]
                 } else {
-                    play.playbook_dir.join(p)
+                    vec![
+                        play.playbook_dir.join("vars").join(p),
+                        play.playbook_dir.join(p),
+                    ]
                 };
-                tried.push(name.clone());
-                if path.is_file() {
-                    out.extend(loader.read_vars_file(&path)?);
-                    loaded = true;
+                if let Some(path) = candidates.iter().find(|c| c.is_file()) {
+                    out.extend(loader.read_vars_file(path)?);
                     break;
                 }
-            }
-            if !loaded {
-                return Err(RunError::Fatal(format!(
-                    "vars file {} was not found",
-                    tried.join(", ")
-                )));
             }
         }
         Ok(out)
@@ -817,8 +814,17 @@ impl Runner {
                 }
             }
             Some(n) => n.clone(),
+            None if task.action == "include_role" => {
+                let role = task.args.get("name").or_else(|| task.args.get("role"));
+                let role = role.map(rplay_modules::spec::value_to_string);
+                format!("{} : {}", task.action_written, role.unwrap_or_default())
+            }
             None => task.action_written.clone(),
         };
+        // An include_role banner never carries the enclosing role's name.
+        if task.action == "include_role" {
+            return base;
+        }
         match &task.role {
             Some(r) if task.action != "include_role" => format!("{} : {}", r.name, base),
             _ => base,
@@ -905,7 +911,11 @@ impl Runner {
         }
         for (inc, hosts) in groups {
             let loaded = if task.action == "include_role" {
-                pc.loader.include_role(&inc.task, &inc.inherit)
+                let mut placed = pc
+                    .placed_roles
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                pc.loader.include_role(&inc.task, &inc.inherit, &mut placed)
             } else {
                 pc.loader.include_tasks(&inc.path, &inc.inherit)
             };

@@ -128,7 +128,8 @@ impl Templar {
         match &self.inner.options.vault {
             Some(v) => v.reveal(envelope),
             None => Err(
-                "Attempt to use undecryptable variable: no vault secrets were found".to_string(),
+                "Attempt to use undecryptable variable: Attempting to decrypt but no vault secrets found."
+                    .to_string(),
             ),
         }
     }

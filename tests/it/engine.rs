@@ -32,13 +32,20 @@ pub fn trials() -> Vec<Trial> {
             move || differential(&path, &inv),
         ));
     }
-    // The guide's semantics lab sits in `shared/` beside the repository (as in CI's clone).
-    let lab_dir = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/guide/semantics-lab/h"
-    ));
+    // The guide's semantics lab sits in `shared/` beside the repository (as in CI's clone);
+    // `RPLAY_SEMANTICS_LAB` names it elsewhere (a worktree outside that layout).
+    let lab_dir = match std::env::var_os("RPLAY_SEMANTICS_LAB") {
+        Some(lab) => PathBuf::from(lab).join("h"),
+        None => PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/guide/semantics-lab/h"
+        )),
+    };
     // Ansible prints the playbook's path normalized (`..` folded away).
     let lab_dir = std::fs::canonicalize(&lab_dir).unwrap_or(lab_dir);
+    if let Some(lab) = lab_dir.parent() {
+        out.extend(super::semantics_lab::trials(lab.to_path_buf()));
+    }
     for name in SEMANTICS_LAB.iter().chain(SEMANTICS_LAB_KNOWN_DIFF) {
         let path = lab_dir.join(name);
         let inv = lab_dir.join("inv.ini");
@@ -176,25 +183,45 @@ fn unified(a: &str, b: &str) -> String {
 }
 
 fn differential(path: &Path, inv: &Path) -> Result<(), Failed> {
-    let oracle = fixture::oracle_bin("ansible-playbook")?;
-    let args = case_args(path);
-    let stdin = case_stdin(path);
     let dir = path.parent().unwrap_or(Path::new("."));
-    let run_case = |bin: &Path| {
+    let stdin = case_stdin(path);
+    differential_run(
+        dir,
+        path,
+        inv.as_os_str(),
+        &case_args(path),
+        stdin.as_deref(),
+        &|| Ok(()),
+    )
+}
+
+/// Runs `playbook` from `dir` with `-i inv -f 1 args` under both tools (feeding `stdin` when
+/// given), calling `before_each` before each run; stdout (timings masked) and exit codes must
+/// be equal.
+pub fn differential_run(
+    dir: &Path,
+    path: &Path,
+    inv: &std::ffi::OsStr,
+    args: &[String],
+    stdin: Option<&str>,
+    before_each: &dyn Fn() -> Result<(), Failed>,
+) -> Result<(), Failed> {
+    let invoke = |program: &Path| {
+        before_each()?;
         run_with_stdin(
-            Command::new(bin)
+            Command::new(program)
                 .current_dir(dir)
                 .arg("-i")
                 .arg(inv)
                 .arg("-f")
                 .arg("1")
-                .args(&args)
+                .args(args)
                 .arg(path),
-            stdin.as_deref(),
+            stdin,
         )
     };
-    let (arc, aout, aerr) = run_case(&oracle)?;
-    let (rrc, rout, rerr) = run_case(&fixture::bin("rplay"))?;
+    let (arc, aout, aerr) = invoke(&fixture::oracle_bin("ansible-playbook")?)?;
+    let (rrc, rout, rerr) = invoke(&fixture::bin("rplay"))?;
     let (a, r) = (normalize(&aout), normalize(&rout));
     if a != r || arc != rrc {
         return Err(format!(

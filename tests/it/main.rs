@@ -17,6 +17,7 @@ mod modules_vaulted_src;
 mod programs;
 mod project;
 mod secrets;
+mod semantics_lab;
 mod template;
 mod terminal;
 mod vault;

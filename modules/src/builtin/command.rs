@@ -341,6 +341,26 @@ pub(crate) async fn creates_removes_plan(
     }))
 }
 
+/// The plan of `command` / `shell`: always acts; its check-mode result carries the keys of a
+/// command that did not run (empty output, `rc` 0, no timings).
+pub(crate) fn command_run_plan(cmd_value: Value) -> Plan {
+    let mut values = Map::new();
+    values.insert("stdout".into(), Value::String(String::new()));
+    values.insert("stderr".into(), Value::String(String::new()));
+    values.insert("rc".into(), Value::from(0));
+    values.insert("cmd".into(), cmd_value);
+    for k in ["start", "end", "delta"] {
+        values.insert(k.into(), Value::Null);
+    }
+    values.insert("stdout_lines".into(), Value::Array(Vec::new()));
+    values.insert("stderr_lines".into(), Value::Array(Vec::new()));
+    values.insert("failed".into(), Value::Bool(false));
+    Plan {
+        values,
+        ..run_plan(Value::Null)
+    }
+}
+
 /// The plan of a module that always acts.
 pub(crate) fn run_plan(cmd_value: Value) -> Plan {
     let mut values = Map::new();
@@ -516,7 +536,7 @@ impl Module for CommandModule {
         if let Some(plan) = creates_removes_plan(args, cmd_value(&argv), ctx).await? {
             return Ok(plan);
         }
-        Ok(run_plan(cmd_value(&argv)))
+        Ok(command_run_plan(cmd_value(&argv)))
     }
 
     async fn apply(

@@ -4,8 +4,8 @@
 use async_trait::async_trait;
 
 use super::command::{
-    chdir_code, creates_removes_plan, path_word, run_and_report, run_plan, stdin_bytes, ARG_CHDIR,
-    ARG_CREATES, ARG_REMOVES, ARG_STDIN, ARG_STDIN_NL, ARG_STRIP, RUN_RETURNS,
+    chdir_code, command_run_plan, creates_removes_plan, path_word, run_and_report, stdin_bytes,
+    ARG_CHDIR, ARG_CREATES, ARG_REMOVES, ARG_STDIN, ARG_STDIN_NL, ARG_STRIP, RUN_RETURNS,
 };
 use crate::shell::quote;
 use crate::spec::{ArgKind, ArgSpec, ModuleSpec};
@@ -62,7 +62,7 @@ impl Module for ShellModule {
         if let Some(plan) = creates_removes_plan(args, cmd.clone(), ctx).await? {
             return Ok(plan);
         }
-        Ok(run_plan(cmd))
+        Ok(command_run_plan(cmd))
     }
 
     async fn apply(
