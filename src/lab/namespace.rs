@@ -70,18 +70,22 @@ pub fn pids_in(inodes: &HashSet<u64>) -> Vec<u32> {
     if inodes.is_empty() {
         return Vec::new();
     }
+    live_pids_where(|pid| {
+        std::fs::metadata(format!("/proc/{pid}/ns/net"))
+            .map(|m| inodes.contains(&m.ino()))
+            .unwrap_or(false)
+    })
+}
+
+/// Pids of live (not zombie) processes for which `wanted` holds.
+fn live_pids_where(wanted: impl Fn(u32) -> bool) -> Vec<u32> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
     entries
         .filter_map(|e| e.ok())
         .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()))
-        .filter(|pid| {
-            std::fs::metadata(format!("/proc/{pid}/ns/net"))
-                .map(|m| inodes.contains(&m.ino()))
-                .unwrap_or(false)
-        })
-        .filter(|pid| is_alive(*pid))
+        .filter(|pid| wanted(*pid) && is_alive(*pid))
         .collect()
 }
 
@@ -90,23 +94,15 @@ pub fn pids_in(inodes: &HashSet<u64>) -> Vec<u32> {
 /// their command lines hold `network-namespace-path=<netns path>` as a whole word.
 pub fn pids_of_host_launchers(netns: &str) -> Vec<u32> {
     let needle = format!("network-namespace-path={}", netns_path(netns).display());
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .filter_map(|e| e.ok())
-        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()))
-        .filter(|pid| {
-            let cmd = cmdline(*pid);
-            cmd.match_indices(&needle).any(|(i, _)| {
-                matches!(
-                    cmd[i + needle.len()..].chars().next(),
-                    None | Some(' ') | Some(';')
-                )
-            })
+    live_pids_where(|pid| {
+        let cmd = cmdline(pid);
+        cmd.match_indices(&needle).any(|(i, _)| {
+            matches!(
+                cmd[i + needle.len()..].chars().next(),
+                None | Some(' ') | Some(';')
+            )
         })
-        .filter(|pid| is_alive(*pid))
-        .collect()
+    })
 }
 
 /// Whether `pid` exists and is not a zombie.
