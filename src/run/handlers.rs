@@ -25,15 +25,24 @@ impl Runner {
                 Err(_) => rplay_modules::spec::value_to_string(n),
             };
             let mut matched: Vec<usize> = Vec::new();
-            // A name selects one handler (the last loaded with that name).
-            if let Some(idx) = handlers.iter().rposition(|h| {
+            // A name selects one handler: Ansible searches the handler blocks last to first (the
+            // play's own after its roles') and each block's handlers in order, so the last role
+            // (or the play) wins and within it the first handler of that name.
+            let named = |h: &Task| {
                 h.name.as_deref() == Some(name.as_str())
                     || h.role
                         .as_ref()
                         .zip(h.name.as_ref())
                         .is_some_and(|(r, n)| format!("{} : {}", r.name, n) == name)
-            }) {
-                matched.push(idx);
+            };
+            if let Some(last) = handlers.iter().rposition(|h| named(h)) {
+                let block = handler_block(&handlers[last]);
+                if let Some(idx) = handlers
+                    .iter()
+                    .position(|h| named(h) && handler_block(h) == block)
+                {
+                    matched.push(idx);
+                }
             }
             for (i, h) in handlers.iter().enumerate() {
                 if h.listen.contains(&name) && !matched.contains(&i) {
@@ -224,4 +233,9 @@ impl Runner {
             origin: None,
         })));
     }
+}
+
+/// Which handler block a handler came from: its role (by identity), or the play.
+fn handler_block(h: &Task) -> Option<*const crate::playbook::RoleScope> {
+    h.role.as_ref().map(Arc::as_ptr)
 }

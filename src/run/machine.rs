@@ -581,6 +581,8 @@ impl Runner {
         let mut any_changed = false;
         let mut any_failed = false;
         let mut all_skipped = true;
+        // The variables of each item that ran: each notifies with its own templating of `notify`.
+        let mut ran_items: Vec<Map<String, Value>> = Vec::new();
         let n = items.len();
         for (i, item) in items.iter().enumerate() {
             if i > 0 && pause > 0.0 {
@@ -631,6 +633,9 @@ impl Runner {
             };
             let mut result = match self.eval_conds(&task.when, &ctx, pc) {
                 Ok((true, _)) => {
+                    if !task.notify.is_empty() {
+                        ran_items.push(item_vars.clone());
+                    }
                     let exec = self
                         .execute(
                             pc,
@@ -710,8 +715,10 @@ impl Runner {
             });
         }
         if any_changed && !any_failed {
-            let ctx = self.ctx_for(vars, task, pc);
-            self.notify(pc, task, host, &ctx);
+            for item_vars in &ran_items {
+                let ctx = self.ctx_for(item_vars, task, pc);
+                self.notify(pc, task, host, &ctx);
+            }
         }
         self.apply_effects(task, host, delegate.as_deref(), &agg, &mut end);
         self.count_and_register(task, host, &agg, ignore, rescuable, &mut end);
