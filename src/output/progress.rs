@@ -153,18 +153,11 @@ mod tests {
             origin: None,
         }));
         for h in hosts.iter().chain(hosts.iter().take(2)) {
-            p.report(&Event::HostResult(Box::new(HostResult {
-                host: h.clone(),
-                delegated_to: None,
-                status: Status::Ok,
-                result: Default::default(),
-                item_label: None,
-                ignored: false,
-                verbose_always: false,
-                debug_result: false,
-                error: None,
-                origin: None,
-            })));
+            p.report(&Event::HostResult(Box::new(HostResult::new(
+                h.clone(),
+                Status::Ok,
+                Default::default(),
+            ))));
         }
         assert_eq!(p.bar.position(), 6);
         assert_eq!(*seen.lock().unwrap_or_else(|e| e.into_inner()), 10);

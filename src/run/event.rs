@@ -89,6 +89,24 @@ pub struct HostResult {
     pub origin: Option<Origin>,
 }
 
+impl HostResult {
+    /// A plain result of `host`: no loop item, delegation, error or display hints.
+    pub fn new(host: impl Into<String>, status: Status, result: Map<String, Value>) -> Self {
+        HostResult {
+            host: host.into(),
+            delegated_to: None,
+            status,
+            result,
+            item_label: None,
+            ignored: false,
+            verbose_always: false,
+            debug_result: false,
+            error: None,
+            origin: None,
+        }
+    }
+}
+
 /// Per-host counters of the PLAY RECAP.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct HostStats {

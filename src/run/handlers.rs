@@ -220,18 +220,11 @@ impl Runner {
             Value::String(format!("{action} conditional evaluated to False")),
         );
         result.insert("skipped".into(), Value::Bool(true));
-        self.report(Event::HostResult(Box::new(super::event::HostResult {
-            host: host.to_string(),
-            delegated_to: None,
-            status: super::event::Status::Skipped,
+        self.report(Event::HostResult(Box::new(super::event::HostResult::new(
+            host,
+            super::event::Status::Skipped,
             result,
-            item_label: None,
-            ignored: false,
-            verbose_always: false,
-            debug_result: false,
-            error: None,
-            origin: None,
-        })));
+        ))));
     }
 }
 

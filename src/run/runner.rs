@@ -952,16 +952,9 @@ impl Runner {
                         let mut end = super::machine::HostTaskEnd::new(h);
                         self.count_and_register(task, h, &result, false, rescuable, &mut end);
                         self.report(Event::HostResult(Box::new(super::event::HostResult {
-                            host: h.clone(),
-                            delegated_to: None,
-                            status: super::event::Status::Failed,
-                            result,
-                            item_label: None,
-                            ignored: false,
-                            verbose_always: false,
-                            debug_result: false,
                             error: Some(super::error_chain::ErrorChain::message(e.to_string())),
                             origin: Some(task.origin.clone()),
+                            ..super::event::HostResult::new(h, super::event::Status::Failed, result)
                         })));
                     }
                 }
