@@ -129,6 +129,7 @@ fn censored_error(message: &str) -> String {
 /// A failure of the task itself (conditional, loop, argument templating) before any module ran.
 fn task_failed(error: &ErrorChain) -> Map<String, Value> {
     let mut m = Map::new();
+    m.insert("changed".into(), Value::Bool(false));
     m.insert("failed".into(), Value::Bool(true));
     m.insert("msg".into(), Value::String(error.result_message()));
     m
@@ -435,7 +436,7 @@ impl Runner {
                 item_label: None,
                 ignored,
                 verbose_always: false,
-                debug_result: false,
+                debug_result: debug_result && !no_log,
                 error,
                 origin: Some(task.origin.clone()),
             })));
@@ -1139,14 +1140,26 @@ impl Runner {
                         .and_then(|m| m.spec().fqcn.first().copied())
                         .map(str::to_string)
                         .unwrap_or_else(|| format!("ansible.builtin.{}", task.action));
-                    let chain = ErrorChain::message(e)
-                        .wrapped_in(Cause::at(
-                            format!("Error while resolving value for '{k}'"),
-                            task.arg_origins.get(k).cloned(),
-                        ))
-                        .wrapped_in(Cause::new(format!(
-                            "Finalization of task args for '{fqcn}' failed."
-                        )));
+                    let written = task.arg_origins.get(k);
+                    // In a list or mapping, the string that failed is a link of its own.
+                    let part = written.and_then(|w| {
+                        w.strings.iter().find(|(text, _)| {
+                            self.templating
+                                .render_value(&Value::String(text.clone()), ctx)
+                                .is_err()
+                        })
+                    });
+                    let resolving = format!("Error while resolving value for '{k}'");
+                    let chain = match part {
+                        Some((_, at)) => ErrorChain::of(Cause::at(e, Some(at.clone()))).wrapped_in(
+                            Cause::at(format!("{resolving}."), written.map(|w| w.at.clone())),
+                        ),
+                        None => ErrorChain::message(e)
+                            .wrapped_in(Cause::at(resolving, written.map(|w| w.at.clone()))),
+                    };
+                    let chain = chain.wrapped_in(Cause::new(format!(
+                        "Finalization of task args for '{fqcn}' failed."
+                    )));
                     return Exec {
                         result: task_failed(&chain),
                         include: None,
