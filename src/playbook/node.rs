@@ -49,6 +49,17 @@ impl Node {
         }
     }
 
+    /// The string leaves inside the node (mapping values, not keys) in document order, with
+    /// their positions.
+    pub fn strings(&self) -> Vec<(String, Origin)> {
+        match self {
+            Node::Leaf(Value::String(s), o) => vec![(s.clone(), o.clone())],
+            Node::Leaf(..) => Vec::new(),
+            Node::Seq(items, _) => items.iter().flat_map(Node::strings).collect(),
+            Node::Map(entries, _) => entries.iter().flat_map(|(_, v)| v.strings()).collect(),
+        }
+    }
+
     /// The entries of a mapping, or `None`.
     pub fn as_map(&self) -> Option<&[(Key, Node)]> {
         match self {

@@ -37,6 +37,16 @@ pub struct Cond {
     pub origin: Origin,
 }
 
+/// Where an argument's value was written.
+#[derive(Debug, Clone)]
+pub struct ArgOrigin {
+    /// The value (the whole `k=v` string for free-form arguments).
+    pub at: Origin,
+    /// For a list or mapping value, the strings inside it (mapping values, not keys) in document
+    /// order, each with its position.
+    pub strings: Vec<(String, Origin)>,
+}
+
 /// How a task loops.
 #[derive(Debug, Clone)]
 pub enum LoopSpec {
@@ -86,7 +96,7 @@ pub struct Task {
     /// Raw arguments (templated per host at run time).
     pub args: Map<String, Value>,
     /// Where each argument's value was written (the whole `k=v` string for free-form arguments).
-    pub arg_origins: BTreeMap<String, Origin>,
+    pub arg_origins: BTreeMap<String, ArgOrigin>,
     /// Where the task starts.
     pub origin: Origin,
     /// All `when` conditions (inherited first).
@@ -274,15 +284,26 @@ fn action_args(value: &Node, free_form: bool) -> Result<Map<String, Value>, Erro
 
 /// Where each of `args` was written in `node`: a mapping's values where they stand, every
 /// argument of a `k=v` string at the string.
-fn value_origins(node: &Node, args: &Map<String, Value>) -> BTreeMap<String, Origin> {
+fn value_origins(node: &Node, args: &Map<String, Value>) -> BTreeMap<String, ArgOrigin> {
     let mut out = BTreeMap::new();
     for name in args.keys() {
         let at = match node {
-            Node::Map(entries, _) => entries
-                .iter()
-                .find(|(k, _)| &k.name == name)
-                .map(|(_, v)| v.origin().clone()),
-            Node::Leaf(_, o) => Some(o.clone()),
+            Node::Map(entries, _) => {
+                entries
+                    .iter()
+                    .find(|(k, _)| &k.name == name)
+                    .map(|(_, v)| ArgOrigin {
+                        at: v.origin().clone(),
+                        strings: match v {
+                            Node::Leaf(..) => Vec::new(),
+                            _ => v.strings(),
+                        },
+                    })
+            }
+            Node::Leaf(_, o) => Some(ArgOrigin {
+                at: o.clone(),
+                strings: Vec::new(),
+            }),
             Node::Seq(..) => None,
         };
         if let Some(at) = at {
@@ -410,7 +431,7 @@ pub fn parse_task(node: &Node, inherit: &Inherit, is_handler: bool) -> Result<Ta
     let origin = node.origin().clone();
     let mut action: Option<(String, String, Map<String, Value>)> = None;
     let mut extra_args: Option<Map<String, Value>> = None;
-    let mut arg_origins: BTreeMap<String, Origin> = BTreeMap::new();
+    let mut arg_origins: BTreeMap<String, ArgOrigin> = BTreeMap::new();
     let mut delegate_local = false;
     let mut set_action = |written: &str,
                           canonical: String,

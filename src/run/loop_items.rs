@@ -1,6 +1,6 @@
 //! The items of `with_<lookup>` loops that need no controller access (`items`, `list`, `dict`,
-//! `indexed_items`, `together`, `nested`, `sequence`, `subelements`), computed from the rendered
-//! terms. Other lookups (`fileglob`, `first_found`, `file`, `lines`...) go through the template
+//! `indexed_items`, `together`, `nested`, `sequence`), computed from the rendered terms. Other
+//! lookups (`subelements`, `fileglob`, `first_found`, `file`, `lines`...) go through the template
 //! engine's lookups.
 
 use serde_json::{json, Map, Value};
@@ -71,7 +71,6 @@ pub fn builtin_items(lookup: &str, terms: &Value) -> Option<Result<Vec<Value>, S
             Ok(acc.into_iter().map(Value::Array).collect())
         }
         "sequence" => sequence(terms),
-        "subelements" => subelements(terms),
         _ => return None,
     })
 }
@@ -161,48 +160,6 @@ fn printf_int(format: &str, n: i64) -> String {
         body
     };
     format!("{}{}{}", &format[..pos], padded, tail)
-}
-
-fn subelements(terms: &Value) -> Result<Vec<Value>, String> {
-    let Value::Array(parts) = terms else {
-        return Err("subelements lookup expects a list of two or three items".into());
-    };
-    let (Some(list), Some(Value::String(key))) = (parts.first(), parts.get(1)) else {
-        return Err("subelements lookup expects a list of two or three items".into());
-    };
-    let skip_missing = parts
-        .get(2)
-        .and_then(|f| f.get("skip_missing"))
-        .and_then(rplay_modules::spec::parse_bool)
-        .unwrap_or(false);
-    let elements = match list {
-        Value::Array(a) => a.clone(),
-        Value::Object(m) => m.values().cloned().collect(),
-        _ => return Err("subelements lookup expects a list of dictionaries".into()),
-    };
-    let mut out = Vec::new();
-    for el in elements {
-        let mut cur = Some(&el);
-        for seg in key.split('.') {
-            cur = cur.and_then(|c| c.get(seg));
-        }
-        match cur {
-            Some(Value::Array(subs)) => {
-                for s in subs {
-                    out.push(json!([el.clone(), s.clone()]));
-                }
-            }
-            None if skip_missing => {}
-            None => {
-                return Err(format!(
-                    "could not find '{key}' key in iterated item '{}'",
-                    el
-                ))
-            }
-            Some(_) => return Err(format!("the key {key} should point to a list")),
-        }
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

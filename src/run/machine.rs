@@ -129,6 +129,7 @@ fn censored_error(message: &str) -> String {
 /// A failure of the task itself (conditional, loop, argument templating) before any module ran.
 fn task_failed(error: &ErrorChain) -> Map<String, Value> {
     let mut m = Map::new();
+    m.insert("changed".into(), Value::Bool(false));
     m.insert("failed".into(), Value::Bool(true));
     m.insert("msg".into(), Value::String(error.result_message()));
     m
@@ -435,7 +436,7 @@ impl Runner {
                 item_label: None,
                 ignored,
                 verbose_always: false,
-                debug_result: false,
+                debug_result: debug_result && !no_log,
                 error,
                 origin: Some(task.origin.clone()),
             })));
@@ -566,13 +567,17 @@ impl Runner {
             .get("extended")
             .and_then(rplay_modules::spec::parse_bool)
             .unwrap_or(false);
+        let all_items = lc
+            .get("extended_allitems")
+            .and_then(rplay_modules::spec::parse_bool)
+            .unwrap_or(true);
         let pause = lc.get("pause").and_then(Value::as_f64).unwrap_or(0.0);
         if items.is_empty() {
             let mut r = Map::new();
             r.insert("changed".into(), Value::Bool(false));
-            r.insert("results".into(), json!([]));
             r.insert("skipped".into(), Value::Bool(true));
             r.insert("skipped_reason".into(), json!("No items in the list"));
+            r.insert("results".into(), json!([]));
             self.count_and_register(task, host, &r, false, rescuable, &mut end);
             report(Status::Skipped, r, None, false, None, None);
             return end;
@@ -595,22 +600,34 @@ impl Runner {
                 item_vars.insert(iv.clone(), json!(i));
                 item_vars.insert("ansible_index_var".into(), json!(iv));
             }
-            if extended {
-                let mut info = json!({
-                    "index": i + 1, "index0": i, "first": i == 0, "last": i + 1 == n,
-                    "length": n, "revindex": n - i, "revindex0": n - i - 1,
-                    "allitems": items.clone(),
-                });
-                // Like Ansible, the first item has no `previtem` and the last no `nextitem`.
-                if let Some(m) = info.as_object_mut() {
-                    if i > 0 {
-                        m.insert("previtem".into(), items[i - 1].clone());
-                    }
-                    if let Some(next) = items.get(i + 1) {
-                        m.insert("nextitem".into(), next.clone());
-                    }
+            let ansible_loop = extended.then(|| {
+                let mut info = Map::new();
+                for (k, v) in [
+                    ("index", json!(i + 1)),
+                    ("index0", json!(i)),
+                    ("first", json!(i == 0)),
+                    ("last", json!(i + 1 == n)),
+                    ("length", json!(n)),
+                    ("revindex", json!(n - i)),
+                    ("revindex0", json!(n - i - 1)),
+                ] {
+                    info.insert(k.into(), v);
                 }
-                item_vars.insert("ansible_loop".into(), info);
+                // Like Ansible, the first item has no `previtem` and the last no `nextitem`;
+                // `allitems` is there unless `extended_allitems` turns it off.
+                if all_items {
+                    info.insert("allitems".into(), Value::Array(items.clone()));
+                }
+                if i > 0 {
+                    info.insert("previtem".into(), items[i - 1].clone());
+                }
+                if let Some(next) = items.get(i + 1) {
+                    info.insert("nextitem".into(), next.clone());
+                }
+                Value::Object(info)
+            });
+            if let Some(info) = &ansible_loop {
+                item_vars.insert("ansible_loop".into(), info.clone());
             }
             if let Some(reg) = &task.register {
                 // Inside the loop the register variable holds the previous item's result.
@@ -624,13 +641,17 @@ impl Runner {
                 .str_keyword(task, "delegate_to", &ctx)
                 .filter(|d| !d.is_empty())
                 .or_else(|| delegate.clone());
-            let label = match lc.get("label") {
+            // A label that cannot be rendered shows as `None` and fails its item after it ran.
+            let (label, label_error) = match lc.get("label") {
                 Some(l) => match self.templating.render_value(l, &ctx) {
-                    Ok(v) => pyjson::python_str(&v),
-                    Err(_) => pyjson::python_str(item),
+                    Ok(v) => (pyjson::python_str(&v), None),
+                    Err(e) => ("None".to_string(), Some(e)),
                 },
-                None => pyjson::python_str(item),
+                None => (pyjson::python_str(item), None),
             };
+            // Whether a failure is the action's, and why the item failed before its action ran.
+            let mut action_failure = false;
+            let mut item_task_error = None;
             let mut result = match self.eval_conds(&task.when, &ctx, pc) {
                 Ok((true, _)) => {
                     if !task.notify.is_empty() {
@@ -651,6 +672,8 @@ impl Runner {
                         end.includes.push(inc);
                         continue;
                     }
+                    action_failure = exec.action_failure;
+                    item_task_error = exec.task_error;
                     let mut r = exec.result;
                     if is_true(&r, "failed") && !is_true(&r, "unreachable") {
                         r.entry("msg").or_insert(json!(""));
@@ -666,6 +689,16 @@ impl Runner {
                 result.insert(iv.clone(), json!(i));
                 result.insert("ansible_index_var".into(), json!(iv));
             }
+            if let Some(info) = ansible_loop {
+                result.insert("ansible_loop".into(), info);
+            }
+            if let Some(e) = &label_error {
+                result.insert("failed".into(), Value::Bool(true));
+                result.insert(
+                    "msg".into(),
+                    json!(format!("Failed to template loop_control.label: {e}")),
+                );
+            }
             let status = status_of(&result);
             if status == Status::Changed {
                 any_changed = true;
@@ -679,8 +712,12 @@ impl Runner {
             if is_true(&result, "changed") {
                 any_changed = true;
             }
-            let error = (status == Status::Failed)
-                .then(|| failure_error(&result, has_post_conditions(task)));
+            // A label's failure has no `[ERROR]` block.
+            let error = (status == Status::Failed && label_error.is_none()).then(|| {
+                item_task_error.unwrap_or_else(|| {
+                    failure_error(&result, action_failure || has_post_conditions(task))
+                })
+            });
             report(
                 status,
                 result.clone(),
@@ -689,26 +726,53 @@ impl Runner {
                 error,
                 item_delegate,
             );
+            if status == Status::Failed {
+                // A failed item registers its exception; the loop's aggregate does not.
+                result
+                    .entry("exception")
+                    .or_insert(json!("(traceback unavailable)"));
+            }
             results.push(Value::Object(result));
         }
         if !end.includes.is_empty() {
             return end;
         }
+        // Ansible's key order: results, skipped, changed (when an item changed), failed and msg,
+        // then changed (when none did).
         let mut agg = Map::new();
-        agg.insert("changed".into(), Value::Bool(any_changed));
+        agg.insert("results".into(), Value::Array(results));
+        agg.insert("skipped".into(), Value::Bool(all_skipped));
+        if any_changed {
+            agg.insert("changed".into(), Value::Bool(true));
+        }
         if any_failed {
             agg.insert("failed".into(), Value::Bool(true));
             agg.insert("msg".into(), json!("One or more items failed"));
         } else if all_skipped {
             agg.insert("msg".into(), json!("All items skipped"));
-            agg.insert("skipped".into(), Value::Bool(true));
         } else {
             agg.insert("msg".into(), json!("All items completed"));
-            agg.insert("skipped".into(), Value::Bool(false));
         }
-        agg.insert("results".into(), Value::Array(results));
+        if !any_changed {
+            agg.insert("changed".into(), Value::Bool(false));
+        }
         if all_skipped && !any_failed {
             report(Status::Skipped, agg.clone(), None, false, None, None);
+        } else if any_failed && task.action == "debug" {
+            // Ansible's callback strips a debug result down to its msg (`results` included), so
+            // a failed debug loop gets a `fatal:` line of its own.
+            self.report(Event::HostResult(Box::new(HostResult {
+                host: host.to_string(),
+                delegated_to: delegate.clone(),
+                status: Status::Failed,
+                result: agg.clone(),
+                item_label: None,
+                ignored: ignore,
+                verbose_always: false,
+                debug_result: true,
+                error: None,
+                origin: Some(task.origin.clone()),
+            })));
         } else if any_failed && ignore {
             self.report(Event::Ignoring {
                 host: host.to_string(),
@@ -830,12 +894,13 @@ impl Runner {
         }
         let mut reg = result.clone();
         reg.retain(|k, _| !k.starts_with("_ansible") && k != "invocation");
-        if status == Status::Failed && !reg.contains_key("exception") {
+        let aggregate = task.loop_spec.is_some() && reg.contains_key("results");
+        if status == Status::Failed && !aggregate && !reg.contains_key("exception") {
             reg.insert("exception".into(), json!("(traceback unavailable)"));
         }
         // A skip by the engine registers no `failed`; a module's own result keeps it. A loop's
         // aggregate result has `failed` only when an item failed.
-        if status != Status::Skipped && !(task.loop_spec.is_some() && reg.contains_key("results")) {
+        if status != Status::Skipped && !aggregate {
             reg.entry("failed").or_insert(Value::Bool(false));
         }
         end.registered = reg.clone();
@@ -1146,14 +1211,26 @@ impl Runner {
                         .and_then(|m| m.spec().fqcn.first().copied())
                         .map(str::to_string)
                         .unwrap_or_else(|| format!("ansible.builtin.{}", task.action));
-                    let chain = ErrorChain::message(e)
-                        .wrapped_in(Cause::at(
-                            format!("Error while resolving value for '{k}'"),
-                            task.arg_origins.get(k).cloned(),
-                        ))
-                        .wrapped_in(Cause::new(format!(
-                            "Finalization of task args for '{fqcn}' failed."
-                        )));
+                    let written = task.arg_origins.get(k);
+                    // In a list or mapping, the string that failed is a link of its own.
+                    let part = written.and_then(|w| {
+                        w.strings.iter().find(|(text, _)| {
+                            self.templating
+                                .render_value(&Value::String(text.clone()), ctx)
+                                .is_err()
+                        })
+                    });
+                    let resolving = format!("Error while resolving value for '{k}'");
+                    let chain = match part {
+                        Some((_, at)) => ErrorChain::of(Cause::at(e, Some(at.clone()))).wrapped_in(
+                            Cause::at(format!("{resolving}."), written.map(|w| w.at.clone())),
+                        ),
+                        None => ErrorChain::message(e)
+                            .wrapped_in(Cause::at(resolving, written.map(|w| w.at.clone()))),
+                    };
+                    let chain = chain.wrapped_in(Cause::new(format!(
+                        "Finalization of task args for '{fqcn}' failed."
+                    )));
                     return Exec {
                         result: task_failed(&chain),
                         include: None,

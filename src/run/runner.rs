@@ -909,6 +909,8 @@ impl Runner {
                 }
             }
         }
+        // Every include is loaded (and its `included:` line shown) before any of them runs.
+        let mut to_run = Vec::new();
         for (inc, hosts) in groups {
             let loaded = if task.action == "include_role" {
                 let mut placed = pc
@@ -941,7 +943,7 @@ impl Runner {
                     if let Ok(mut rs) = pc.roles.lock() {
                         rs.extend(role.roles.iter().filter(|r| r.public).cloned());
                     }
-                    self.run_items(pc, &role.items, hosts, rescuable).await;
+                    to_run.push((role, hosts));
                 }
                 Err(e) => {
                     for h in &hosts {
@@ -959,6 +961,9 @@ impl Runner {
                     }
                 }
             }
+        }
+        for (role, hosts) in to_run {
+            self.run_items(pc, &role.items, hosts, rescuable).await;
         }
     }
 

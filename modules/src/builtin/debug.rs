@@ -16,7 +16,9 @@ static SPEC: ModuleSpec = ModuleSpec {
     description: "`msg` is shown as it is (any type); `var` is a variable name or expression, evaluated \
         and returned under its own text as key (`<< error 1 - <why> >>` when it cannot be evaluated).",
     args: &[
-        ArgSpec::new("msg", ArgKind::Raw, "The message (any type).").default("\"Hello world!\""),
+        // No declared default: an explicit `msg: null` is shown as null, only an absent msg is
+        // replaced by "Hello world!".
+        ArgSpec::new("msg", ArgKind::Raw, "The message (any type); \"Hello world!\" when absent."),
         ArgSpec::new("var", ArgKind::Str, "A variable name or expression to show."),
         ArgSpec::new("verbosity", ArgKind::Int, "Only show at this -v level or above.").default("0"),
     ],
@@ -45,7 +47,8 @@ fn result(args: &Args, ctx: &Context<'_>) -> Map {
     } else {
         m.insert(
             "msg".into(),
-            args.get("msg")
+            args.0
+                .get("msg")
                 .cloned()
                 .unwrap_or(Value::String("Hello world!".into())),
         );
