@@ -68,7 +68,7 @@ pub fn trials() -> Vec<Trial> {
 }
 
 /// semantics-lab playbooks that still differ (run them with `--ignored`): the shell module's
-/// unsupported-parameter wording (names), module result key order (check), the command module's
+/// unsupported-parameter wording (names), the command module's
 /// `invocation.module_args` shape (misc219), YAML dates typed `date` (types, types2), and
 /// `{{ d.items }}` naming a dict method (tpl).
 const SEMANTICS_LAB_KNOWN_DIFF: &[&str] = &[
@@ -77,7 +77,6 @@ const SEMANTICS_LAB_KNOWN_DIFF: &[&str] = &[
     "types2.yml",
     "tpl.yml",
     "names.yml",
-    "check.yml",
 ];
 
 /// semantics-lab playbooks compared as they are.
