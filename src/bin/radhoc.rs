@@ -5,7 +5,6 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use clap::Parser;
 use rplay::cli::AdhocArgs;
 use rplay::output::{self, exit_code, AdhocLines, AdhocOptions};
 use rplay::playbook::node::Origin;
@@ -19,25 +18,7 @@ use rplay::run::{extra_vars, RunOptions, Runner};
 use serde_json::{Map, Value};
 
 fn main() {
-    let args = match AdhocArgs::try_parse() {
-        Ok(a) => a,
-        Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
-            let _ = e.print();
-            std::process::exit(code);
-        }
-    };
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("[ERROR]: cannot start the async runtime: {e}");
-            std::process::exit(exit_code::ERROR);
-        }
-    };
-    std::process::exit(rt.block_on(run(args)));
+    rplay::cli::run_program::<AdhocArgs, _, _>(run);
 }
 
 /// Module arguments from `-a`: a JSON object, or k=v / free-form text.

@@ -5,7 +5,6 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use clap::Parser;
 use rplay::cli::PlaybookArgs;
 use rplay::output::{
     self, exit_code, DefaultLines, JsonDocument, JsonLines, LineOptions, LiveProgress,
@@ -18,26 +17,7 @@ use rplay::run::tags::TagFilter;
 use rplay::run::{extra_vars, RunError, RunOptions, Runner};
 
 fn main() {
-    let args = match PlaybookArgs::try_parse() {
-        Ok(a) => a,
-        Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
-            let _ = e.print();
-            std::process::exit(code);
-        }
-    };
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("[ERROR]: cannot start the async runtime: {e}");
-            std::process::exit(exit_code::ERROR);
-        }
-    };
-    let code = rt.block_on(run(args));
-    std::process::exit(code);
+    rplay::cli::run_program::<PlaybookArgs, _, _>(run);
 }
 
 fn error(msg: &str) -> i32 {

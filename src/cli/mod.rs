@@ -4,8 +4,10 @@
 pub mod adhoc;
 pub mod common;
 pub mod connect_options;
+pub mod entry;
 pub mod playbook;
 
 pub use adhoc::AdhocArgs;
 pub use common::{ConnectionArgs, PrivilegeArgs, RunArgs};
+pub use entry::run_program;
 pub use playbook::PlaybookArgs;
