@@ -552,3 +552,23 @@ mod tests {
         assert_eq!(e, "chown failed: failed to look up user root");
     }
 }
+
+/// The permission flags `stat` and `find` return for a mode (`rusr`, `wgrp`, `isuid`...), each
+/// true when its bit is set.
+pub fn insert_permission_flags(m: &mut Map, mode: u32) {
+    for (name, bit) in [
+        ("wusr", 0o200),
+        ("rusr", 0o400),
+        ("xusr", 0o100),
+        ("wgrp", 0o020),
+        ("rgrp", 0o040),
+        ("xgrp", 0o010),
+        ("woth", 0o002),
+        ("roth", 0o004),
+        ("xoth", 0o001),
+        ("isuid", 0o4000),
+        ("isgid", 0o2000),
+    ] {
+        m.insert(name.into(), Value::Bool(mode & bit != 0));
+    }
+}

@@ -180,21 +180,7 @@ fn entry(line: &str, checksum: Option<&String>) -> Option<(Map, u32, String)> {
     m.insert("ctime".into(), float(6));
     m.insert("gr_name".into(), Value::String(f[11].to_string()));
     m.insert("pw_name".into(), Value::String(f[10].to_string()));
-    for (name, bit) in [
-        ("wusr", 0o200),
-        ("rusr", 0o400),
-        ("xusr", 0o100),
-        ("wgrp", 0o020),
-        ("rgrp", 0o040),
-        ("xgrp", 0o010),
-        ("woth", 0o002),
-        ("roth", 0o004),
-        ("xoth", 0o001),
-        ("isuid", 0o4000),
-        ("isgid", 0o2000),
-    ] {
-        m.insert(name.into(), b(perm & bit != 0));
-    }
+    crate::fileattr::insert_permission_flags(&mut m, perm);
     if let Some(c) = checksum {
         m.insert("checksum".into(), Value::String(c.clone()));
     }

@@ -182,21 +182,7 @@ fn stat_dict(path: &str, sections: &crate::shell::Sections) -> Result<Map, Strin
     m.insert("atime".into(), Value::from(float(4)?));
     m.insert("mtime".into(), Value::from(float(5)?));
     m.insert("ctime".into(), Value::from(float(6)?));
-    for (name, bit) in [
-        ("wusr", 0o200),
-        ("rusr", 0o400),
-        ("xusr", 0o100),
-        ("wgrp", 0o020),
-        ("rgrp", 0o040),
-        ("xgrp", 0o010),
-        ("woth", 0o002),
-        ("roth", 0o004),
-        ("xoth", 0o001),
-        ("isuid", 0o4000),
-        ("isgid", 0o2000),
-    ] {
-        m.insert(name.into(), b(perm & bit != 0));
-    }
+    crate::fileattr::insert_permission_flags(&mut m, perm);
     m.insert("blocks".into(), Value::from(num(10)?));
     m.insert("block_size".into(), Value::from(num(11)?));
     let major = u64::from_str_radix(f[12], 16).unwrap_or(0);
