@@ -133,4 +133,14 @@ impl Outcome {
             ..Default::default()
         }
     }
+
+    /// The result of a plan that was carried out: changed, with the plan's values and changes.
+    pub fn applied(plan: Plan) -> Self {
+        Outcome {
+            changed: true,
+            values: plan.values,
+            diffs: plan.changes,
+            ..Default::default()
+        }
+    }
 }

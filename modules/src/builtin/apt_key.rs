@@ -230,12 +230,7 @@ impl Module for AptKeyModule {
                 }
             }
         }
-        Ok(Outcome {
-            changed: true,
-            values: plan.values,
-            diffs: plan.changes,
-            ..Default::default()
-        })
+        Ok(Outcome::applied(plan))
     }
 }
 

@@ -282,12 +282,7 @@ impl Module for AuthorizedKeyModule {
         ctx.host
             .put_file(&path, Content::Bytes(text.after.into_bytes()), &attrs)
             .await?;
-        Ok(Outcome {
-            changed: true,
-            values: plan.values,
-            diffs: plan.changes,
-            ..Default::default()
-        })
+        Ok(Outcome::applied(plan))
     }
 }
 

@@ -1006,12 +1006,7 @@ impl CopyModule {
                 return Ok(Outcome::failed(out.stderr_str().trim().to_string()));
             }
         }
-        Ok(Outcome {
-            changed: true,
-            values: plan.values,
-            diffs: plan.changes,
-            ..Default::default()
-        })
+        Ok(Outcome::applied(plan))
     }
 
     /// The controller file that goes to host `path` in a recursive copy.

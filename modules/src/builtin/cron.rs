@@ -267,12 +267,7 @@ impl Module for CronModule {
                 )));
             }
         }
-        Ok(Outcome {
-            changed: true,
-            values: plan.values,
-            diffs: plan.changes,
-            ..Default::default()
-        })
+        Ok(Outcome::applied(plan))
     }
 }
 

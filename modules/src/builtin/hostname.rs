@@ -112,11 +112,6 @@ impl Module for HostnameModule {
                 out.stderr_str()
             )));
         }
-        Ok(Outcome {
-            changed: true,
-            values: plan.values,
-            diffs: plan.changes,
-            ..Default::default()
-        })
+        Ok(Outcome::applied(plan))
     }
 }

@@ -173,11 +173,6 @@ impl Module for ServiceModule {
             o.values = plan.values;
             return Ok(o);
         }
-        Ok(Outcome {
-            changed: true,
-            values: plan.values,
-            diffs: plan.changes,
-            ..Default::default()
-        })
+        Ok(Outcome::applied(plan))
     }
 }

@@ -198,12 +198,7 @@ impl Module for SysctlModule {
                 )));
             }
         }
-        Ok(Outcome {
-            changed: true,
-            values: plan.values,
-            diffs: plan.changes,
-            ..Default::default()
-        })
+        Ok(Outcome::applied(plan))
     }
 }
 

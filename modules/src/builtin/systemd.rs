@@ -304,12 +304,7 @@ pub(crate) async fn apply_plan(
         o.values = plan.values;
         return Ok(o);
     }
-    Ok(Outcome {
-        changed: true,
-        values: plan.values,
-        diffs: plan.changes,
-        ..Default::default()
-    })
+    Ok(Outcome::applied(plan))
 }
 
 #[cfg(test)]
