@@ -143,4 +143,22 @@ impl Outcome {
             ..Default::default()
         }
     }
+
+    /// The result as Ansible reports it: `changed` first, then the module's own keys, then
+    /// `failed`, `skipped` and `msg` when set (`--diff` texts are the engine's to add).
+    pub fn into_result(self) -> Map {
+        let mut r = Map::new();
+        r.insert("changed".into(), Value::Bool(self.changed));
+        r.extend(self.values);
+        if self.failed {
+            r.insert("failed".into(), Value::Bool(true));
+        }
+        if self.skipped {
+            r.insert("skipped".into(), Value::Bool(true));
+        }
+        if let Some(m) = self.msg {
+            r.insert("msg".into(), Value::String(m));
+        }
+        r
+    }
 }

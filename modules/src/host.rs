@@ -132,6 +132,11 @@ pub trait Controller: Send + Sync {
     fn decrypt_vault(&self, _text: &str) -> Result<String, String> {
         Err("Attempting to decrypt but no vault secrets found".to_string())
     }
+    /// Where background jobs (`async`) keep their results files on the host: the
+    /// `ansible_async_dir` variable, `ANSIBLE_ASYNC_DIR` or `[defaults] async_dir`.
+    fn async_dir(&self) -> String {
+        crate::job::DEFAULT_ASYNC_DIR.to_string()
+    }
     /// Loads a YAML or JSON variables file (vaulted values decrypted) as a mapping, for
     /// `include_vars`. Controllers that cannot parse YAML keep this default.
     fn load_vars(&self, path: &std::path::Path) -> Result<Value, String> {

@@ -20,6 +20,7 @@
 //! - `registry`: the one place where names (short and FQCN) map to modules, built-in or custom.
 //! - `custom`: the project's own modules from `library/` directories (WANT_JSON, key=value).
 //! - `shell`: POSIX quoting and framed multi-section probe scripts (one round trip, many answers).
+//! - `job`: background jobs (`async`): starting a module's script detached, reading results files.
 //! - `fileattr`: `mode` forms, `stat` probes, owner/group lookups and attribute changes.
 //! - one file per module under `builtin/`.
 
@@ -30,6 +31,7 @@ pub mod doc;
 pub mod facts;
 pub mod fileattr;
 pub mod host;
+pub mod job;
 pub mod module;
 pub mod registry;
 pub mod shell;

@@ -2,7 +2,8 @@
 
 use async_trait::async_trait;
 
-use crate::{Args, Controller, Host, HostError, ModuleSpec, Outcome, Plan};
+use crate::job::{JobRun, JobWork};
+use crate::{Args, Controller, Host, HostError, ModuleSpec, Outcome, Plan, Value};
 
 /// Everything a module may use while it runs for one host.
 pub struct Context<'a> {
@@ -45,6 +46,29 @@ pub trait Module: Send + Sync {
     /// task naming it is loaded. Built-ins are always usable.
     fn load_error(&self) -> Option<String> {
         None
+    }
+
+    /// Whether the module may run as a background job (`async`). As with Ansible's action
+    /// plugins, modules that work from the controller (copy, template, debug...) refuse it.
+    fn supports_async(&self) -> bool {
+        !self.spec().controller_only
+    }
+
+    /// For `async`: the work `plan` calls for, as one script that runs detached on the host and
+    /// that [`Module::background_outcome`] later turns into the result. `None` (the default):
+    /// the module works from the controller, so the engine runs it before the task returns and
+    /// records its result as the job's.
+    fn background(&self, _args: &Args, _plan: &Plan) -> Result<Option<JobWork>, ModuleError> {
+        Ok(None)
+    }
+
+    /// The result of a background run of this module's script, given the `recipe` of its
+    /// [`JobWork`].
+    fn background_outcome(&self, _recipe: &Value, _run: &JobRun) -> Outcome {
+        Outcome::failed(format!(
+            "the module {} cannot read a background run",
+            self.spec().name
+        ))
     }
 
     /// Queries the host (one round trip whenever possible) and returns what must change.

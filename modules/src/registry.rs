@@ -50,6 +50,7 @@ pub fn all() -> Vec<&'static dyn Module> {
         &builtin::assert::AssertModule,
         &builtin::fail::FailModule,
         &builtin::pause::PauseModule,
+        &builtin::async_status::AsyncStatusModule,
         &builtin::include_vars::IncludeVarsModule,
         &builtin::slurp::SlurpModule,
         &builtin::fetch::FetchModule,

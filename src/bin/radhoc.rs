@@ -158,6 +158,8 @@ async fn run(args: AdhocArgs) -> i32 {
         gathering: "explicit".into(),
         fact_cache: None,
         inventory_sources: session.sources.clone(),
+        async_dir: session.settings.async_dir.clone(),
+        poll_interval: session.settings.poll_interval,
     };
     let runner = Runner::new(
         opts,

@@ -182,6 +182,8 @@ async fn run(args: PlaybookArgs) -> i32 {
             &session.settings.fact_caching_prefix,
         ),
         inventory_sources: session.sources.clone(),
+        async_dir: session.settings.async_dir.clone(),
+        poll_interval: session.settings.poll_interval,
     };
     let reporter = match reporter(&args, session.settings.log_path.as_deref()) {
         Ok(r) => r,

@@ -115,6 +115,11 @@ pub struct Settings {
     pub ssh_args: Option<String>,
     /// `[defaults] remote_tmp` / `ANSIBLE_REMOTE_TEMP`.
     pub remote_tmp: String,
+    /// `[defaults] async_dir` / `ANSIBLE_ASYNC_DIR`: where background jobs keep their results
+    /// files on hosts (the `ansible_async_dir` variable wins).
+    pub async_dir: String,
+    /// `[defaults] poll_interval` / `ANSIBLE_POLL_INTERVAL`: `poll` of async tasks without one.
+    pub poll_interval: u64,
     /// `[defaults] retry_files_enabled` / `ANSIBLE_RETRY_FILES_ENABLED`.
     pub retry_files_enabled: bool,
     /// `[defaults] strategy` / `ANSIBLE_STRATEGY`.
@@ -211,6 +216,8 @@ impl Default for Settings {
             pipelining: false,
             ssh_args: None,
             remote_tmp: "~/.ansible/tmp".to_string(),
+            async_dir: "~/.ansible_async".to_string(),
+            poll_interval: 15,
             retry_files_enabled: false,
             strategy: "linear".to_string(),
             transport: "smart".to_string(),
@@ -549,6 +556,16 @@ fn descriptors() -> Vec<Descriptor> {
             [("defaults", "remote_tmp")],
             ["ANSIBLE_REMOTE_TEMP", "ANSIBLE_REMOTE_TMP"],
             |s, v, r| s.remote_tmp = v.trim().to_string()
+        ),
+        setting!(
+            [("defaults", "async_dir")],
+            ["ANSIBLE_ASYNC_DIR"],
+            |s, v, r| s.async_dir = v.trim().to_string()
+        ),
+        setting!(
+            [("defaults", "poll_interval")],
+            ["ANSIBLE_POLL_INTERVAL"],
+            |s, v, r| s.poll_interval = parse_number(v)?
         ),
         setting!(
             [("defaults", "retry_files_enabled")],

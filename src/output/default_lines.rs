@@ -73,6 +73,16 @@ impl DefaultLines {
         let _ = writeln!(self.out, "{text}");
     }
 
+    /// A line in Ansible's debug colour (dark gray), which Ansible does not log.
+    fn debug_line(&mut self, text: &str) {
+        let t = if self.opts.color {
+            text.bright_black().to_string()
+        } else {
+            text.to_string()
+        };
+        let _ = writeln!(self.out, "{t}");
+    }
+
     fn paint(&self, text: &str, status: Status) -> String {
         if !self.opts.color {
             return text.to_string();
@@ -293,6 +303,24 @@ impl Reporter for DefaultLines {
                 // Shown in the debug colour, which Ansible does not log.
                 let t = self.paint(&t, Status::Failed);
                 let _ = writeln!(self.out, "{t}");
+            }
+            Event::AsyncPoll {
+                host,
+                jid,
+                started,
+                finished,
+            } => {
+                let py = |b: &bool| if *b { "True" } else { "False" };
+                let t = format!(
+                    "ASYNC POLL on {host}: jid={jid} started={} finished={}",
+                    py(started),
+                    py(finished)
+                );
+                self.debug_line(&t);
+            }
+            Event::AsyncDone { host, jid, failed } => {
+                let word = if *failed { "FAILED" } else { "OK" };
+                self.debug_line(&format!("ASYNC {word} on {host}: jid={jid}"));
             }
             Event::HandlerNotified { handler, .. } => {
                 if self.opts.verbosity >= 2 {

@@ -615,7 +615,6 @@ pub fn parse_task(node: &Node, inherit: &Inherit, is_handler: bool) -> Result<Ta
             _ => {}
         }
     }
-    reject_background_async(&task, node)?;
     match task.keywords.remove("notify") {
         Some(Value::Array(items)) => task.notify = items,
         Some(Value::Null) | None => {}
@@ -645,24 +644,4 @@ pub fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();
     matches!(chars.next(), Some(c) if c.is_alphabetic() || c == '_')
         && chars.all(|c| c.is_alphanumeric() || c == '_')
-}
-
-/// `async` with `poll: 0` starts a background job that later tasks check with `async_status`;
-/// rplay has no background jobs yet, so such a task is a load error. With `poll` above 0, the
-/// task simply runs to completion, as Ansible's polling would wait for it.
-fn reject_background_async(task: &Task, node: &Node) -> Result<(), Error> {
-    let as_int = |v: &Value| match v {
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    };
-    let async_secs = task.keywords.get("async").and_then(as_int).unwrap_or(0);
-    let poll = task.keywords.get("poll").and_then(as_int).unwrap_or(15);
-    if async_secs > 0 && poll == 0 {
-        return Err(Error::syntax(
-            "rplay does not support background tasks ('async' with 'poll: 0') yet",
-            node.origin(),
-        ));
-    }
-    Ok(())
 }

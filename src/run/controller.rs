@@ -18,6 +18,8 @@ pub struct TaskController {
     /// Base directories searched, in order (role dir, parent roles, task file dir, playbook
     /// dir last).
     pub search_dirs: Vec<PathBuf>,
+    /// Where background jobs keep their results files on the host (`async_dir`).
+    pub async_dir: String,
 }
 
 impl TaskController {
@@ -60,6 +62,10 @@ fn looks_like_role(dir: &Path) -> bool {
 }
 
 impl Controller for TaskController {
+    fn async_dir(&self) -> String {
+        self.async_dir.clone()
+    }
+
     fn find_file(&self, kind: &str, name: &str) -> Result<PathBuf, String> {
         let p = Path::new(name);
         if p.is_absolute() {

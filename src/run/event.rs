@@ -175,6 +175,26 @@ pub enum Event {
         /// Attempts left.
         left: u32,
     },
+    /// A polled background job (`async` with `poll` > 0) has not finished yet.
+    AsyncPoll {
+        /// The host.
+        host: String,
+        /// The job id.
+        jid: String,
+        /// Whether the job has started.
+        started: bool,
+        /// Whether it has finished.
+        finished: bool,
+    },
+    /// Polling a background job ended: it finished, or its time ran out (`failed`).
+    AsyncDone {
+        /// The host.
+        host: String,
+        /// The job id.
+        jid: String,
+        /// Whether the job's result (or the wait for it) failed.
+        failed: bool,
+    },
     /// A handler was notified (shown with -vv).
     HandlerNotified {
         /// The host.

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use rplay_modules::{Context, Host, HostError, ModuleError, Outcome, Plan};
+use rplay_modules::{Args, Context, Host, HostError, Module, ModuleError, Outcome, Plan};
 use serde_json::{json, Map, Value};
 
 use super::connector::BecomeWanted;
@@ -89,7 +89,7 @@ struct Exec {
 const CENSORED: &str =
     "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
 
-fn is_true(m: &Map<String, Value>, k: &str) -> bool {
+pub(super) fn is_true(m: &Map<String, Value>, k: &str) -> bool {
     m.get(k).and_then(Value::as_bool).unwrap_or(false)
 }
 
@@ -327,6 +327,15 @@ impl Runner {
         let v = task.keyword(name)?;
         let v = self.templating.render_value(v, ctx).ok()?;
         match v {
+            Value::Null => None,
+            other => Some(rplay_modules::spec::value_to_string(&other)),
+        }
+    }
+
+    /// A variable of the task, templated, as text (`None` when unset, null or not renderable).
+    fn str_keyword_var(&self, vars: &Map<String, Value>, name: &str, ctx: &Ctx) -> Option<String> {
+        let v = vars.get(name)?;
+        match self.templating.render_value(v, ctx).ok()? {
             Value::Null => None,
             other => Some(rplay_modules::spec::value_to_string(&other)),
         }
@@ -1240,6 +1249,19 @@ impl Runner {
                 }
             }
         }
+        let background = self.async_spec(task, ctx);
+        let no_async = |action: &str| {
+            let msg = format!("This action ({action}) does not support async.");
+            Exec {
+                result: failed_result(msg.clone()),
+                include: None,
+                action_failure: true,
+                task_error: Some(ErrorChain::message(msg)),
+            }
+        };
+        if background.is_some() && matches!(task.action.as_str(), "add_host" | "group_by") {
+            return no_async(&task.action);
+        }
         match task.action.as_str() {
             "include_tasks" | "include" => {
                 let file = args
@@ -1349,6 +1371,9 @@ impl Runner {
                 task.action
             )));
         };
+        if background.is_some() && !module.supports_async() {
+            return no_async(&task.action);
+        }
         let spec = module.spec();
         let mut args = args;
         if let Some(ff) = spec.free_form {
@@ -1425,10 +1450,14 @@ impl Runner {
             Arc::new(EnvHost { inner: handle, env })
         };
         let paths = self.search_paths(task, pc);
+        let async_dir = self
+            .str_keyword_var(vars, "ansible_async_dir", ctx)
+            .unwrap_or_else(|| self.opts.async_dir.clone());
         let controller = TaskController {
             templating: self.templating.clone(),
             ctx: ctx.clone(),
             search_dirs: paths.dirs,
+            async_dir,
         };
         let mctx = Context {
             host: handle.as_ref(),
@@ -1436,60 +1465,20 @@ impl Runner {
             check_mode: check,
             diff,
         };
-        let mut finished = false;
-        let mut result = match module.plan(&validated, &mctx).await {
-            Err(e) => module_error(e),
-            Ok(Plan {
-                finished: Some(outcome),
-                ..
-            }) => {
-                finished = true;
-                outcome_result(outcome, diff)
-            }
-            Ok(plan) => {
-                if plan.is_empty() {
-                    let mut r = plan.values.clone();
-                    r.insert("changed".into(), Value::Bool(false));
-                    if let Some(m) = &plan.msg {
-                        r.insert("msg".into(), json!(m));
-                    }
-                    r
-                } else if check {
-                    if plan.always_acts {
-                        // Ansible's order: changed, the module's keys, msg, skipped, then the
-                        // module's closing keys (`*_lines`, `failed`).
-                        let mut r = Map::new();
-                        r.insert("changed".into(), Value::Bool(false));
-                        let (lines, rest): (Vec<_>, Vec<_>) = plan
-                            .values
-                            .iter()
-                            .partition(|(k, _)| k.ends_with("_lines") || *k == "failed");
-                        r.extend(rest.into_iter().map(|(k, v)| (k.clone(), v.clone())));
-                        r.insert(
-                            "msg".into(),
-                            json!("Command would have run if not in check mode"),
-                        );
-                        r.insert("skipped".into(), Value::Bool(true));
-                        r.extend(lines.into_iter().map(|(k, v)| (k.clone(), v.clone())));
-                        r
-                    } else {
-                        let mut r = plan.values.clone();
-                        r.insert("changed".into(), Value::Bool(true));
-                        if diff {
-                            if let Some(d) = diff_value(&plan.changes) {
-                                r.insert("diff".into(), d);
-                            }
-                        }
-                        r
-                    }
-                } else {
-                    match module.apply(&validated, plan, &mctx).await {
-                        Err(e) => module_error(e),
-                        Ok(outcome) => outcome_result(outcome, diff),
-                    }
-                }
-            }
+        if let Some(spec) = background {
+            let run = self.run_async(module, &validated, &mctx, spec).await;
+            return Exec {
+                result: run.result,
+                include: None,
+                action_failure: run.action_failure,
+                task_error: None,
+            };
+        }
+        let (result, finished) = match module.plan(&validated, &mctx).await {
+            Err(e) => (module_error(e), false),
+            Ok(plan) => settle(module, &validated, plan, &mctx).await,
         };
+        let mut result = result;
         if !spec.controller_only && !finished && !is_true(&result, "unreachable") {
             result.insert(
                 "invocation".into(),
@@ -1548,13 +1537,69 @@ impl Runner {
     }
 }
 
+/// Carries out `plan` in the foreground: nothing to do, check mode (the plan is the result) or
+/// `apply`. Also says whether the module finished on its own (its result has no `invocation`).
+pub(super) async fn settle(
+    module: &dyn Module,
+    validated: &Args,
+    plan: Plan,
+    mctx: &Context<'_>,
+) -> (Map<String, Value>, bool) {
+    let (check, diff) = (mctx.check_mode, mctx.diff);
+    if let Some(outcome) = plan.finished {
+        return (outcome_result(outcome, diff), true);
+    }
+    let result = if plan.is_empty() {
+        let mut r = plan.values.clone();
+        r.insert("changed".into(), Value::Bool(false));
+        if let Some(m) = &plan.msg {
+            r.insert("msg".into(), json!(m));
+        }
+        r
+    } else if check {
+        if plan.always_acts {
+            // Ansible's order: changed, the module's keys, msg, skipped, then the
+            // module's closing keys (`*_lines`, `failed`).
+            let mut r = Map::new();
+            r.insert("changed".into(), Value::Bool(false));
+            let (lines, rest): (Vec<_>, Vec<_>) = plan
+                .values
+                .iter()
+                .partition(|(k, _)| k.ends_with("_lines") || *k == "failed");
+            r.extend(rest.into_iter().map(|(k, v)| (k.clone(), v.clone())));
+            r.insert(
+                "msg".into(),
+                json!("Command would have run if not in check mode"),
+            );
+            r.insert("skipped".into(), Value::Bool(true));
+            r.extend(lines.into_iter().map(|(k, v)| (k.clone(), v.clone())));
+            r
+        } else {
+            let mut r = plan.values.clone();
+            r.insert("changed".into(), Value::Bool(true));
+            if diff {
+                if let Some(d) = diff_value(&plan.changes) {
+                    r.insert("diff".into(), d);
+                }
+            }
+            r
+        }
+    } else {
+        match module.apply(validated, plan, mctx).await {
+            Err(e) => module_error(e),
+            Ok(outcome) => outcome_result(outcome, diff),
+        }
+    };
+    (result, false)
+}
+
 fn self_delegate_facts(task: &Task) -> bool {
     task.keyword("delegate_facts")
         .and_then(rplay_modules::spec::parse_bool)
         .unwrap_or(false)
 }
 
-fn module_error(e: ModuleError) -> Map<String, Value> {
+pub(super) fn module_error(e: ModuleError) -> Map<String, Value> {
     match e {
         ModuleError::Host(HostError::Unreachable(msg)) => {
             let mut r = Map::new();
@@ -1601,22 +1646,10 @@ fn diff_value(changes: &[rplay_modules::Change]) -> Option<Value> {
 
 fn outcome_result(o: Outcome, diff: bool) -> Map<String, Value> {
     // Ansible's results start with `changed`, then the module's own keys.
-    let mut r = Map::new();
-    r.insert("changed".into(), Value::Bool(o.changed));
-    r.extend(o.values);
-    if o.failed {
-        r.insert("failed".into(), Value::Bool(true));
-    }
-    if o.skipped {
-        r.insert("skipped".into(), Value::Bool(true));
-    }
-    if let Some(m) = o.msg {
-        r.insert("msg".into(), json!(m));
-    }
-    if diff {
-        if let Some(d) = diff_value(&o.diffs) {
-            r.insert("diff".into(), d);
-        }
+    let shown_diff = if diff { diff_value(&o.diffs) } else { None };
+    let mut r = o.into_result();
+    if let Some(d) = shown_diff {
+        r.insert("diff".into(), d);
     }
     r
 }

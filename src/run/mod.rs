@@ -4,6 +4,7 @@
 //! text and never matches on module names except for engine actions (includes, meta, add_host,
 //! group_by) and the variable effects of set_fact/include_vars results.
 
+mod background;
 pub mod batches;
 pub mod connector;
 pub mod controller;

@@ -48,6 +48,10 @@ pub struct RunOptions {
     pub fact_cache: Option<super::fact_cache::FactCache>,
     /// `-i` sources (for `ansible_inventory_sources`).
     pub inventory_sources: Vec<String>,
+    /// `async_dir`: where background jobs keep their results files on hosts.
+    pub async_dir: String,
+    /// `poll_interval`: `poll` of async tasks that set none.
+    pub poll_interval: u64,
 }
 
 impl Default for RunOptions {
@@ -65,6 +69,8 @@ impl Default for RunOptions {
             gathering: "implicit".into(),
             fact_cache: None,
             inventory_sources: Vec::new(),
+            async_dir: rplay_modules::job::DEFAULT_ASYNC_DIR.to_string(),
+            poll_interval: 15,
         }
     }
 }

@@ -64,6 +64,10 @@ pub fn trials() -> Vec<Trial> {
         vars_prompt_encrypt,
     ));
     out.push(Trial::test("engine::lab::site_converges", site_converges));
+    out.push(Trial::test(
+        "engine::lab::async_job_outlives_its_task",
+        async_job_outlives_its_task,
+    ));
     out
 }
 
@@ -127,12 +131,17 @@ fn case_stdin(path: &Path) -> Option<String> {
     (!lines.is_empty()).then(|| lines.concat())
 }
 
-/// Masks what legitimately differs between two runs (timestamps, durations).
+/// Masks what legitimately differs between two runs (timestamps, durations, background job ids
+/// and the process ids of killed jobs).
 pub fn normalize(text: &str) -> String {
     let re = regex::Regex::new(r#""(delta|start|end)": "[^"]*""#).expect("static regex");
+    let jid = regex::Regex::new(r"\bj[0-9]{1,12}\.[0-9]+\b").expect("static regex");
+    let pid = regex::Regex::new(r#""child_pid": [0-9]+"#).expect("static regex");
     let mut out = String::new();
     for line in text.lines() {
-        out.push_str(&re.replace_all(line, "\"$1\": \"X\""));
+        let line = re.replace_all(line, "\"$1\": \"X\"");
+        let line = jid.replace_all(&line, "jJOB");
+        out.push_str(&pid.replace_all(&line, "\"child_pid\": PID"));
         out.push('\n');
     }
     out
@@ -317,5 +326,91 @@ fn site_converges() -> Result<(), Failed> {
             return Err(format!("{h}: nginx does not serve the site: {page}").into());
         }
     }
+    Ok(())
+}
+
+/// `async` + `poll: 0` on a real host (no python), with become: the job keeps running after the
+/// task and the whole rplay run have ended (the connection is gone), and a later run collects its
+/// result with `async_status`, then cleans it up.
+fn async_job_outlives_its_task() -> Result<(), Failed> {
+    let lab = fixture::lab()?;
+    let host = lab.hosts[0].clone();
+    let scratch = tempfile::tempdir().map_err(|e| Failed::from(e.to_string()))?;
+    let start = scratch.path().join("start.yml");
+    let collect = scratch.path().join("collect.yml");
+    let write = |p: &Path, text: &str| {
+        std::fs::write(p, text).map_err(|e| Failed::from(format!("{}: {e}", p.display())))
+    };
+    write(
+        &start,
+        &format!(
+            "- hosts: {host}\n  gather_facts: false\n  tasks:\n\
+             \x20   - file: path=/tmp/rplay_async_proof state=absent\n\
+             \x20   - shell: sleep 6; id -un > /tmp/rplay_async_proof; echo \"ran as $(id -un)\"\n\
+             \x20     become: true\n\
+             \x20     become_user: deploy\n\
+             \x20     async: 60\n\
+             \x20     poll: 0\n\
+             \x20     register: job\n\
+             \x20   - debug: msg=\"JID={{{{ job.ansible_job_id }}}} FILE={{{{ job.results_file }}}}\"\n"
+        ),
+    )?;
+    write(
+        &collect,
+        &format!(
+            "- hosts: {host}\n  gather_facts: false\n  become: true\n  become_user: deploy\n  tasks:\n\
+             \x20   - async_status: jid={{{{ jid }}}}\n\
+             \x20     register: st\n\
+             \x20   - debug: msg=\"OUT={{{{ st.stdout }}}} RC={{{{ st.rc }}}} FINISHED={{{{ st.finished }}}}\"\n\
+             \x20   - async_status: jid={{{{ jid }}}} mode=cleanup\n"
+        ),
+    )?;
+    let began = std::time::Instant::now();
+    let (rc, out, err) = run(Command::new(fixture::bin("rplay"))
+        .arg("-i")
+        .arg(&lab.inventory)
+        .arg(&start))?;
+    if rc != 0 || began.elapsed() > std::time::Duration::from_secs(5) {
+        return Err(format!(
+            "starting the job failed or waited for it (rc {rc}, {:?}):\n{out}\n{err}",
+            began.elapsed()
+        )
+        .into());
+    }
+    let grab = |key: &str| {
+        out.split_whitespace()
+            .find_map(|w| w.trim_matches('"').strip_prefix(key).map(str::to_string))
+            .ok_or_else(|| Failed::from(format!("no {key} in the output:\n{out}")))
+    };
+    let (jid, file) = (grab("JID=")?, grab("FILE=")?);
+    if file != format!("/home/deploy/.ansible_async/{jid}") {
+        return Err(format!("results file {file} is not in deploy's home").into());
+    }
+    // rplay has exited: the job runs on, detached, as deploy.
+    let running = lab.check(&host, &format!("cat {file}; echo; ps -o user= -o args= -u deploy"))?;
+    if !running.contains("\"finished\": false") || !running.contains("sleep 6") {
+        return Err(format!("the job is not running after rplay ended:\n{running}").into());
+    }
+    if lab.ssh(&host, "test -e /tmp/rplay_async_proof").0 == 0 {
+        return Err("the job's work was done before the task returned".into());
+    }
+    std::thread::sleep(std::time::Duration::from_secs(8));
+    let proof = lab.check(&host, "cat /tmp/rplay_async_proof")?;
+    if proof.trim() != "deploy" {
+        return Err(format!("the job did not run as deploy: {proof:?}").into());
+    }
+    let (rc, out, err) = run(Command::new(fixture::bin("rplay"))
+        .arg("-i")
+        .arg(&lab.inventory)
+        .arg("-e")
+        .arg(format!("jid={jid}"))
+        .arg(&collect))?;
+    if rc != 0 || !out.contains("OUT=ran as deploy RC=0 FINISHED=True") {
+        return Err(format!("collecting the result failed (rc {rc}):\n{out}\n{err}").into());
+    }
+    if lab.ssh(&host, &format!("test -e {file}")).0 == 0 {
+        return Err(format!("cleanup left {file}").into());
+    }
+    lab.check(&host, "rm -f /tmp/rplay_async_proof")?;
     Ok(())
 }

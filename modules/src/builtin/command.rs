@@ -2,10 +2,11 @@
 //! `script` share with it: the `creates`/`removes` short-circuit, and turning a finished process
 //! into Ansible's result (`rc`, `stdout(_lines)`, `stderr(_lines)`, `start`, `end`, `delta`, `msg`).
 
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use async_trait::async_trait;
 
+use crate::job::{JobRun, JobWork};
 use crate::shell::{quote, ProbeScript};
 use crate::spec::{ArgKind, ArgSpec, ModuleSpec, ReturnSpec};
 use crate::timestamp::{format_delta, format_time};
@@ -423,6 +424,19 @@ pub(crate) async fn run_and_report(
         .await?;
     let elapsed = start.elapsed();
     let end_wall = SystemTime::now();
+    Ok(report(out, start_wall, end_wall, elapsed, cmd_value, strip))
+}
+
+/// Turns a finished process (`start` to `end`, `elapsed` long) into Ansible's result for
+/// command-like modules.
+fn report(
+    out: Output,
+    start_wall: SystemTime,
+    end_wall: SystemTime,
+    elapsed: Duration,
+    cmd_value: Value,
+    strip: bool,
+) -> Outcome {
     let mut stdout = out.stdout_str();
     let mut stderr = out.stderr_str();
     let mut values = Map::new();
@@ -438,7 +452,7 @@ pub(crate) async fn run_and_report(
         }
         let mut o = Outcome::failed("Unable to change directory before execution.");
         o.values = values;
-        return Ok(o);
+        return o;
     }
     if stderr == NOT_FOUND {
         let name = cmd_value
@@ -455,7 +469,7 @@ pub(crate) async fn run_and_report(
         }
         let mut o = Outcome::failed("Error executing command.");
         o.values = values;
-        return Ok(o);
+        return o;
     }
     if strip {
         stdout = stdout.trim_end_matches(['\r', '\n']).to_string();
@@ -472,13 +486,48 @@ pub(crate) async fn run_and_report(
     let failed = out.rc != 0;
     let msg = if failed { "non-zero return code" } else { "" };
     values.insert("msg".into(), Value::String(msg.into()));
-    Ok(Outcome {
+    Outcome {
         changed: true,
         failed,
         msg: Some(msg.into()).filter(|m: &String| !m.is_empty()),
         values,
         ..Default::default()
-    })
+    }
+}
+
+/// The background form of a command-like module: `script` with its stdin; the recipe keeps
+/// what [`background_report`] needs to build the result.
+pub(crate) fn background_work(
+    script: String,
+    stdin: Option<Vec<u8>>,
+    cmd_value: Value,
+    strip: bool,
+) -> JobWork {
+    JobWork {
+        command: Command {
+            script,
+            stdin,
+            ..Default::default()
+        },
+        recipe: serde_json::json!({"cmd": cmd_value, "strip_empty_ends": strip}),
+    }
+}
+
+/// The result of a command-like module's finished background run.
+pub(crate) fn background_report(recipe: &Value, run: &JobRun) -> Outcome {
+    let cmd = recipe.get("cmd").cloned().unwrap_or(Value::Null);
+    let strip = recipe
+        .get("strip_empty_ends")
+        .and_then(Value::as_bool)
+        .unwrap_or(true);
+    report(
+        run.output.clone(),
+        run.start,
+        run.end,
+        run.elapsed(),
+        cmd,
+        strip,
+    )
 }
 
 /// The argv of a `command` task: `argv` as given, or the free-form text split like a shell.
@@ -537,6 +586,24 @@ impl Module for CommandModule {
             return Ok(plan);
         }
         Ok(command_run_plan(cmd_value(&argv)))
+    }
+
+    fn background(&self, args: &Args, plan: &Plan) -> Result<Option<JobWork>, ModuleError> {
+        if !plan.always_acts {
+            return Ok(None);
+        }
+        let argv = argv_of(args)?;
+        let script = command_script(&argv, args.bool("expand_argument_vars"), args.str("chdir"));
+        Ok(Some(background_work(
+            script,
+            stdin_bytes(args),
+            cmd_value(&argv),
+            args.bool("strip_empty_ends"),
+        )))
+    }
+
+    fn background_outcome(&self, recipe: &Value, run: &JobRun) -> Outcome {
+        background_report(recipe, run)
     }
 
     async fn apply(

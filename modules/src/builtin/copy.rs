@@ -1030,6 +1030,11 @@ impl Module for CopyModule {
         &SPEC
     }
 
+    /// Like Ansible's `copy` action, which does not support async.
+    fn supports_async(&self) -> bool {
+        false
+    }
+
     async fn plan(&self, args: &Args, ctx: &Context<'_>) -> Result<Plan, ModuleError> {
         if let Some(root) = Self::local_dir(args, ctx)? {
             return self.plan_tree(args, &root, ctx).await;

@@ -96,6 +96,11 @@ impl Module for FetchModule {
         &SPEC
     }
 
+    /// Like Ansible's `fetch` action, which does not support async.
+    fn supports_async(&self) -> bool {
+        false
+    }
+
     async fn plan(&self, args: &Args, ctx: &Context<'_>) -> Result<Plan, ModuleError> {
         let src = args.str("src").unwrap_or_default();
         let mut p = ProbeScript::new();

@@ -35,6 +35,11 @@ impl Module for RawModule {
         &SPEC
     }
 
+    /// Like Ansible's `raw` action, which does not support async.
+    fn supports_async(&self) -> bool {
+        false
+    }
+
     async fn plan(&self, args: &Args, _ctx: &Context<'_>) -> Result<Plan, ModuleError> {
         Ok(run_plan(Value::String(
             args.str("_raw_params").unwrap_or_default().to_string(),

@@ -136,6 +136,11 @@ impl Module for RebootModule {
         &SPEC
     }
 
+    /// Like Ansible's `reboot` action, which does not support async.
+    fn supports_async(&self) -> bool {
+        false
+    }
+
     async fn plan(&self, args: &Args, ctx: &Context<'_>) -> Result<Plan, ModuleError> {
         if ctx.host.is_controller() {
             return Ok(result(

@@ -55,6 +55,11 @@ impl Module for ScriptModule {
         &SPEC
     }
 
+    /// Like Ansible's `script` action, which does not support async.
+    fn supports_async(&self) -> bool {
+        false
+    }
+
     async fn plan(&self, args: &Args, ctx: &Context<'_>) -> Result<Plan, ModuleError> {
         let cmd = Value::String(args.str("cmd").unwrap_or_default().to_string());
         let words = shell_words::split(args.str("cmd").unwrap_or_default())

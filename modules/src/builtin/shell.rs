@@ -4,9 +4,11 @@
 use async_trait::async_trait;
 
 use super::command::{
-    chdir_code, command_run_plan, creates_removes_plan, path_word, run_and_report, stdin_bytes,
-    ARG_CHDIR, ARG_CREATES, ARG_REMOVES, ARG_STDIN, ARG_STDIN_NL, ARG_STRIP, RUN_RETURNS,
+    background_report, background_work, chdir_code, command_run_plan, creates_removes_plan,
+    path_word, run_and_report, stdin_bytes, ARG_CHDIR, ARG_CREATES, ARG_REMOVES, ARG_STDIN,
+    ARG_STDIN_NL, ARG_STRIP, RUN_RETURNS,
 };
+use crate::job::{JobRun, JobWork};
 use crate::shell::quote;
 use crate::spec::{ArgKind, ArgSpec, ModuleSpec};
 use crate::{Args, Context, Module, ModuleError, Outcome, Plan, Value};
@@ -63,6 +65,24 @@ impl Module for ShellModule {
             return Ok(plan);
         }
         Ok(command_run_plan(cmd))
+    }
+
+    fn background(&self, args: &Args, plan: &Plan) -> Result<Option<JobWork>, ModuleError> {
+        if !plan.always_acts {
+            return Ok(None);
+        }
+        let cmd = args.str("cmd").unwrap_or_default();
+        let script = shell_script(cmd, args.str("executable"), args.str("chdir"));
+        Ok(Some(background_work(
+            script,
+            stdin_bytes(args),
+            Value::String(cmd.to_string()),
+            args.bool("strip_empty_ends"),
+        )))
+    }
+
+    fn background_outcome(&self, recipe: &Value, run: &JobRun) -> Outcome {
+        background_report(recipe, run)
     }
 
     async fn apply(

@@ -105,6 +105,11 @@ impl Module for TemplateModule {
         &SPEC
     }
 
+    /// Like Ansible's `template` action, which does not support async.
+    fn supports_async(&self) -> bool {
+        false
+    }
+
     async fn plan(&self, args: &Args, ctx: &Context<'_>) -> Result<Plan, ModuleError> {
         plan_write(&write_spec(args, ctx)?, ctx).await
     }

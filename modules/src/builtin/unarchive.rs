@@ -129,6 +129,11 @@ impl Module for UnarchiveModule {
         &SPEC
     }
 
+    /// Like Ansible's `unarchive` action, which does not support async.
+    fn supports_async(&self) -> bool {
+        false
+    }
+
     async fn plan(&self, args: &Args, ctx: &Context<'_>) -> Result<Plan, ModuleError> {
         let src = args.str("src").unwrap_or_default();
         let dest = args.str("dest").unwrap_or_default();
