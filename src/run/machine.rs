@@ -1351,6 +1351,14 @@ impl Runner {
         };
         let spec = module.spec();
         let mut args = args;
+        // Modules get dates and datetimes as their `isoformat()` text (JSON); `debug` and
+        // `set_fact` keep them as values.
+        if !matches!(task.action.as_str(), "debug" | "set_fact") {
+            args = args
+                .into_iter()
+                .map(|(k, v)| (k, crate::yaml::timestamps_to_text(v)))
+                .collect();
+        }
         if let Some(ff) = spec.free_form {
             if let Some(raw) = args.remove("_raw_params") {
                 args.insert(ff.to_string(), raw);

@@ -282,6 +282,9 @@ fn lazy_value(root: &Arc<VarsContext>, path: &[Seg], json: &Json) -> Value {
                 if let Some(Json::String(s)) = m.get("__ansible_unsafe") {
                     return Value::from(s.as_str());
                 }
+                if let Some(ts) = crate::yaml::Timestamp::from_json(json) {
+                    return super::datetime::YamlTimestamp::value(ts);
+                }
                 if let Some(Json::String(envelope)) = m.get("__ansible_vault") {
                     return match root.templar.reveal_vault(envelope) {
                         Ok(plain) => Value::from(plain),

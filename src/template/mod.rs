@@ -48,8 +48,14 @@
 //! printing one, returning one as a result, or testing one in a conditional fails naming it.
 //! Known difference: inside filters, comparisons, `{% if %}` and `{% for %}` an undefined value is
 //! lenient (`foo | upper` gives `''`) where Ansible fails. Not supported: Python's `%` string
-//! operator, `{{ range(3) }}`/`{{ d.items }}` storage errors, date values (YAML dates are strings),
-//! `json_query`/`ipaddr` (they fail like the reference venv, which lacks jmespath/netaddr).
+//! operator, `{{ range(3) }}`/`{{ d.items }}` storage errors, arithmetic, ordering and most
+//! filters on dates, `json_query`/`ipaddr` (they fail like the reference venv, which lacks
+//! jmespath/netaddr).
+//!
+//! YAML dates and datetimes (`{"__rplay_timestamp": isoformat}` in the variables) are date
+//! objects in templates: `type_debug` gives `date`/`datetime`, text is Python's `str()`, `to_json`
+//! and stored results give `isoformat()`, a list printed as text shows their `repr()`, and
+//! `year`/`month`/`day`/`hour`..., `isoformat()`, `strftime()`, `weekday()` work.
 
 mod condition;
 mod convert;

@@ -444,9 +444,13 @@ fn segment_regex() -> Option<&'static regex::Regex> {
     .as_ref()
 }
 
-/// `{"__ansible_vault": ...}` / `{"__ansible_unsafe": ...}` values are data, not templates.
+/// `{"__ansible_vault": ...}` / `{"__ansible_unsafe": ...}` / `{"__rplay_timestamp": ...}` values
+/// are data, not templates.
 fn is_tagged_value(map: &Map<String, Json>) -> bool {
-    map.len() == 1 && (map.contains_key("__ansible_vault") || map.contains_key("__ansible_unsafe"))
+    map.len() == 1
+        && (map.contains_key("__ansible_vault")
+            || map.contains_key("__ansible_unsafe")
+            || map.contains_key(crate::yaml::TIMESTAMP_KEY))
 }
 
 /// Collections whose filters and tests rplay provides under their short names.
@@ -561,6 +565,9 @@ pub(crate) fn python_type_name(value: &Value) -> &'static str {
     {
         return name;
     }
+    if let Some(ts) = super::datetime::YamlTimestamp::of(value) {
+        return ts.type_name();
+    }
     match value.kind() {
         ValueKind::Undefined => "AnsibleUndefined",
         ValueKind::None => "NoneType",
@@ -639,7 +646,36 @@ fn ansible_formatter(
                 .to_string(),
         ));
     }
+    // A list or dict holding dates shows them as Python's `repr()` does
+    // (`[datetime.date(2024, 1, 2)]`); minijinja would write their text.
+    if matches!(value.kind(), ValueKind::Seq | ValueKind::Map) && holds_timestamp(value, 0) {
+        return out
+            .write_str(&super::filters::py_repr(value))
+            .map_err(minijinja::Error::from);
+    }
     minijinja::escape_formatter(out, state, value)
+}
+
+/// True when a list or dict holds a YAML date or datetime (looking a few levels deep).
+fn holds_timestamp(value: &Value, depth: usize) -> bool {
+    if super::datetime::YamlTimestamp::of(value).is_some() {
+        return true;
+    }
+    if depth > 8 || !matches!(value.kind(), ValueKind::Seq | ValueKind::Map) {
+        return false;
+    }
+    let Ok(iter) = value.try_iter() else {
+        return false;
+    };
+    let is_map = value.kind() == ValueKind::Map;
+    iter.take(1000).any(|item| {
+        let item = if is_map {
+            value.get_item(&item).unwrap_or_default()
+        } else {
+            item
+        };
+        holds_timestamp(&item, depth + 1)
+    })
 }
 
 fn build_env(trim_blocks: bool, lstrip_blocks: bool) -> Environment<'static> {
