@@ -1198,7 +1198,7 @@ impl Runner {
             }
         }
         for (k, v) in &task.args {
-            match self.templating.render_value(v, ctx) {
+            match self.templating.templar().render_value(v, ctx) {
                 Ok(r) => {
                     if r.as_str() != Some(self.templating.omit()) {
                         args.insert(k.clone(), r);
@@ -1221,12 +1221,27 @@ impl Runner {
                         })
                     });
                     let resolving = format!("Error while resolving value for '{k}'");
-                    let chain = match part {
-                        Some((_, at)) => ErrorChain::of(Cause::at(e, Some(at.clone()))).wrapped_in(
-                            Cause::at(format!("{resolving}."), written.map(|w| w.at.clone())),
-                        ),
-                        None => ErrorChain::message(e)
-                            .wrapped_in(Cause::at(resolving, written.map(|w| w.at.clone()))),
+                    let chain = if let (Some(text), Some(detail)) =
+                        (&e.value_text, e.render_detail())
+                    {
+                        // A value that cannot be stored (`d.items`) is shown in its own link.
+                        ErrorChain::of(Cause {
+                            value_text: Some(text.clone()),
+                            ..Cause::new(detail)
+                        })
+                        .wrapped_in(Cause::new("Error rendering template."))
+                        .wrapped_in(Cause::at(resolving, written.map(|w| w.at.clone())))
+                    } else {
+                        let e = e.message;
+                        match part {
+                            Some((_, at)) => ErrorChain::of(Cause::at(e, Some(at.clone())))
+                                .wrapped_in(Cause::at(
+                                    format!("{resolving}."),
+                                    written.map(|w| w.at.clone()),
+                                )),
+                            None => ErrorChain::message(e)
+                                .wrapped_in(Cause::at(resolving, written.map(|w| w.at.clone()))),
+                        }
                     };
                     let chain = chain.wrapped_in(Cause::new(format!(
                         "Finalization of task args for '{fqcn}' failed."

@@ -83,6 +83,21 @@ fn to_json_depth(value: &Value, omit: &str, depth: usize) -> Result<Json, Templa
         {
             Json::String(value.to_string())
         }
+        // A dict method taken as a value (`d.items`).
+        _ if value
+            .downcast_object_ref::<super::methods::BoundMethod>()
+            .is_some() =>
+        {
+            let text = value
+                .downcast_object_ref::<super::methods::BoundMethod>()
+                .map(|m| m.text())
+                .unwrap_or_default();
+            return Err(TemplateError::new(
+                TemplateErrorKind::Render,
+                "Error rendering template: Type 'method' is unsupported for variable storage.",
+            )
+            .with_value_text(text));
+        }
         // Functions, macros and other plain objects cannot be stored (2.19 refuses them too).
         _ => {
             return Err(TemplateError::new(

@@ -25,6 +25,9 @@ pub struct TemplateError {
     pub kind: TemplateErrorKind,
     /// The message, e.g. `'foo' is undefined`.
     pub message: String,
+    /// Python's text of the offending value when it has no origin (a dict method used as a
+    /// value: `<bound method ...>`), shown under `Origin: <unknown>`.
+    pub value_text: Option<String>,
 }
 
 impl TemplateError {
@@ -33,7 +36,19 @@ impl TemplateError {
         TemplateError {
             kind,
             message: message.into(),
+            value_text: None,
         }
+    }
+
+    /// The same error naming the offending value's text.
+    pub fn with_value_text(mut self, text: impl Into<String>) -> Self {
+        self.value_text = Some(text.into());
+        self
+    }
+
+    /// The message without the `Error rendering template: ` that 2.19 shows as a link of its own.
+    pub fn render_detail(&self) -> Option<&str> {
+        self.message.strip_prefix(RENDER_PREFIX)
     }
 
     /// An undefined-variable error for `name`.
@@ -148,7 +163,8 @@ fn unknown_name(detail: Option<&str>) -> String {
 fn undefined_message(detail: &str) -> Option<String> {
     let rest = detail.strip_prefix('`')?;
     let end = rest.find("` is undefined")?;
-    let path = &rest[..end];
+    let path = rest[..end].replace(super::methods::METHOD_MARK, "");
+    let path = path.as_str();
     Some(match path.rsplit_once('.') {
         Some((_, attr)) => format!("object of type 'dict' has no attribute '{attr}'"),
         None => {

@@ -207,6 +207,15 @@ impl Object for LazyNode {
     }
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        if let Some(method) = key.as_str().and_then(super::methods::marked_method) {
+            // `d.items`: the dict's method, not its `items` key.
+            return self.is_map.then(|| {
+                Value::from_object(super::methods::BoundMethod {
+                    name: method.to_string(),
+                    owner: Value::from_dyn_object(self.clone()),
+                })
+            });
+        }
         if self.is_map {
             // Dict keys are strings in the variables; integer keys from YAML were stringified.
             let k = match key.as_str() {

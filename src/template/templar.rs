@@ -191,11 +191,9 @@ impl Templar {
     ) -> Result<Map<String, Json>, TemplateError> {
         let mut out = Map::new();
         for (k, v) in args {
-            let rendered = self.render_value(v, ctx).map_err(|e| {
-                TemplateError::new(
-                    e.kind,
-                    format!("Error while resolving value for '{k}': {}", e.message),
-                )
+            let rendered = self.render_value(v, ctx).map_err(|e| TemplateError {
+                message: format!("Error while resolving value for '{k}': {}", e.message),
+                ..e
             })?;
             if self.is_omit(&rendered) {
                 continue;
@@ -232,7 +230,8 @@ impl Templar {
     /// Evaluates a bare expression to a minijinja value (undefined results are errors).
     pub(crate) fn eval_native(&self, expr: &str, ctx: &Value) -> Result<Value, TemplateError> {
         let unqualified = strip_collection_prefixes(expr);
-        let expr = unqualified.as_ref();
+        let marked = super::methods::mark_method_attributes(unqualified.as_ref(), true);
+        let expr = marked.as_ref();
         let env = self.env();
         let compiled = env
             .compile_expression(expr)
@@ -251,7 +250,8 @@ impl Templar {
         }
         let escaped = escape_backslashes(text);
         let unqualified = strip_collection_prefixes(escaped.as_ref());
-        let text = unqualified.as_ref();
+        let marked = super::methods::mark_method_attributes(unqualified.as_ref(), false);
+        let text = marked.as_ref();
         if let Some(expr) = single_expression(text) {
             if let Ok(compiled) = self.env().compile_expression(expr) {
                 let value = compiled.eval(ctx.clone()).map_err(|e| {
@@ -422,8 +422,9 @@ fn first_undefined(
                     return Some(TemplateError::new(
                         TemplateErrorKind::Undefined,
                         format!(
-                            "object of type '{}' has no attribute '{key}'",
-                            python_type_name(&cur)
+                            "object of type '{}' has no attribute '{}'",
+                            python_type_name(&cur),
+                            key.replace(super::methods::METHOD_MARK, "")
                         ),
                     ));
                 }
@@ -567,6 +568,12 @@ pub(crate) fn python_type_name(value: &Value) -> &'static str {
     }
     if let Some(ts) = super::datetime::YamlTimestamp::of(value) {
         return ts.type_name();
+    }
+    if value
+        .downcast_object_ref::<super::methods::BoundMethod>()
+        .is_some()
+    {
+        return "method";
     }
     match value.kind() {
         ValueKind::Undefined => "AnsibleUndefined",
