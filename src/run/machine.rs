@@ -1374,12 +1374,23 @@ impl Runner {
                 .map(|(k, v)| (k, crate::yaml::timestamps_to_text(v)))
                 .collect();
         }
+        // `command` and `shell` run through Ansible's `ansible.legacy.command`: its parameter
+        // names (free-form text as `_raw_params`) are what 2.19 checks and reports.
+        let command_like = matches!(spec.name, "command" | "shell");
+        let given = if command_like { args.clone() } else { Map::new() };
         if let Some(ff) = spec.free_form {
             if let Some(raw) = args.remove("_raw_params") {
                 args.insert(ff.to_string(), raw);
             }
         }
-        let validated = match spec.validate(&args) {
+        let checked = match command_like
+            .then(|| rplay_modules::builtin::command::check_parameters(&given))
+            .flatten()
+        {
+            Some(e) => Err(e),
+            None => spec.validate(&args),
+        };
+        let validated = match checked {
             Ok(a) => a,
             Err(e) => {
                 return Exec {
@@ -1514,9 +1525,18 @@ impl Runner {
             }
         };
         if !spec.controller_only && !finished && !is_true(&result, "unreachable") {
+            let module_args = if command_like {
+                rplay_modules::builtin::command::invocation_args(
+                    &given,
+                    &validated.0,
+                    spec.name == "shell",
+                )
+            } else {
+                validated.0.clone()
+            };
             result.insert(
                 "invocation".into(),
-                json!({"module_args": Value::Object(validated.0.clone())}),
+                json!({"module_args": Value::Object(module_args)}),
             );
         }
         let _ = Ordering::SeqCst;
