@@ -1231,6 +1231,23 @@ impl Runner {
                         })
                         .wrapped_in(Cause::new("Error rendering template."))
                         .wrapped_in(Cause::at(resolving, written.map(|w| w.at.clone())))
+                    } else if let (Some(name), Some(detail)) = (
+                        &e.variable,
+                        e.message.strip_prefix("Recursive loop detected in template: "),
+                    ) {
+                        // A variable templated back into itself: the loop is a link at the
+                        // variable's value.
+                        let at = task
+                            .var_origins
+                            .get(name)
+                            .or_else(|| pc.play.var_origins.get(name))
+                            .cloned();
+                        ErrorChain::of(Cause::foreign(detail))
+                            .wrapped_in(Cause::at("Recursive loop detected in template.", at))
+                            .wrapped_in(Cause::at(
+                                format!("{resolving}."),
+                                written.map(|w| w.at.clone()),
+                            ))
                     } else {
                         let e = e.message;
                         match part {

@@ -28,6 +28,8 @@ pub struct TemplateError {
     /// Python's text of the offending value when it has no origin (a dict method used as a
     /// value: `<bound method ...>`), shown under `Origin: <unknown>`.
     pub value_text: Option<String>,
+    /// For a recursion error: the variable whose template came back to itself.
+    pub variable: Option<String>,
 }
 
 impl TemplateError {
@@ -37,6 +39,7 @@ impl TemplateError {
             kind,
             message: message.into(),
             value_text: None,
+            variable: None,
         }
     }
 
@@ -98,8 +101,22 @@ impl TemplateError {
             }
             _ => {
                 let message = detail.unwrap_or_else(|| err.kind().to_string());
-                if message.starts_with(RECURSION_PREFIX) {
-                    return TemplateError::new(TemplateErrorKind::Recursion, message);
+                if let Some(rest) = message.strip_prefix(RECURSION_PREFIX) {
+                    // `<prefix>\u{1}name\u{1}: detail` names the variable that looped.
+                    let named = rest
+                        .strip_prefix(VARIABLE_MARK)
+                        .and_then(|r| r.split_once(VARIABLE_MARK));
+                    return match named {
+                        Some((name, detail)) => {
+                            let mut e = TemplateError::new(
+                                TemplateErrorKind::Recursion,
+                                format!("{RECURSION_PREFIX}{detail}"),
+                            );
+                            e.variable = Some(name.to_string());
+                            e
+                        }
+                        None => TemplateError::new(TemplateErrorKind::Recursion, message),
+                    };
                 }
                 if let Some(inner) = message.strip_prefix(UNDEFINED_PREFIX) {
                     return TemplateError::new(TemplateErrorKind::Undefined, inner.to_string());
@@ -129,8 +146,14 @@ impl TemplateError {
 
     /// Converts this error back into a minijinja error (for errors raised inside lazy variables).
     pub(crate) fn into_minijinja(self) -> minijinja::Error {
-        let message = match self.kind {
-            TemplateErrorKind::Undefined => format!("{UNDEFINED_PREFIX}{}", self.message),
+        let message = match (self.kind, &self.variable) {
+            (TemplateErrorKind::Undefined, _) => format!("{UNDEFINED_PREFIX}{}", self.message),
+            (TemplateErrorKind::Recursion, Some(name)) => recursion_message(
+                name,
+                self.message
+                    .strip_prefix(RECURSION_PREFIX)
+                    .unwrap_or(&self.message),
+            ),
             _ => self.message,
         };
         minijinja::Error::new(ErrorKind::InvalidOperation, message)
@@ -147,6 +170,15 @@ const RENDER_PREFIX: &str = "Error rendering template: ";
 
 /// Message prefix marking a recursion error raised inside a lazy variable.
 pub(crate) const RECURSION_PREFIX: &str = "Recursive loop detected in template";
+/// Encloses the looping variable's name in a recursion error's minijinja message.
+const VARIABLE_MARK: char = '\u{1}';
+
+/// The minijinja message of a recursion error found at variable `name`; `detail` is what
+/// follows the prefix (`: maximum recursion depth exceeded`).
+pub(crate) fn recursion_message(name: &str, detail: &str) -> String {
+    format!("{RECURSION_PREFIX}{VARIABLE_MARK}{name}{VARIABLE_MARK}{detail}")
+}
+
 /// Marker carried by undefined errors that cross a lazy variable boundary.
 const UNDEFINED_PREFIX: &str = "\u{1}undefined:";
 
@@ -184,6 +216,23 @@ fn undefined_message(detail: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recursion_errors_name_their_variable() {
+        let err = minijinja::Error::new(
+            ErrorKind::InvalidOperation,
+            recursion_message("ra", ": maximum recursion depth exceeded"),
+        );
+        let e = TemplateError::from_minijinja(&err, "");
+        assert_eq!(e.kind, TemplateErrorKind::Recursion);
+        assert_eq!(e.variable.as_deref(), Some("ra"));
+        assert_eq!(
+            e.message,
+            "Recursive loop detected in template: maximum recursion depth exceeded"
+        );
+        let again = TemplateError::from_minijinja(&e.into_minijinja(), "");
+        assert_eq!(again.variable.as_deref(), Some("ra"));
+    }
 
     #[test]
     fn undefined_names_follow_ansible_wording() {

@@ -12,7 +12,6 @@ use std::sync::Arc;
 use minijinja::value::{Enumerator, Object, ObjectRepr, Value};
 use serde_json::{Map, Value as Json};
 
-use super::error::RECURSION_PREFIX;
 use super::lookups::LookupPaths;
 use super::templar::Templar;
 
@@ -321,9 +320,13 @@ fn render_lazy(root: &Arc<VarsContext>, path: &[Seg], text: &str) -> Value {
         stack.len() >= MAX_DEPTH || stack.contains(&key)
     });
     if loop_found {
+        let name = match path.first() {
+            Some(Seg::Key(k)) => k.as_str(),
+            _ => "",
+        };
         return Value::from(minijinja::Error::new(
             minijinja::ErrorKind::InvalidOperation,
-            format!("{RECURSION_PREFIX}: maximum recursion depth exceeded"),
+            super::error::recursion_message(name, ": maximum recursion depth exceeded"),
         ));
     }
     IN_PROGRESS.with(|stack| stack.borrow_mut().push(key));
