@@ -1233,7 +1233,8 @@ impl Runner {
                         .wrapped_in(Cause::at(resolving, written.map(|w| w.at.clone())))
                     } else if let (Some(name), Some(detail)) = (
                         &e.variable,
-                        e.message.strip_prefix("Recursive loop detected in template: "),
+                        e.message
+                            .strip_prefix("Recursive loop detected in template: "),
                     ) {
                         // A variable templated back into itself: the loop is a link at the
                         // variable's value.
@@ -1394,7 +1395,11 @@ impl Runner {
         // `command` and `shell` run through Ansible's `ansible.legacy.command`: its parameter
         // names (free-form text as `_raw_params`) are what 2.19 checks and reports.
         let command_like = matches!(spec.name, "command" | "shell");
-        let given = if command_like { args.clone() } else { Map::new() };
+        let given = if command_like {
+            args.clone()
+        } else {
+            Map::new()
+        };
         if let Some(ff) = spec.free_form {
             if let Some(raw) = args.remove("_raw_params") {
                 args.insert(ff.to_string(), raw);

@@ -202,7 +202,10 @@ mod tests {
     fn dates_round_trip() {
         let d = json!({"d": {"__rplay_timestamp": "2024-01-02"}});
         let v = from_json(&d);
-        assert_eq!(v.get_attr("d").ok().map(|d| d.to_string()).as_deref(), Some("2024-01-02"));
+        assert_eq!(
+            v.get_attr("d").ok().map(|d| d.to_string()).as_deref(),
+            Some("2024-01-02")
+        );
         assert_eq!(to_json(&v, "x").ok(), Some(d));
     }
 

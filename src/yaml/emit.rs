@@ -159,6 +159,9 @@ mod tests {
     #[test]
     fn dates_are_plain_scalars() {
         let v = json!({"d": {"__rplay_timestamp": "2024-01-02T10:00:00"}, "l": [{"__rplay_timestamp": "2024-01-02"}]});
-        assert_eq!(to_yaml_string(&v), "d: 2024-01-02 10:00:00\nl:\n- 2024-01-02\n");
+        assert_eq!(
+            to_yaml_string(&v),
+            "d: 2024-01-02 10:00:00\nl:\n- 2024-01-02\n"
+        );
     }
 }

@@ -200,10 +200,7 @@ impl Timestamp {
     /// `tzinfo=datetime.timezone(...)` when aware.
     pub fn python_repr(&self) -> String {
         let Some(t) = &self.time else {
-            return format!(
-                "datetime.date({}, {}, {})",
-                self.year, self.month, self.day
-            );
+            return format!("datetime.date({}, {}, {})", self.year, self.month, self.day);
         };
         let mut fields = vec![
             self.year.to_string(),
@@ -226,10 +223,7 @@ impl Timestamp {
             Some(minutes) => {
                 let seconds = i64::from(minutes) * 60;
                 let delta = if seconds < 0 {
-                    format!(
-                        "days=-1, seconds={}",
-                        seconds.rem_euclid(86_400)
-                    )
+                    format!("days=-1, seconds={}", seconds.rem_euclid(86_400))
                 } else {
                     format!("seconds={seconds}")
                 };

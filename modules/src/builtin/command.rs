@@ -643,7 +643,8 @@ mod tests {
 
     #[test]
     fn reports_ansible_command_parameters() {
-        let given: Map = serde_json::from_value(serde_json::json!({"_raw_params": "echo a"})).unwrap();
+        let given: Map =
+            serde_json::from_value(serde_json::json!({"_raw_params": "echo a"})).unwrap();
         let validated: Map =
             serde_json::from_value(serde_json::json!({"cmd": "echo a", "strip_empty_ends": true}))
                 .unwrap();
@@ -652,8 +653,17 @@ mod tests {
         assert_eq!(
             keys,
             [
-                "_raw_params", "_uses_shell", "expand_argument_vars", "stdin_add_newline",
-                "strip_empty_ends", "cmd", "argv", "chdir", "executable", "creates", "removes",
+                "_raw_params",
+                "_uses_shell",
+                "expand_argument_vars",
+                "stdin_add_newline",
+                "strip_empty_ends",
+                "cmd",
+                "argv",
+                "chdir",
+                "executable",
+                "creates",
+                "removes",
                 "stdin"
             ]
         );
