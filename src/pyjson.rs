@@ -5,6 +5,8 @@
 
 use serde_json::Value;
 
+use crate::yaml::Timestamp;
+
 /// One-line JSON with `", "` and `": "` separators and sorted keys.
 pub fn compact(v: &Value) -> String {
     let mut out = String::new();
@@ -28,6 +30,11 @@ pub fn pretty(v: &Value) -> String {
 }
 
 fn write(v: &Value, indent: Option<usize>, level: usize, out: &mut String) {
+    // A YAML date or datetime is written as Ansible's JSON encoder does: `isoformat()`.
+    if let Some(ts) = Timestamp::from_json(v) {
+        write_str(&ts.isoformat(), out);
+        return;
+    }
     match v {
         Value::Object(map) => {
             if map.is_empty() {
@@ -151,12 +158,18 @@ fn write_str(s: &str, out: &mut String) {
 pub fn python_str(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
-        other => python_repr(other),
+        other => match Timestamp::from_json(other) {
+            Some(ts) => ts.python_str(),
+            None => python_repr(other),
+        },
     }
 }
 
 /// Python's `repr()` of a value.
 pub fn python_repr(v: &Value) -> String {
+    if let Some(ts) = Timestamp::from_json(v) {
+        return ts.python_repr();
+    }
     match v {
         Value::Null => "None".into(),
         Value::Bool(b) => if *b { "True" } else { "False" }.into(),
@@ -242,5 +255,16 @@ mod tests {
             "{'key': 'a', 'value': True}"
         );
         assert_eq!(python_repr(&json!("it's")), "\"it's\"");
+    }
+
+    #[test]
+    fn dates_as_python_shows_them() {
+        let d = json!({"__rplay_timestamp": "2024-01-02T10:00:00"});
+        assert_eq!(compact(&json!({"d": d})), r#"{"d": "2024-01-02T10:00:00"}"#);
+        assert_eq!(python_str(&d), "2024-01-02 10:00:00");
+        assert_eq!(
+            python_str(&json!([d])),
+            "[datetime.datetime(2024, 1, 2, 10, 0)]"
+        );
     }
 }

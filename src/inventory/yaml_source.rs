@@ -201,6 +201,8 @@ fn python_type(node: &Node) -> &'static str {
         Yaml::Str(_) | Yaml::Unsafe(_) | Yaml::Vault(_) => "<class 'str'>",
         Yaml::Seq(_) => "<class 'list'>",
         Yaml::Map(_) => "<class 'dict'>",
+        Yaml::Timestamp(ts) if ts.time.is_some() => "<class 'datetime.datetime'>",
+        Yaml::Timestamp(_) => "<class 'datetime.date'>",
     }
 }
 

@@ -70,6 +70,8 @@ pub struct Inherit {
     pub tags: Vec<String>,
     /// Block vars (task vars override them).
     pub vars: Map<String, Value>,
+    /// Where each block or task var's value was written (2.19 names it in template errors).
+    pub var_origins: BTreeMap<String, Origin>,
     /// Environment of enclosing levels, outermost first.
     pub environment: Vec<Value>,
     /// Other inherited keywords (become, ignore_errors, delegate_to...).
@@ -105,6 +107,8 @@ pub struct Task {
     pub tags: Vec<String>,
     /// Block and task vars.
     pub vars: Map<String, Value>,
+    /// Where each block or task var's value was written.
+    pub var_origins: BTreeMap<String, Origin>,
     /// Environment dicts, outermost first.
     pub environment: Vec<Value>,
     /// Other keywords (inherited, overridden by the task's own).
@@ -184,6 +188,7 @@ impl Task {
             when: Vec::new(),
             tags: Vec::new(),
             vars: Map::new(),
+            var_origins: BTreeMap::new(),
             environment: Vec::new(),
             keywords,
             loop_spec: None,
@@ -402,7 +407,15 @@ pub fn fold_keywords(
                     }
                 }
             }
-            "vars" => out.vars.extend(vars_map(v)?),
+            "vars" => {
+                out.vars.extend(vars_map(v)?);
+                if let Some(entries) = v.as_map() {
+                    for (name, value) in entries {
+                        out.var_origins
+                            .insert(name.name.clone(), value.origin().clone());
+                    }
+                }
+            }
             "environment" => out.environment.push(v.to_value()),
             "notify" => {
                 out.keywords.insert("notify".into(), v.to_value());
@@ -561,6 +574,7 @@ pub fn parse_task(node: &Node, inherit: &Inherit, is_handler: bool) -> Result<Ta
         when: ctx.when,
         tags: ctx.tags,
         vars: ctx.vars,
+        var_origins: ctx.var_origins,
         environment: ctx.environment,
         keywords: ctx.keywords,
         loop_spec: None,

@@ -19,6 +19,10 @@ pub struct Cause {
     pub value_text: Option<String>,
     /// A hint printed after the excerpt.
     pub help: Option<String>,
+    /// A Python exception rather than an Ansible error (`maximum recursion depth exceeded`):
+    /// it keeps a section of its own even without a place.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub foreign: bool,
 }
 
 impl Cause {
@@ -29,6 +33,15 @@ impl Cause {
             origin: None,
             value_text: None,
             help: None,
+            foreign: false,
+        }
+    }
+
+    /// A Python exception's message as a cause of its own.
+    pub fn foreign(message: impl Into<String>) -> Self {
+        Cause {
+            foreign: true,
+            ..Cause::new(message)
         }
     }
 
@@ -47,12 +60,17 @@ impl Cause {
     }
 
     /// Whether this cause adds nothing to `head`'s section of the `[ERROR]` block (no place,
-    /// value or help of its own, or the same ones), so its message joins `head`'s.
+    /// value or help of its own, or the same ones, and not a Python exception), so its message
+    /// joins `head`'s.
     pub(crate) fn folds_into(&self, head: &Cause) -> bool {
-        let has_details = self.origin.is_some() || self.value_text.is_some() || self.help.is_some();
+        let has_details = self.origin.is_some()
+            || self.value_text.is_some()
+            || self.help.is_some()
+            || self.foreign;
         let same = self.origin == head.origin
             && self.value_text == head.value_text
-            && self.help == head.help;
+            && self.help == head.help
+            && !self.foreign;
         !has_details || same
     }
 }

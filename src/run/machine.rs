@@ -1207,7 +1207,7 @@ impl Runner {
             }
         }
         for (k, v) in &task.args {
-            match self.templating.render_value(v, ctx) {
+            match self.templating.templar().render_value(v, ctx) {
                 Ok(r) => {
                     if r.as_str() != Some(self.templating.omit()) {
                         args.insert(k.clone(), r);
@@ -1230,12 +1230,45 @@ impl Runner {
                         })
                     });
                     let resolving = format!("Error while resolving value for '{k}'");
-                    let chain = match part {
-                        Some((_, at)) => ErrorChain::of(Cause::at(e, Some(at.clone()))).wrapped_in(
-                            Cause::at(format!("{resolving}."), written.map(|w| w.at.clone())),
-                        ),
-                        None => ErrorChain::message(e)
-                            .wrapped_in(Cause::at(resolving, written.map(|w| w.at.clone()))),
+                    let chain = if let (Some(text), Some(detail)) =
+                        (&e.value_text, e.render_detail())
+                    {
+                        // A value that cannot be stored (`d.items`) is shown in its own link.
+                        ErrorChain::of(Cause {
+                            value_text: Some(text.clone()),
+                            ..Cause::new(detail)
+                        })
+                        .wrapped_in(Cause::new("Error rendering template."))
+                        .wrapped_in(Cause::at(resolving, written.map(|w| w.at.clone())))
+                    } else if let (Some(name), Some(detail)) = (
+                        &e.variable,
+                        e.message
+                            .strip_prefix("Recursive loop detected in template: "),
+                    ) {
+                        // A variable templated back into itself: the loop is a link at the
+                        // variable's value.
+                        let at = task
+                            .var_origins
+                            .get(name)
+                            .or_else(|| pc.play.var_origins.get(name))
+                            .cloned();
+                        ErrorChain::of(Cause::foreign(detail))
+                            .wrapped_in(Cause::at("Recursive loop detected in template.", at))
+                            .wrapped_in(Cause::at(
+                                format!("{resolving}."),
+                                written.map(|w| w.at.clone()),
+                            ))
+                    } else {
+                        let e = e.message;
+                        match part {
+                            Some((_, at)) => ErrorChain::of(Cause::at(e, Some(at.clone())))
+                                .wrapped_in(Cause::at(
+                                    format!("{resolving}."),
+                                    written.map(|w| w.at.clone()),
+                                )),
+                            None => ErrorChain::message(e)
+                                .wrapped_in(Cause::at(resolving, written.map(|w| w.at.clone()))),
+                        }
                     };
                     let chain = chain.wrapped_in(Cause::new(format!(
                         "Finalization of task args for '{fqcn}' failed."
@@ -1376,12 +1409,35 @@ impl Runner {
         }
         let spec = module.spec();
         let mut args = args;
+        // Modules get dates and datetimes as their `isoformat()` text (JSON); `debug` and
+        // `set_fact` keep them as values.
+        if !matches!(task.action.as_str(), "debug" | "set_fact") {
+            args = args
+                .into_iter()
+                .map(|(k, v)| (k, crate::yaml::timestamps_to_text(v)))
+                .collect();
+        }
+        // `command` and `shell` run through Ansible's `ansible.legacy.command`: its parameter
+        // names (free-form text as `_raw_params`) are what 2.19 checks and reports.
+        let command_like = matches!(spec.name, "command" | "shell");
+        let given = if command_like {
+            args.clone()
+        } else {
+            Map::new()
+        };
         if let Some(ff) = spec.free_form {
             if let Some(raw) = args.remove("_raw_params") {
                 args.insert(ff.to_string(), raw);
             }
         }
-        let validated = match spec.validate(&args) {
+        let checked = match command_like
+            .then(|| rplay_modules::builtin::command::check_parameters(&given))
+            .flatten()
+        {
+            Some(e) => Err(e),
+            None => spec.validate(&args),
+        };
+        let validated = match checked {
             Ok(a) => a,
             Err(e) => {
                 return Exec {
@@ -1480,9 +1536,18 @@ impl Runner {
         };
         let mut result = result;
         if !spec.controller_only && !finished && !is_true(&result, "unreachable") {
+            let module_args = if command_like {
+                rplay_modules::builtin::command::invocation_args(
+                    &given,
+                    &validated.0,
+                    spec.name == "shell",
+                )
+            } else {
+                validated.0.clone()
+            };
             result.insert(
                 "invocation".into(),
-                json!({"module_args": Value::Object(validated.0.clone())}),
+                json!({"module_args": Value::Object(module_args)}),
             );
         }
         let _ = Ordering::SeqCst;

@@ -1016,6 +1016,7 @@ impl Runner {
             when,
             tags,
             vars: Map::new(),
+            var_origins: Default::default(),
             environment,
             keywords,
             role: task.role.clone(),

@@ -7,7 +7,9 @@
 use minijinja::value::{Value, ValueKind};
 use serde_json::Value as Json;
 
+use super::datetime::YamlTimestamp;
 use super::error::{TemplateError, TemplateErrorKind};
+use crate::yaml::Timestamp;
 
 /// Converts a native template result into JSON. `omit` is the omit placeholder: list elements and
 /// dict values equal to it are removed.
@@ -70,12 +72,31 @@ fn to_json_depth(value: &Value, omit: &str, depth: usize) -> Result<Json, Templa
             }
             Json::Object(out)
         }
+        // A YAML date keeps its type: `{"__rplay_timestamp": isoformat}`.
+        _ if YamlTimestamp::of(value).is_some() => {
+            YamlTimestamp::of(value).map_or(Json::Null, |ts| ts.to_json())
+        }
         // A `now()` datetime is stored as its text.
         _ if value
             .downcast_object_ref::<super::datetime::DateTime>()
             .is_some() =>
         {
             Json::String(value.to_string())
+        }
+        // A dict method taken as a value (`d.items`).
+        _ if value
+            .downcast_object_ref::<super::methods::BoundMethod>()
+            .is_some() =>
+        {
+            let text = value
+                .downcast_object_ref::<super::methods::BoundMethod>()
+                .map(|m| m.text())
+                .unwrap_or_default();
+            return Err(TemplateError::new(
+                TemplateErrorKind::Render,
+                "Error rendering template: Type 'method' is unsupported for variable storage.",
+            )
+            .with_value_text(text));
         }
         // Functions, macros and other plain objects cannot be stored (2.19 refuses them too).
         _ => {
@@ -150,7 +171,10 @@ pub(crate) fn from_json(json: &Json) -> Value {
         }
         Json::String(s) => Value::from(s.as_str()),
         Json::Array(items) => Value::from(items.iter().map(from_json).collect::<Vec<_>>()),
-        Json::Object(map) => Value::from_pairs(map.iter().map(|(k, v)| (k.as_str(), from_json(v)))),
+        Json::Object(map) => match Timestamp::from_json(json) {
+            Some(ts) => YamlTimestamp::value(ts),
+            None => Value::from_pairs(map.iter().map(|(k, v)| (k.as_str(), from_json(v)))),
+        },
     }
 }
 
@@ -172,6 +196,17 @@ mod tests {
             to_json(&v, "x").ok(),
             Some(json!({"i": 3, "f": 1.5, "n": null, "t": true}))
         );
+    }
+
+    #[test]
+    fn dates_round_trip() {
+        let d = json!({"d": {"__rplay_timestamp": "2024-01-02"}});
+        let v = from_json(&d);
+        assert_eq!(
+            v.get_attr("d").ok().map(|d| d.to_string()).as_deref(),
+            Some("2024-01-02")
+        );
+        assert_eq!(to_json(&v, "x").ok(), Some(d));
     }
 
     #[test]

@@ -25,6 +25,11 @@ pub struct TemplateError {
     pub kind: TemplateErrorKind,
     /// The message, e.g. `'foo' is undefined`.
     pub message: String,
+    /// Python's text of the offending value when it has no origin (a dict method used as a
+    /// value: `<bound method ...>`), shown under `Origin: <unknown>`.
+    pub value_text: Option<String>,
+    /// For a recursion error: the variable whose template came back to itself.
+    pub variable: Option<String>,
 }
 
 impl TemplateError {
@@ -33,7 +38,20 @@ impl TemplateError {
         TemplateError {
             kind,
             message: message.into(),
+            value_text: None,
+            variable: None,
         }
+    }
+
+    /// The same error naming the offending value's text.
+    pub fn with_value_text(mut self, text: impl Into<String>) -> Self {
+        self.value_text = Some(text.into());
+        self
+    }
+
+    /// The message without the `Error rendering template: ` that 2.19 shows as a link of its own.
+    pub fn render_detail(&self) -> Option<&str> {
+        self.message.strip_prefix(RENDER_PREFIX)
     }
 
     /// An undefined-variable error for `name`.
@@ -83,8 +101,22 @@ impl TemplateError {
             }
             _ => {
                 let message = detail.unwrap_or_else(|| err.kind().to_string());
-                if message.starts_with(RECURSION_PREFIX) {
-                    return TemplateError::new(TemplateErrorKind::Recursion, message);
+                if let Some(rest) = message.strip_prefix(RECURSION_PREFIX) {
+                    // `<prefix>\u{1}name\u{1}: detail` names the variable that looped.
+                    let named = rest
+                        .strip_prefix(VARIABLE_MARK)
+                        .and_then(|r| r.split_once(VARIABLE_MARK));
+                    return match named {
+                        Some((name, detail)) => {
+                            let mut e = TemplateError::new(
+                                TemplateErrorKind::Recursion,
+                                format!("{RECURSION_PREFIX}{detail}"),
+                            );
+                            e.variable = Some(name.to_string());
+                            e
+                        }
+                        None => TemplateError::new(TemplateErrorKind::Recursion, message),
+                    };
                 }
                 if let Some(inner) = message.strip_prefix(UNDEFINED_PREFIX) {
                     return TemplateError::new(TemplateErrorKind::Undefined, inner.to_string());
@@ -114,8 +146,14 @@ impl TemplateError {
 
     /// Converts this error back into a minijinja error (for errors raised inside lazy variables).
     pub(crate) fn into_minijinja(self) -> minijinja::Error {
-        let message = match self.kind {
-            TemplateErrorKind::Undefined => format!("{UNDEFINED_PREFIX}{}", self.message),
+        let message = match (self.kind, &self.variable) {
+            (TemplateErrorKind::Undefined, _) => format!("{UNDEFINED_PREFIX}{}", self.message),
+            (TemplateErrorKind::Recursion, Some(name)) => recursion_message(
+                name,
+                self.message
+                    .strip_prefix(RECURSION_PREFIX)
+                    .unwrap_or(&self.message),
+            ),
             _ => self.message,
         };
         minijinja::Error::new(ErrorKind::InvalidOperation, message)
@@ -132,6 +170,15 @@ const RENDER_PREFIX: &str = "Error rendering template: ";
 
 /// Message prefix marking a recursion error raised inside a lazy variable.
 pub(crate) const RECURSION_PREFIX: &str = "Recursive loop detected in template";
+/// Encloses the looping variable's name in a recursion error's minijinja message.
+const VARIABLE_MARK: char = '\u{1}';
+
+/// The minijinja message of a recursion error found at variable `name`; `detail` is what
+/// follows the prefix (`: maximum recursion depth exceeded`).
+pub(crate) fn recursion_message(name: &str, detail: &str) -> String {
+    format!("{RECURSION_PREFIX}{VARIABLE_MARK}{name}{VARIABLE_MARK}{detail}")
+}
+
 /// Marker carried by undefined errors that cross a lazy variable boundary.
 const UNDEFINED_PREFIX: &str = "\u{1}undefined:";
 
@@ -148,7 +195,8 @@ fn unknown_name(detail: Option<&str>) -> String {
 fn undefined_message(detail: &str) -> Option<String> {
     let rest = detail.strip_prefix('`')?;
     let end = rest.find("` is undefined")?;
-    let path = &rest[..end];
+    let path = rest[..end].replace(super::methods::METHOD_MARK, "");
+    let path = path.as_str();
     Some(match path.rsplit_once('.') {
         Some((_, attr)) => format!("object of type 'dict' has no attribute '{attr}'"),
         None => {
@@ -168,6 +216,23 @@ fn undefined_message(detail: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recursion_errors_name_their_variable() {
+        let err = minijinja::Error::new(
+            ErrorKind::InvalidOperation,
+            recursion_message("ra", ": maximum recursion depth exceeded"),
+        );
+        let e = TemplateError::from_minijinja(&err, "");
+        assert_eq!(e.kind, TemplateErrorKind::Recursion);
+        assert_eq!(e.variable.as_deref(), Some("ra"));
+        assert_eq!(
+            e.message,
+            "Recursive loop detected in template: maximum recursion depth exceeded"
+        );
+        let again = TemplateError::from_minijinja(&e.into_minijinja(), "");
+        assert_eq!(again.variable.as_deref(), Some("ra"));
+    }
 
     #[test]
     fn undefined_names_follow_ansible_wording() {

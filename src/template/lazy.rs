@@ -12,7 +12,6 @@ use std::sync::Arc;
 use minijinja::value::{Enumerator, Object, ObjectRepr, Value};
 use serde_json::{Map, Value as Json};
 
-use super::error::RECURSION_PREFIX;
 use super::lookups::LookupPaths;
 use super::templar::Templar;
 
@@ -207,6 +206,15 @@ impl Object for LazyNode {
     }
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        if let Some(method) = key.as_str().and_then(super::methods::marked_method) {
+            // `d.items`: the dict's method, not its `items` key.
+            return self.is_map.then(|| {
+                Value::from_object(super::methods::BoundMethod {
+                    name: method.to_string(),
+                    owner: Value::from_dyn_object(self.clone()),
+                })
+            });
+        }
         if self.is_map {
             // Dict keys are strings in the variables; integer keys from YAML were stringified.
             let k = match key.as_str() {
@@ -282,6 +290,9 @@ fn lazy_value(root: &Arc<VarsContext>, path: &[Seg], json: &Json) -> Value {
                 if let Some(Json::String(s)) = m.get("__ansible_unsafe") {
                     return Value::from(s.as_str());
                 }
+                if let Some(ts) = crate::yaml::Timestamp::from_json(json) {
+                    return super::datetime::YamlTimestamp::value(ts);
+                }
                 if let Some(Json::String(envelope)) = m.get("__ansible_vault") {
                     return match root.templar.reveal_vault(envelope) {
                         Ok(plain) => Value::from(plain),
@@ -309,9 +320,13 @@ fn render_lazy(root: &Arc<VarsContext>, path: &[Seg], text: &str) -> Value {
         stack.len() >= MAX_DEPTH || stack.contains(&key)
     });
     if loop_found {
+        let name = match path.first() {
+            Some(Seg::Key(k)) => k.as_str(),
+            _ => "",
+        };
         return Value::from(minijinja::Error::new(
             minijinja::ErrorKind::InvalidOperation,
-            format!("{RECURSION_PREFIX}: maximum recursion depth exceeded"),
+            super::error::recursion_message(name, ": maximum recursion depth exceeded"),
         ));
     }
     IN_PROGRESS.with(|stack| stack.borrow_mut().push(key));

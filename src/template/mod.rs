@@ -48,8 +48,17 @@
 //! printing one, returning one as a result, or testing one in a conditional fails naming it.
 //! Known difference: inside filters, comparisons, `{% if %}` and `{% for %}` an undefined value is
 //! lenient (`foo | upper` gives `''`) where Ansible fails. Not supported: Python's `%` string
-//! operator, `{{ range(3) }}`/`{{ d.items }}` storage errors, date values (YAML dates are strings),
-//! `json_query`/`ipaddr` (they fail like the reference venv, which lacks jmespath/netaddr).
+//! operator, `{{ range(3) }}` and list-method storage errors, arithmetic, ordering and most
+//! filters on dates, `json_query`/`ipaddr` (they fail like the reference venv, which lacks
+//! jmespath/netaddr).
+//!
+//! YAML dates and datetimes (`{"__rplay_timestamp": isoformat}` in the variables) are date
+//! objects in templates: `type_debug` gives `date`/`datetime`, text is Python's `str()`, `to_json`
+//! and stored results give `isoformat()`, a list printed as text shows their `repr()`, and
+//! `year`/`month`/`day`/`hour`..., `isoformat()`, `strftime()`, `weekday()` work.
+//!
+//! `d.items` (a dict method name as an attribute, not called) is the variables' dict method as
+//! in Jinja, not the `items` key: it prints as `<bound method ...>` and cannot be a task's value.
 
 mod condition;
 mod convert;
@@ -61,6 +70,7 @@ mod globals;
 mod jinja_tests;
 mod lazy;
 mod lookups;
+mod methods;
 mod templar;
 mod trust;
 mod yaml_codec;

@@ -191,11 +191,9 @@ impl Templar {
     ) -> Result<Map<String, Json>, TemplateError> {
         let mut out = Map::new();
         for (k, v) in args {
-            let rendered = self.render_value(v, ctx).map_err(|e| {
-                TemplateError::new(
-                    e.kind,
-                    format!("Error while resolving value for '{k}': {}", e.message),
-                )
+            let rendered = self.render_value(v, ctx).map_err(|e| TemplateError {
+                message: format!("Error while resolving value for '{k}': {}", e.message),
+                ..e
             })?;
             if self.is_omit(&rendered) {
                 continue;
@@ -232,7 +230,8 @@ impl Templar {
     /// Evaluates a bare expression to a minijinja value (undefined results are errors).
     pub(crate) fn eval_native(&self, expr: &str, ctx: &Value) -> Result<Value, TemplateError> {
         let unqualified = strip_collection_prefixes(expr);
-        let expr = unqualified.as_ref();
+        let marked = super::methods::mark_method_attributes(unqualified.as_ref(), true);
+        let expr = marked.as_ref();
         let env = self.env();
         let compiled = env
             .compile_expression(expr)
@@ -251,7 +250,8 @@ impl Templar {
         }
         let escaped = escape_backslashes(text);
         let unqualified = strip_collection_prefixes(escaped.as_ref());
-        let text = unqualified.as_ref();
+        let marked = super::methods::mark_method_attributes(unqualified.as_ref(), false);
+        let text = marked.as_ref();
         if let Some(expr) = single_expression(text) {
             if let Ok(compiled) = self.env().compile_expression(expr) {
                 let value = compiled.eval(ctx.clone()).map_err(|e| {
@@ -422,8 +422,9 @@ fn first_undefined(
                     return Some(TemplateError::new(
                         TemplateErrorKind::Undefined,
                         format!(
-                            "object of type '{}' has no attribute '{key}'",
-                            python_type_name(&cur)
+                            "object of type '{}' has no attribute '{}'",
+                            python_type_name(&cur),
+                            key.replace(super::methods::METHOD_MARK, "")
                         ),
                     ));
                 }
@@ -444,9 +445,13 @@ fn segment_regex() -> Option<&'static regex::Regex> {
     .as_ref()
 }
 
-/// `{"__ansible_vault": ...}` / `{"__ansible_unsafe": ...}` values are data, not templates.
+/// `{"__ansible_vault": ...}` / `{"__ansible_unsafe": ...}` / `{"__rplay_timestamp": ...}` values
+/// are data, not templates.
 fn is_tagged_value(map: &Map<String, Json>) -> bool {
-    map.len() == 1 && (map.contains_key("__ansible_vault") || map.contains_key("__ansible_unsafe"))
+    map.len() == 1
+        && (map.contains_key("__ansible_vault")
+            || map.contains_key("__ansible_unsafe")
+            || map.contains_key(crate::yaml::TIMESTAMP_KEY))
 }
 
 /// Collections whose filters and tests rplay provides under their short names.
@@ -561,6 +566,15 @@ pub(crate) fn python_type_name(value: &Value) -> &'static str {
     {
         return name;
     }
+    if let Some(ts) = super::datetime::YamlTimestamp::of(value) {
+        return ts.type_name();
+    }
+    if value
+        .downcast_object_ref::<super::methods::BoundMethod>()
+        .is_some()
+    {
+        return "method";
+    }
     match value.kind() {
         ValueKind::Undefined => "AnsibleUndefined",
         ValueKind::None => "NoneType",
@@ -639,7 +653,36 @@ fn ansible_formatter(
                 .to_string(),
         ));
     }
+    // A list or dict holding dates shows them as Python's `repr()` does
+    // (`[datetime.date(2024, 1, 2)]`); minijinja would write their text.
+    if matches!(value.kind(), ValueKind::Seq | ValueKind::Map) && holds_timestamp(value, 0) {
+        return out
+            .write_str(&super::filters::py_repr(value))
+            .map_err(minijinja::Error::from);
+    }
     minijinja::escape_formatter(out, state, value)
+}
+
+/// True when a list or dict holds a YAML date or datetime (looking a few levels deep).
+fn holds_timestamp(value: &Value, depth: usize) -> bool {
+    if super::datetime::YamlTimestamp::of(value).is_some() {
+        return true;
+    }
+    if depth > 8 || !matches!(value.kind(), ValueKind::Seq | ValueKind::Map) {
+        return false;
+    }
+    let Ok(iter) = value.try_iter() else {
+        return false;
+    };
+    let is_map = value.kind() == ValueKind::Map;
+    iter.take(1000).any(|item| {
+        let item = if is_map {
+            value.get_item(&item).unwrap_or_default()
+        } else {
+            item
+        };
+        holds_timestamp(&item, depth + 1)
+    })
 }
 
 fn build_env(trim_blocks: bool, lstrip_blocks: bool) -> Environment<'static> {

@@ -8,6 +8,13 @@
 use saphyr_parser::{Event, Parser, ScalarStyle};
 use serde_json::{Map, Value as Json};
 
+use crate::yaml::Timestamp;
+
+/// True for a date or datetime (`{"__rplay_timestamp": ...}`): a scalar, not a mapping.
+fn is_timestamp(v: &Json) -> bool {
+    Timestamp::from_json(v).is_some()
+}
+
 /// How to dump.
 #[derive(Debug, Clone)]
 pub(crate) struct DumpOptions {
@@ -22,6 +29,10 @@ pub(crate) struct DumpOptions {
 pub(crate) fn dump(value: &Json, opts: &DumpOptions) -> String {
     let mut out = String::new();
     match value {
+        _ if is_timestamp(value) => {
+            out.push_str(&non_string_scalar(value));
+            out.push('\n');
+        }
         Json::Array(a) if !a.is_empty() && !use_flow(value, opts) => {
             write_block_seq(a, 0, opts, &mut out)
         }
@@ -53,7 +64,7 @@ fn use_flow(value: &Json, opts: &DumpOptions) -> bool {
 }
 
 fn is_scalar(v: &Json) -> bool {
-    !matches!(v, Json::Array(_) | Json::Object(_))
+    !matches!(v, Json::Array(_) | Json::Object(_)) || is_timestamp(v)
 }
 
 fn sorted_entries<'a>(m: &'a Map<String, Json>, opts: &DumpOptions) -> Vec<(&'a String, &'a Json)> {
@@ -92,6 +103,7 @@ fn write_block_seq(a: &[Json], indent: usize, opts: &DumpOptions, out: &mut Stri
         out.push('-');
         // PyYAML pads the dash to the indentation width for nested collections.
         match v {
+            _ if is_timestamp(v) => write_value(v, indent, 1, opts, out, false),
             Json::Object(m) if !m.is_empty() && !use_flow(v, opts) => {
                 out.push_str(&" ".repeat(opts.indent.saturating_sub(1).max(1)));
                 write_block_map(m, indent + opts.indent, opts, out);
@@ -115,7 +127,7 @@ fn write_value(
     in_map: bool,
 ) {
     match v {
-        Json::Object(m) if !m.is_empty() && !use_flow(v, opts) => {
+        Json::Object(m) if !m.is_empty() && !use_flow(v, opts) && !is_timestamp(v) => {
             out.push('\n');
             write_block_map(m, indent + opts.indent, opts, out);
         }
@@ -125,7 +137,7 @@ fn write_value(
             let child = if in_map { indent } else { indent + opts.indent };
             write_block_seq(a, child, opts, out);
         }
-        Json::Array(_) | Json::Object(_) => {
+        Json::Array(_) | Json::Object(_) if !is_timestamp(v) => {
             out.push(' ');
             out.push_str(&flow_at(v, indent, indent + col + 1, opts));
             out.push('\n');
@@ -183,7 +195,7 @@ fn flow_into(v: &Json, indent: usize, col: &mut usize, opts: &DumpOptions, out: 
             }
             push(out, col, "]");
         }
-        Json::Object(m) => {
+        Json::Object(m) if !is_timestamp(v) => {
             push(out, col, "{");
             for (i, (k, x)) in sorted_entries(m, opts).into_iter().enumerate() {
                 if i > 0 {
@@ -220,6 +232,10 @@ fn flow_scalar(v: &Json) -> String {
 }
 
 fn non_string_scalar(v: &Json) -> String {
+    // PyYAML writes a date as `2024-01-02` and a datetime as `2024-01-02 10:00:00`, unquoted.
+    if let Some(ts) = Timestamp::from_json(v) {
+        return ts.python_str();
+    }
     match v {
         Json::Null => "null".to_string(),
         Json::Bool(b) => if *b { "true" } else { "false" }.to_string(),
@@ -448,17 +464,11 @@ pub(crate) fn resolve_plain(s: &str) -> Json {
                 }
             }
         }
-        if is_timestamp_like(&body) {
-            // Dates are kept as strings (the engine has no date type).
-            return Json::String(s.to_string());
-        }
     }
-    Json::String(s.to_string())
-}
-
-fn is_timestamp_like(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() >= 10 && b[4] == b'-' && b[7] == b'-' && b[..4].iter().all(u8::is_ascii_digit)
+    match Timestamp::parse(s) {
+        Some(ts) => ts.to_json(),
+        None => Json::String(s.to_string()),
+    }
 }
 
 /// Parses every document of a YAML stream into JSON values.

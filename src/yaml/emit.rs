@@ -5,12 +5,20 @@
 use serde_json::Value;
 
 use super::scalar::{resolve_plain, Resolved};
+use super::timestamp::Timestamp;
+
+/// True for a date or datetime: written as a scalar, not as the mapping that carries it.
+fn is_timestamp(value: &Value) -> bool {
+    Timestamp::from_json(value).is_some()
+}
 
 /// The block-style YAML text of `value`, ending with a newline.
 pub fn to_yaml_string(value: &Value) -> String {
     let mut out = String::new();
     match value {
-        Value::Object(map) if !map.is_empty() => write_map(map, 0, &mut out),
+        Value::Object(map) if !map.is_empty() && !is_timestamp(value) => {
+            write_map(map, 0, &mut out)
+        }
         Value::Array(items) if !items.is_empty() => write_seq(items, 0, &mut out),
         other => {
             out.push_str(&scalar(other));
@@ -28,7 +36,7 @@ fn write_map(map: &serde_json::Map<String, Value>, indent: usize, out: &mut Stri
         out.push_str(&string(key));
         out.push(':');
         match &map[key] {
-            Value::Object(inner) if !inner.is_empty() => {
+            Value::Object(inner) if !inner.is_empty() && !is_timestamp(&map[key]) => {
                 out.push('\n');
                 write_map(inner, indent + 2, out);
             }
@@ -50,7 +58,7 @@ fn write_seq(items: &[Value], indent: usize, out: &mut String) {
         out.push_str(&" ".repeat(indent));
         out.push('-');
         match item {
-            Value::Object(inner) if !inner.is_empty() => {
+            Value::Object(inner) if !inner.is_empty() && !is_timestamp(item) => {
                 // First key on the dash line, the rest aligned under it.
                 let mut nested = String::new();
                 write_map(inner, indent + 2, &mut nested);
@@ -73,6 +81,10 @@ fn write_seq(items: &[Value], indent: usize, out: &mut String) {
 }
 
 fn scalar(value: &Value) -> String {
+    // PyYAML writes dates plain: `2024-01-02`, `2024-01-02 10:00:00+00:00`.
+    if let Some(ts) = Timestamp::from_json(value) {
+        return ts.python_str();
+    }
     match value {
         Value::Null => "null".to_string(),
         Value::Bool(b) => b.to_string(),
@@ -142,5 +154,14 @@ mod tests {
         let v = json!({"all": {"children": {"web": {"hosts": {"h1": {"port": 22, "l": [1, "yes"], "e": {}, "s": "a: b", "d": "2001-01-01", "o": "0644"}}}}}});
         let expected = "all:\n  children:\n    web:\n      hosts:\n        h1:\n          d: '2001-01-01'\n          e: {}\n          l:\n          - 1\n          - 'yes'\n          o: '0644'\n          port: 22\n          s: 'a: b'\n";
         assert_eq!(to_yaml_string(&v), expected);
+    }
+
+    #[test]
+    fn dates_are_plain_scalars() {
+        let v = json!({"d": {"__rplay_timestamp": "2024-01-02T10:00:00"}, "l": [{"__rplay_timestamp": "2024-01-02"}]});
+        assert_eq!(
+            to_yaml_string(&v),
+            "d: 2024-01-02 10:00:00\nl:\n- 2024-01-02\n"
+        );
     }
 }

@@ -15,6 +15,7 @@ use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, StrInput, Tag};
 
 use super::node::{Mapping, Node, Yaml};
 use super::scalar::{resolve_plain, Resolved};
+use super::timestamp::Timestamp;
 use crate::diag::{Diagnostic, Span};
 
 /// Deeper nesting than this is refused (protects the stack; no real file comes close).
@@ -356,6 +357,7 @@ impl<'input> Builder<'input> {
             Yaml::Bool(b) => b.to_string(),
             Yaml::Int(i) => i.to_string(),
             Yaml::Float(f) => python_float_text(f),
+            Yaml::Timestamp(ts) => ts.python_str(),
             Yaml::Seq(_) | Yaml::Map(_) => {
                 return Err(self.error(
                     key.span,
@@ -427,7 +429,11 @@ impl<'input> Builder<'input> {
                         }
                     },
                 },
-                Some("timestamp") | Some("binary") => self.string(text.into_owned()),
+                Some("timestamp") => match Timestamp::parse(&text) {
+                    Some(ts) => Yaml::Timestamp(ts),
+                    None => self.string(text.into_owned()),
+                },
+                Some("binary") => self.string(text.into_owned()),
                 _ => return Err(self.unknown_tag(&span, other)),
             },
         };
@@ -459,6 +465,9 @@ impl<'input> Builder<'input> {
             Resolved::Int(i) => Yaml::Int(i),
             Resolved::Float(f) | Resolved::BigInt(f) => Yaml::Float(f),
             Resolved::Str => self.string(text.into_owned()),
+            // Under `!unsafe` a timestamp stays the text it was written as.
+            Resolved::Timestamp(_) if self.unsafe_depth > 0 => self.string(text.into_owned()),
+            Resolved::Timestamp(ts) => Yaml::Timestamp(ts),
             Resolved::Merge => return Err(self.unknown_tag(span, &format!("{CORE}merge"))),
             Resolved::ValueTag => return Err(self.unknown_tag(span, &format!("{CORE}value"))),
         })

@@ -6,6 +6,7 @@
 //!   keys) that Ansible prints while loading.
 //! - [`Node`]: a value ([`Yaml`]) with the [`Span`] where it starts; `Node::to_json` gives the
 //!   `serde_json::Value` the rest of rplay works with.
+//! - [`Timestamp`]: a YAML date or datetime, carried in JSON as `{"__rplay_timestamp": iso}`.
 //!
 //! [`Diagnostic`]: crate::diag::Diagnostic
 //! [`Span`]: crate::diag::Span
@@ -14,7 +15,9 @@ mod emit;
 mod loader;
 mod node;
 mod scalar;
+mod timestamp;
 
 pub use emit::to_yaml_string;
 pub use loader::{load_file, load_file_with_warnings, load_str, load_str_with_warnings, Loaded};
 pub use node::{Mapping, Node, Yaml, UNSAFE_KEY, VAULT_KEY};
+pub use timestamp::{timestamps_to_text, TimeOfDay, Timestamp, TIMESTAMP_KEY};

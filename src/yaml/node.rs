@@ -8,6 +8,7 @@
 use indexmap::IndexMap;
 use serde_json::Value;
 
+use super::timestamp::Timestamp;
 use crate::diag::Span;
 
 /// JSON object key marking a vault-encrypted value: `{"__ansible_vault": "<envelope>"}`.
@@ -41,6 +42,8 @@ pub enum Yaml {
     Vault(String),
     /// A `!unsafe` string: taken literally, never templated.
     Unsafe(String),
+    /// `2001-12-14` (a date) or `2001-12-14 21:59:43` (a datetime).
+    Timestamp(Timestamp),
 }
 
 /// A value and where it is in its file.
@@ -120,7 +123,7 @@ impl Node {
     }
 
     /// The value as JSON. Vault values become `{"__ansible_vault": envelope}`, unsafe strings
-    /// `{"__ansible_unsafe": text}`. JSON has no infinity or NaN: those floats become `null`.
+    /// `{"__ansible_unsafe": text}`, dates and datetimes `{"__rplay_timestamp": isoformat}`. JSON has no infinity or NaN: those floats become `null`.
     pub fn to_json(&self) -> Value {
         self.value.to_json()
     }
@@ -138,6 +141,13 @@ impl Yaml {
             Yaml::Seq(_) => "a list",
             Yaml::Map(_) => "a mapping",
             Yaml::Vault(_) => "a vault-encrypted value",
+            Yaml::Timestamp(ts) => {
+                if ts.time.is_some() {
+                    "a datetime"
+                } else {
+                    "a date"
+                }
+            }
         }
     }
 
@@ -155,6 +165,7 @@ impl Yaml {
             }
             Yaml::Vault(text) => tagged(VAULT_KEY, text),
             Yaml::Unsafe(text) => tagged(UNSAFE_KEY, text),
+            Yaml::Timestamp(ts) => ts.to_json(),
         }
     }
 }

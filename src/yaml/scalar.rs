@@ -3,8 +3,9 @@
 //! string and `12:30` is the base-60 integer 750).
 //!
 //! Only *plain* (unquoted, untagged) scalars are typed here; quoted and block scalars are always
-//! strings. Timestamps (`2001-12-14`) stay strings: rplay has no date type, and a date renders
-//! to the same text.
+//! strings. Timestamps (`2001-12-14`, `2001-12-14 21:59:43`) become dates and datetimes.
+
+use super::timestamp::Timestamp;
 
 /// What a plain scalar resolves to.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,6 +22,8 @@ pub(crate) enum Resolved {
     /// Matched an integer pattern but does not fit in 64 bits (PyYAML has big integers);
     /// carried as a float, the closest rplay can come.
     BigInt(f64),
+    /// A date or datetime (YAML 1.1 timestamp).
+    Timestamp(Timestamp),
 }
 
 /// Resolves a plain scalar by PyYAML's YAML 1.1 implicit resolvers, tried in PyYAML's order
@@ -44,7 +47,10 @@ pub(crate) fn resolve_plain(text: &str) -> Resolved {
         "<<" => Resolved::Merge,
         "" | "~" | "null" | "Null" | "NULL" => Resolved::Null,
         "=" => Resolved::ValueTag,
-        _ => Resolved::Str,
+        _ => match Timestamp::parse(text) {
+            Some(ts) => Resolved::Timestamp(ts),
+            None => Resolved::Str,
+        },
     }
 }
 
@@ -344,9 +350,16 @@ mod tests {
     }
 
     #[test]
-    fn timestamps_stay_strings_and_special_keys() {
-        assert_eq!(resolve_plain("2001-12-14"), Resolved::Str);
-        assert_eq!(resolve_plain("2001-12-14 10:00:00"), Resolved::Str);
+    fn timestamps_and_special_keys() {
+        assert!(matches!(
+            resolve_plain("2001-12-14"),
+            Resolved::Timestamp(Timestamp { time: None, .. })
+        ));
+        assert!(matches!(
+            resolve_plain("2001-12-14 10:00:00"),
+            Resolved::Timestamp(Timestamp { time: Some(_), .. })
+        ));
+        assert_eq!(resolve_plain("2001-1-14"), Resolved::Str);
         assert_eq!(resolve_plain("<<"), Resolved::Merge);
         assert_eq!(resolve_plain("="), Resolved::ValueTag);
     }

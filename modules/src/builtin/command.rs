@@ -108,6 +108,85 @@ pub(crate) const RUN_RETURNS: &[ReturnSpec] = &[
     },
 ];
 
+/// The parameters of Ansible's `ansible.legacy.command` module (which `shell` runs through too),
+/// in its declaration order, with their defaults: `cmd` and the free-form `_raw_params` are
+/// separate parameters there, and `_uses_shell` tells shell from command.
+const ANSIBLE_COMMAND_PARAMS: &[(&str, Option<bool>)] = &[
+    ("_raw_params", None),
+    ("_uses_shell", Some(false)),
+    ("cmd", None),
+    ("argv", None),
+    ("chdir", None),
+    ("executable", None),
+    ("expand_argument_vars", Some(true)),
+    ("creates", None),
+    ("removes", None),
+    ("stdin", None),
+    ("stdin_add_newline", Some(true)),
+    ("strip_empty_ends", Some(true)),
+];
+
+/// What `ansible.legacy.command` says of the task's arguments as written (free-form text under
+/// `_raw_params`), for `command` and `shell`: an unknown parameter, or other than exactly one
+/// of `_raw_params`, `cmd` and `argv`.
+pub fn check_parameters(given: &Map) -> Option<String> {
+    if let Some(unknown) = given
+        .keys()
+        .find(|k| !ANSIBLE_COMMAND_PARAMS.iter().any(|(name, _)| name == k))
+    {
+        let mut names: Vec<&str> = ANSIBLE_COMMAND_PARAMS.iter().map(|(n, _)| *n).collect();
+        names.sort_unstable();
+        return Some(format!(
+            "Unsupported parameters for (ansible.legacy.command) module: {unknown}. Supported \
+             parameters include: {}.",
+            names.join(", ")
+        ));
+    }
+    let command_forms = ["_raw_params", "cmd", "argv"];
+    let given_forms = command_forms
+        .iter()
+        .filter(|k| given.get(**k).is_some_and(|v| !v.is_null()))
+        .count();
+    match given_forms {
+        0 => Some(format!(
+            "one of the following is required: {}",
+            command_forms.join(", ")
+        )),
+        1 => None,
+        _ => Some(format!(
+            "parameters are mutually exclusive: {}",
+            command_forms.join("|")
+        )),
+    }
+}
+
+/// `invocation.module_args` of a `command` or `shell` task as 2.19 reports it: the given
+/// arguments (by name), `_uses_shell`, the other defaults, then every parameter not given as
+/// null, in the module's declaration order.
+pub fn invocation_args(given: &Map, validated: &Map, uses_shell: bool) -> Map {
+    let mut keys: Vec<&String> = given.keys().collect();
+    keys.sort();
+    let mut out = Map::new();
+    for k in keys {
+        // The validated value (coerced, `cmd` standing for the free-form text).
+        let value = match k.as_str() {
+            "_raw_params" => validated.get("cmd").or_else(|| given.get(k)),
+            name => validated.get(name).or_else(|| given.get(k)),
+        };
+        out.insert(k.clone(), value.cloned().unwrap_or(Value::Null));
+    }
+    out.insert("_uses_shell".into(), Value::Bool(uses_shell));
+    for (name, default) in ANSIBLE_COMMAND_PARAMS {
+        if let Some(d) = default {
+            out.entry(name.to_string()).or_insert(Value::Bool(*d));
+        }
+    }
+    for (name, _) in ANSIBLE_COMMAND_PARAMS {
+        out.entry(name.to_string()).or_insert(Value::Null);
+    }
+    out
+}
+
 static SPEC: ModuleSpec = ModuleSpec {
     name: "command",
     fqcn: &["ansible.builtin.command", "ansible.legacy.command"],
@@ -628,6 +707,53 @@ impl Module for CommandModule {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reports_ansible_command_parameters() {
+        let given: Map =
+            serde_json::from_value(serde_json::json!({"_raw_params": "echo a"})).unwrap();
+        let validated: Map =
+            serde_json::from_value(serde_json::json!({"cmd": "echo a", "strip_empty_ends": true}))
+                .unwrap();
+        let args = invocation_args(&given, &validated, false);
+        let keys: Vec<&str> = args.keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            [
+                "_raw_params",
+                "_uses_shell",
+                "expand_argument_vars",
+                "stdin_add_newline",
+                "strip_empty_ends",
+                "cmd",
+                "argv",
+                "chdir",
+                "executable",
+                "creates",
+                "removes",
+                "stdin"
+            ]
+        );
+        assert_eq!(args["_raw_params"], "echo a");
+        assert_eq!(args["cmd"], Value::Null);
+        let bad: Map = serde_json::from_value(serde_json::json!({"warn": false})).unwrap();
+        assert_eq!(
+            check_parameters(&bad).as_deref(),
+            Some(
+                "Unsupported parameters for (ansible.legacy.command) module: warn. Supported \
+                 parameters include: _raw_params, _uses_shell, argv, chdir, cmd, creates, \
+                 executable, expand_argument_vars, removes, stdin, stdin_add_newline, \
+                 strip_empty_ends."
+            )
+        );
+        assert_eq!(check_parameters(&given), None);
+        let both: Map =
+            serde_json::from_value(serde_json::json!({"cmd": "x", "argv": ["y"]})).unwrap();
+        assert_eq!(
+            check_parameters(&both).as_deref(),
+            Some("parameters are mutually exclusive: _raw_params|cmd|argv")
+        );
+    }
 
     fn sh(script: &str) -> String {
         let out = std::process::Command::new("/bin/sh")

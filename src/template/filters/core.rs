@@ -552,7 +552,10 @@ pub(crate) fn arg(args: &[Value], kwargs: &Option<Kwargs>, i: usize, name: &str)
 pub(crate) fn py_str(value: &Value) -> String {
     match value.kind() {
         ValueKind::String => value.as_str().unwrap_or_default().to_string(),
-        _ => py_repr(value),
+        _ => match crate::template::datetime::YamlTimestamp::of(value) {
+            Some(ts) => ts.python_str(),
+            None => py_repr(value),
+        },
     }
 }
 
@@ -587,7 +590,10 @@ pub(crate) fn py_repr(value: &Value) -> String {
             }
             format!("{{{}}}", parts.join(", "))
         }
-        _ => value.to_string(),
+        _ => match crate::template::datetime::YamlTimestamp::of(value) {
+            Some(ts) => ts.python_repr(),
+            None => value.to_string(),
+        },
     }
 }
 

@@ -171,6 +171,13 @@ fn write_json(
         ValueKind::Invalid => {
             return Err(crate::template::convert::invalid_error(v).into_minijinja())
         }
+        // Ansible's JSON encoder writes dates and datetimes as `isoformat()`.
+        _ if crate::template::datetime::YamlTimestamp::of(v).is_some() => {
+            let text = crate::template::datetime::YamlTimestamp::of(v)
+                .map(|ts| ts.isoformat())
+                .unwrap_or_default();
+            json_string(&text, ensure_ascii, out);
+        }
         _ => {
             return Err(fail(format!(
                 "Object of type {} is not JSON serializable",

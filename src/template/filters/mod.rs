@@ -17,8 +17,8 @@ mod sets;
 use minijinja::Environment;
 
 pub(crate) use self::core::{
-    arg, civil_from_unix, format_utc_datetime, py_float as py_float_text, py_str, split_kwargs,
-    strftime_at, Rng,
+    arg, civil_from_unix, format_utc_datetime, py_float as py_float_text, py_repr, py_str,
+    split_kwargs, strftime_at, Rng,
 };
 pub(crate) use self::data::{flatten, subelements};
 pub(crate) use self::regex::compile as compile_regex;
