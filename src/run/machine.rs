@@ -89,6 +89,10 @@ struct Exec {
 const CENSORED: &str =
     "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
 
+/// Marks the result of an action that skipped itself before any module ran (check mode on an
+/// action without check-mode support): Ansible adds no `failed` key to it. Removed before use.
+const ACTION_SKIP: &str = "_ansible_action_skip";
+
 fn is_true(m: &Map<String, Value>, k: &str) -> bool {
     m.get(k).and_then(Value::as_bool).unwrap_or(false)
 }
@@ -1074,6 +1078,9 @@ impl Runner {
         result: &mut Map<String, Value>,
         pc: &PlayCtx,
     ) -> bool {
+        if result.shift_remove(ACTION_SKIP).is_some() {
+            return false;
+        }
         if task.changed_when.is_empty() && task.failed_when.is_empty() {
             let mut rc_failed = false;
             if !result.contains_key("failed") {
@@ -1356,6 +1363,25 @@ impl Runner {
                 args.insert(ff.to_string(), raw);
             }
         }
+        let check = self
+            .bool_keyword(task, "check_mode", ctx)
+            .unwrap_or(self.opts.check);
+        if check && !module.supports_check_mode() {
+            // Ansible's action plugin skips before the module sees (or checks) its arguments.
+            let mut r = Map::new();
+            r.insert("changed".into(), Value::Bool(false));
+            r.insert(
+                "msg".into(),
+                json!(format!(
+                    "This action ({}) does not support check mode.",
+                    task.action_written
+                )),
+            );
+            r.insert("skipped".into(), Value::Bool(true));
+            // An action's own skip registers no `failed` (see `post_conditions`).
+            r.insert(ACTION_SKIP.into(), Value::Bool(true));
+            return plain(r);
+        }
         let validated = match spec.validate(&args) {
             Ok(a) => a,
             Err(e) => {
@@ -1385,9 +1411,6 @@ impl Runner {
                 };
             }
         }
-        let check = self
-            .bool_keyword(task, "check_mode", ctx)
-            .unwrap_or(self.opts.check);
         let diff = self
             .bool_keyword(task, "diff", ctx)
             .unwrap_or(self.opts.diff);
@@ -1491,9 +1514,16 @@ impl Runner {
             }
         };
         if !spec.controller_only && !finished && !is_true(&result, "unreachable") {
+            // As Ansible, secret arguments (`no_log` in the spec) are masked in the invocation.
+            let mut module_args = validated.0.clone();
+            for arg in spec.args.iter().filter(|a| a.no_log) {
+                if let Some(v) = module_args.get_mut(arg.name).filter(|v| !v.is_null()) {
+                    *v = json!("VALUE_SPECIFIED_IN_NO_LOG_PARAMETER");
+                }
+            }
             result.insert(
                 "invocation".into(),
-                json!({"module_args": Value::Object(validated.0.clone())}),
+                json!({"module_args": Value::Object(module_args)}),
             );
         }
         let _ = Ordering::SeqCst;
