@@ -500,6 +500,10 @@ fn curl_config(args: &Args, method: &str, data: &Data, implied_type: Option<&str
         }
         _ => {}
     }
+    if !has_header(args, "connection") {
+        // As urllib: one request per connection (servers then answer `Connection: close` too).
+        set("header", Some("Connection: close"));
+    }
     if args.bool("force") {
         set("header", Some("Cache-Control: no-cache"));
     }
