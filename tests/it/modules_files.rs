@@ -1782,6 +1782,47 @@ fn unarchive_tarball(s: Scratch) -> Result<(), Failed> {
         "readme\n".to_string(),
         "drift fixed",
     )?;
+    // A mode changed by hand is drift when no `mode` is asked for: the archive's comes back.
+    let readme = format!("{dest}/app/README");
+    let archived_mode = s.mode(&readme)?;
+    s.chmod(&readme, 0o600)?;
+    ensure(
+        s.run("unarchive", args.clone(), true, false)?.changed(),
+        "mode drift detected",
+    )?;
+    eq(s.mode(&readme)?, 0o600, "check changed no mode")?;
+    s.apply("unarchive", args.clone())?;
+    eq(s.mode(&readme)?, archived_mode, "archive's mode back")?;
+    ensure(
+        !s.apply("unarchive", args.clone())?.changed(),
+        "nothing to do after the fix",
+    )?;
+    // A wanted mode applies to every member and top folder; one member's drift is planned alone.
+    let wanted = json!({"src": "app.tar.gz", "dest": dest, "mode": "u=rwX,g=rX,o="});
+    ensure(s.apply("unarchive", wanted.clone())?.changed(), "mode set")?;
+    eq(s.mode(&readme)?, 0o640, "file mode")?;
+    eq(s.mode(format!("{dest}/app/bin"))?, 0o750, "directory mode")?;
+    ensure(
+        !s.apply("unarchive", wanted.clone())?.changed(),
+        "modes already set",
+    )?;
+    s.chmod(&readme, 0o666)?;
+    let check = s.run("unarchive", wanted.clone(), true, false)?;
+    eq(
+        check.fields(),
+        vec!["mode:app/README".to_string()],
+        "only the drifted member",
+    )?;
+    eq(s.mode(&readme)?, 0o666, "check changed no mode")?;
+    ensure(
+        s.apply("unarchive", wanted.clone())?.changed(),
+        "drift fixed",
+    )?;
+    eq(s.mode(&readme)?, 0o640, "mode fixed")?;
+    ensure(
+        !s.apply("unarchive", wanted.clone())?.changed(),
+        "second run after the fix",
+    )?;
     let sent = s.sh("ls /tmp | grep -c rplay-unarchive || true")?;
     eq(sent.trim(), "0", "no archive left on the host")?;
     let skip = s.apply(
