@@ -10,6 +10,7 @@ use super::file::{
     ARG_ATTRIBUTES, ARG_GROUP, ARG_MODE, ARG_OWNER, ARG_SELEVEL, ARG_SEROLE, ARG_SETYPE,
     ARG_SEUSER, ARG_UNSAFE,
 };
+use crate::builtin::copy::{python_json, sha1_hex};
 use crate::fileattr::{parse_stat, stat_code};
 use crate::host::{Content, FileAttrs};
 use crate::shell::{quote, ProbeScript, Sections};
@@ -148,54 +149,6 @@ fn config_quote(s: &str) -> String {
     }
     out.push('"');
     out
-}
-
-/// JSON text as Python's `json.dumps` writes it (`", "` and `": "` separators, ASCII only, keys in
-/// their given order): the body Ansible sends for `body_format: json`.
-fn python_json(v: &Value) -> String {
-    match v {
-        Value::Object(m) => {
-            let items: Vec<String> = m
-                .iter()
-                .map(|(k, v)| {
-                    format!(
-                        "{}: {}",
-                        python_json(&Value::String(k.clone())),
-                        python_json(v)
-                    )
-                })
-                .collect();
-            format!("{{{}}}", items.join(", "))
-        }
-        Value::Array(a) => format!(
-            "[{}]",
-            a.iter().map(python_json).collect::<Vec<_>>().join(", ")
-        ),
-        Value::String(s) => {
-            let mut out = String::from("\"");
-            for c in s.chars() {
-                match c {
-                    '"' => out.push_str("\\\""),
-                    '\\' => out.push_str("\\\\"),
-                    '\n' => out.push_str("\\n"),
-                    '\r' => out.push_str("\\r"),
-                    '\t' => out.push_str("\\t"),
-                    '\u{08}' => out.push_str("\\b"),
-                    '\u{0c}' => out.push_str("\\f"),
-                    c if (c as u32) < 0x20 || (c as u32) > 0x7e => {
-                        let mut buf = [0u16; 2];
-                        for unit in c.encode_utf16(&mut buf) {
-                            out.push_str(&format!("\\u{unit:04x}"));
-                        }
-                    }
-                    c => out.push(c),
-                }
-            }
-            out.push('"');
-            out
-        }
-        other => other.to_string(),
-    }
 }
 
 /// `application/x-www-form-urlencoded` text of a mapping or a list of pairs, as Python's
@@ -1186,9 +1139,8 @@ impl Module for UriModule {
         let prefix = format!(
             "/tmp/.rplay-uri-{}-{}",
             std::process::id(),
-            &crate::builtin::copy::sha1_hex(
-                format!("{}{:?}", ctx.host.name(), std::time::SystemTime::now()).as_bytes()
-            )[..12]
+            &sha1_hex(format!("{}{:?}", ctx.host.name(), std::time::SystemTime::now()).as_bytes())
+                [..12]
         );
         let Body {
             data,
