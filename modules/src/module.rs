@@ -71,6 +71,13 @@ pub trait Module: Send + Sync {
         ))
     }
 
+    /// Whether the module can run in check mode. Those that cannot (`uri`, like Ansible's action
+    /// plugins that say so) are skipped by the engine with `This action (<name>) does not support
+    /// check mode.`, before their arguments are even checked.
+    fn supports_check_mode(&self) -> bool {
+        true
+    }
+
     /// Queries the host (one round trip whenever possible) and returns what must change.
     async fn plan(&self, args: &Args, ctx: &Context<'_>) -> Result<Plan, ModuleError>;
 

@@ -57,6 +57,7 @@ pub fn all() -> Vec<&'static dyn Module> {
         &builtin::tempfile::TempfileModule,
         &builtin::find::FindModule,
         &builtin::get_url::GetUrlModule,
+        &builtin::uri::UriModule,
         &builtin::unarchive::UnarchiveModule,
         &builtin::wait_for::WaitForModule,
         &builtin::script::ScriptModule,

@@ -209,18 +209,24 @@ impl ModuleSpec {
                 continue;
             }
             let Some(arg) = found else {
-                let mut names: Vec<&str> = self
-                    .args
-                    .iter()
-                    .filter(|a| a.name != ANY_ARG)
-                    .flat_map(|a| std::iter::once(a.name).chain(a.aliases.iter().copied()))
-                    .collect();
+                // Ansible lists the names, then the aliases in parentheses, each sorted.
+                let known = self.args.iter().filter(|a| a.name != ANY_ARG);
+                let mut names: Vec<&str> = known.clone().map(|a| a.name).collect();
+                let mut aliases: Vec<&str> =
+                    known.flat_map(|a| a.aliases.iter().copied()).collect();
                 names.sort_unstable();
+                aliases.sort_unstable();
+                let aliases = if aliases.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", aliases.join(", "))
+                };
                 return Err(format!(
-                    "Unsupported parameters for ({}) module: {}. Supported parameters include: {}.",
+                    "Unsupported parameters for ({}) module: {}. Supported parameters include: {}{}.",
                     self.name,
                     key,
-                    names.join(", ")
+                    names.join(", "),
+                    aliases
                 ));
             };
             if out.contains_key(arg.name) && !value.is_null() {

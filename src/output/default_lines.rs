@@ -114,6 +114,12 @@ impl DefaultLines {
     fn dump(&self, r: &HostResult, indent: bool) -> String {
         let mut shown = r.result.clone();
         shown.retain(|k, _| !k.starts_with("_ansible") && k != "failed" && k != "exception");
+        if r.status == Status::Skipped {
+            // Ansible's task result drops `skipped` before the callback shows a skip, and a
+            // loop's items were shown on their own lines.
+            shown.remove("skipped");
+            shown.remove("results");
+        }
         if r.debug_result {
             if shown.contains_key("msg") {
                 shown.retain(|k, _| matches!(k.as_str(), "msg" | "warnings" | "deprecations"));

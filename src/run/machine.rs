@@ -89,6 +89,10 @@ struct Exec {
 const CENSORED: &str =
     "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
 
+/// Marks the result of an action that skipped itself before any module ran (check mode on an
+/// action without check-mode support): Ansible adds no `failed` key to it. Removed before use.
+const ACTION_SKIP: &str = "_ansible_action_skip";
+
 pub(super) fn is_true(m: &Map<String, Value>, k: &str) -> bool {
     m.get(k).and_then(Value::as_bool).unwrap_or(false)
 }
@@ -1083,6 +1087,9 @@ impl Runner {
         result: &mut Map<String, Value>,
         pc: &PlayCtx,
     ) -> bool {
+        if result.shift_remove(ACTION_SKIP).is_some() {
+            return false;
+        }
         if task.changed_when.is_empty() && task.failed_when.is_empty() {
             let mut rc_failed = false;
             if !result.contains_key("failed") {
@@ -1430,6 +1437,25 @@ impl Runner {
                 args.insert(ff.to_string(), raw);
             }
         }
+        let check = self
+            .bool_keyword(task, "check_mode", ctx)
+            .unwrap_or(self.opts.check);
+        if check && !module.supports_check_mode() {
+            // Ansible's action plugin skips before the module sees (or checks) its arguments.
+            let mut r = Map::new();
+            r.insert("changed".into(), Value::Bool(false));
+            r.insert(
+                "msg".into(),
+                json!(format!(
+                    "This action ({}) does not support check mode.",
+                    task.action_written
+                )),
+            );
+            r.insert("skipped".into(), Value::Bool(true));
+            // An action's own skip registers no `failed` (see `post_conditions`).
+            r.insert(ACTION_SKIP.into(), Value::Bool(true));
+            return plain(r);
+        }
         let checked = match command_like
             .then(|| rplay_modules::builtin::command::check_parameters(&given))
             .flatten()
@@ -1466,9 +1492,6 @@ impl Runner {
                 };
             }
         }
-        let check = self
-            .bool_keyword(task, "check_mode", ctx)
-            .unwrap_or(self.opts.check);
         let diff = self
             .bool_keyword(task, "diff", ctx)
             .unwrap_or(self.opts.diff);
@@ -1536,7 +1559,7 @@ impl Runner {
         };
         let mut result = result;
         if !spec.controller_only && !finished && !is_true(&result, "unreachable") {
-            let module_args = if command_like {
+            let mut module_args = if command_like {
                 rplay_modules::builtin::command::invocation_args(
                     &given,
                     &validated.0,
@@ -1545,6 +1568,12 @@ impl Runner {
             } else {
                 validated.0.clone()
             };
+            // As Ansible, secret arguments (`no_log` in the spec) are masked in the invocation.
+            for arg in spec.args.iter().filter(|a| a.no_log) {
+                if let Some(v) = module_args.get_mut(arg.name).filter(|v| !v.is_null()) {
+                    *v = json!("VALUE_SPECIFIED_IN_NO_LOG_PARAMETER");
+                }
+            }
             result.insert(
                 "invocation".into(),
                 json!({"module_args": Value::Object(module_args)}),

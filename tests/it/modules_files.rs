@@ -1182,6 +1182,323 @@ fn get_url_http_local(s: Scratch) -> Result<(), Failed> {
     Ok(())
 }
 
+/// Prepares the uri lab's host once: nginx-light and curl from the offline repository, an nginx
+/// instance of its own on 127.0.0.1:8181 (pages, JSON, an echo of the request behind a proxy that
+/// logs bodies, a 201, a redirect, cookies, Basic auth), and a `curl` in /usr/local/bin that logs
+/// its arguments before running the real one, so a test can check no secret reached them.
+const URI_SERVER_SETUP: &str = r#"set -e
+export DEBIAN_FRONTEND=noninteractive
+command -v nginx >/dev/null && [ -x /usr/bin/curl ] || apt-get -o DPkg::Lock::Timeout=300 install -y -q nginx-light curl >/dev/null
+R=/srv/rplay-uri
+mkdir -p $R/www
+printf 'hello from nginx\n' > $R/www/page.html
+printf '{"name": "rplay", "tags": ["a", "b"], "n": 1}\n' > $R/www/data.json
+printf 'welcome rplay\n' > $R/www/private.txt
+printf 'rplay:{PLAIN}s3cret-pw\n' > $R/htpasswd
+cat > /usr/local/bin/curl <<'WRAP'
+#!/bin/sh
+printf '%s\n' "$*" >> /srv/rplay-uri/curl-argv.log
+exec /usr/bin/curl "$@"
+WRAP
+chmod 755 /usr/local/bin/curl
+cat > $R/nginx.conf <<'CONF'
+pid /srv/rplay-uri/nginx.pid;
+error_log /srv/rplay-uri/error.log;
+events {}
+http {
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    access_log off;
+    log_format body '$request_method $request_uri [$http_content_type] [$request_body]';
+    server {
+        listen 127.0.0.1:8181;
+        root /srv/rplay-uri/www;
+        location = /echo {
+            default_type application/json;
+            return 200 '{"method": "$request_method", "ctype": "$http_content_type", "token": "$http_x_token", "cookie": "$http_cookie"}';
+        }
+        location = /post {
+            access_log /srv/rplay-uri/body.log body;
+            proxy_pass http://127.0.0.1:8181/echo;
+        }
+        location = /created { return 201 "made\n"; }
+        location = /old { return 302 /page.html; }
+        location = /cookie {
+            add_header Set-Cookie "sid=abc; Path=/";
+            add_header Set-Cookie "theme=dark; Path=/";
+            return 200 "c\n";
+        }
+        location = /private.txt {
+            auth_basic "rplay";
+            auth_basic_user_file /srv/rplay-uri/htpasswd;
+        }
+    }
+}
+CONF
+if [ -f $R/nginx.pid ] && kill -0 "$(cat $R/nginx.pid)" 2>/dev/null; then nginx -c $R/nginx.conf -s reload; else nginx -c $R/nginx.conf; fi
+i=0; until /usr/bin/curl -s -o /dev/null http://127.0.0.1:8181/page.html; do i=$((i+1)); [ $i -lt 50 ] || exit 1; sleep 0.1; done
+"#;
+
+/// The uri trials' lab: one host with python (for the differential run) serving HTTP itself. A
+/// lab of its own, so installing nginx never races other trials' apt runs.
+fn uri_lab() -> Result<&'static fixture::Lab, Failed> {
+    static LAB: std::sync::OnceLock<Result<fixture::Lab, String>> = std::sync::OnceLock::new();
+    LAB.get_or_init(|| {
+        let lab = fixture::start_lab(&format!("uri-{}", fixture::lab_tag()), 1, &["--python"])?;
+        lab.check("h1", URI_SERVER_SETUP)?;
+        Ok(lab)
+    })
+    .as_ref()
+    .map_err(|e| Failed::from(e.as_str()))
+}
+
+/// Runs `playbook` with rplay (or the oracle's ansible-playbook) on the uri lab, with `args`.
+fn uri_play(
+    lab: &fixture::Lab,
+    ansible: bool,
+    playbook: &str,
+    args: &[&str],
+) -> Result<fixture::Output, Failed> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    std::fs::write(dir.path().join("pb.yml"), playbook).map_err(|e| e.to_string())?;
+    let mut all = args.to_vec();
+    all.push("pb.yml");
+    if ansible {
+        return Ok(fixture::oracle(lab, "ansible-playbook", &all, dir.path())?);
+    }
+    Ok(fixture::run_with_input(
+        std::process::Command::new(fixture::bin("rplay"))
+            .current_dir(dir.path())
+            .arg("-i")
+            .arg(&lab.inventory)
+            .args(&all)
+            .env("ANSIBLE_NOCOLOR", "1"),
+        None,
+    ))
+}
+
+/// uri against nginx on the host itself, checked by the playbook's own asserts.
+const URI_PLAYBOOK: &str = r#"- hosts: all
+  gather_facts: false
+  vars:
+    base: http://127.0.0.1:8181
+    out: /srv/rplay-uri/lab
+  tasks:
+    - file: path={{ out }} state=directory
+    - uri: url={{ base }}/page.html return_content=true
+      register: page
+    - assert:
+        that:
+          - page.status == 200
+          - page.content == "hello from nginx\n"
+          - page.msg == "OK (17 bytes)"
+          - page.content_type == "text/html"
+          - page.content_length == "17"
+          - page.url == base ~ "/page.html"
+          - not page.redirected and not page.changed
+          - page.json is not defined
+    - uri: url={{ base }}/data.json
+      register: data
+    - assert:
+        that:
+          - data.json.name == "rplay"
+          - data.json.tags == ["a", "b"]
+          - data.content is not defined
+    - uri: url={{ base }}/missing
+      register: missing
+      ignore_errors: true
+    - assert:
+        that:
+          - missing is failed
+          - missing.status == 404
+          - 'missing.msg == "Status code was 404 and not [200]: HTTP Error 404: Not Found"'
+    - uri: url={{ base }}/missing status_code=404
+      register: accepted
+    - assert:
+        that: [accepted is not failed, accepted.status == 404]
+    - uri:
+        url: "{{ base }}/post"
+        method: POST
+        body_format: json
+        body: {name: web, port: 80}
+        headers: {X-Token: tok-123}
+      register: posted
+    - assert:
+        that:
+          - posted.json.method == "POST"
+          - posted.json.ctype == "application/json"
+          - posted.json.token == "tok-123"
+    - uri: url={{ base }}/created method=PUT status_code=200,201
+      register: created
+    - assert:
+        that: [created.status == 201]
+    - uri: url={{ base }}/private.txt user=rplay password=s3cret-pw return_content=true
+      register: private
+    - assert:
+        that: [private.content == "welcome rplay\n"]
+    - uri: url={{ base }}/old
+      register: moved
+    - assert:
+        that: [moved.redirected, moved.url == base ~ "/page.html", moved.status == 200]
+    - uri: url={{ base }}/cookie
+      register: cookie
+    - assert:
+        that:
+          - 'cookie.cookies == {"sid": "abc", "theme": "dark"}'
+          - cookie.cookies_string == "sid=abc; theme=dark"
+    - uri: url={{ base }}/page.html dest={{ out }}/copy.html creates={{ out }}/copy.html mode=0640
+      register: saved
+"#;
+
+fn uri_against_nginx() -> Result<(), Failed> {
+    let lab = uri_lab()?;
+    lab.check(
+        "h1",
+        "rm -rf /srv/rplay-uri/lab /srv/rplay-uri/curl-argv.log",
+    )?;
+    let first = uri_play(lab, false, URI_PLAYBOOK, &[])?;
+    let recap = |o: &fixture::Output| {
+        o.stdout
+            .lines()
+            .find(|l| l.starts_with("h1 ") && l.contains("ok="))
+            .unwrap_or_default()
+            .to_string()
+    };
+    ensure(
+        first.rc == 0 && recap(&first).contains("changed=2 ") && recap(&first).contains("failed=0"),
+        format!("first run: {}\n{}", first.stdout, first.stderr),
+    )?;
+    eq(
+        lab.check(
+            "h1",
+            "stat -c %a /srv/rplay-uri/lab/copy.html && cat /srv/rplay-uri/lab/copy.html",
+        )?,
+        "640\nhello from nginx\n".to_string(),
+        "dest written with its mode",
+    )?;
+    let body = lab.check("h1", "tail -n 1 /srv/rplay-uri/body.log")?;
+    ensure(
+        body.contains(r#"[{\x22name\x22: \x22web\x22, \x22port\x22: 80}]"#),
+        format!("POST body as Ansible encodes it: {body}"),
+    )?;
+    // GETs are never changed, and `creates` skips the download: nothing changes.
+    let second = uri_play(lab, false, URI_PLAYBOOK, &[])?;
+    ensure(
+        second.rc == 0 && recap(&second).contains("changed=0 "),
+        format!("second run: {}", second.stdout),
+    )?;
+    // uri does not run in check mode.
+    let check = uri_play(
+        lab,
+        false,
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - uri: url=http://127.0.0.1:8181/page.html dest=/srv/rplay-uri/lab/check.html\n",
+        &["--check", "-v"],
+    )?;
+    ensure(
+        check.stdout.contains(
+            r#"skipping: [h1] => {"changed": false, "msg": "This action (uri) does not support check mode."}"#,
+        ) && !lab.check("h1", "ls /srv/rplay-uri/lab")?.contains("check.html"),
+        format!("check mode: {}", check.stdout),
+    )?;
+    // The password and the header value went to curl on stdin, not in its arguments.
+    let argv = lab.check("h1", "cat /srv/rplay-uri/curl-argv.log")?;
+    ensure(
+        argv.contains("-K -") && !argv.contains("s3cret") && !argv.contains("tok-123"),
+        format!("curl's arguments: {argv}"),
+    )?;
+    Ok(())
+}
+
+/// Common uri calls, registered and written to `results.json` for comparison with Ansible.
+const URI_DIFF_PLAYBOOK: &str = r#"- hosts: all
+  gather_facts: false
+  tasks:
+    - file: path={{ out_dir }} state=directory
+    - uri: url=http://127.0.0.1:8181/page.html return_content=true
+      register: get_page
+    - uri: url=http://127.0.0.1:8181/data.json
+      register: get_json
+    - uri: url=http://127.0.0.1:8181/missing
+      register: missing
+      ignore_errors: true
+    - uri: url=http://127.0.0.1:8181/missing status_code=404
+      register: missing_ok
+    - uri:
+        url: http://127.0.0.1:8181/post
+        method: POST
+        body_format: json
+        body: {name: web, port: 80, tags: [a, b]}
+        headers: {X-Token: abc123}
+      register: post_json
+    - uri:
+        url: http://127.0.0.1:8181/post
+        method: POST
+        body_format: form-urlencoded
+        body: {a: "1 2", b: [x, y]}
+        return_content: true
+      register: post_form
+    - uri: url=http://127.0.0.1:8181/created method=PUT status_code=201 return_content=true
+      register: put_created
+    - uri: url=http://127.0.0.1:8181/old
+      register: redirected
+    - uri: url=http://127.0.0.1:8181/old follow_redirects=none
+      register: not_redirected
+      ignore_errors: true
+    - uri: url=http://127.0.0.1:8181/cookie
+      register: cookies
+    - uri: url=http://127.0.0.1:8181/private.txt user=rplay password=s3cret-pw force_basic_auth=yes return_content=yes
+      register: auth_forced
+    - uri: url=http://127.0.0.1:8181/private.txt user=rplay password=s3cret-pw return_content=yes
+      register: auth_challenge
+    - uri: url=http://127.0.0.1:8181/private.txt
+      register: auth_missing
+      ignore_errors: true
+    - uri: url=http://127.0.0.1:8181/page.html method=HEAD
+      register: head
+    - uri: url=http://127.0.0.1:8181/page.html dest={{ out_dir }}/ mode=0600
+      register: dest_dir
+    - uri: url=http://127.0.0.1:8181/page.html dest={{ out_dir }}/page.html creates={{ out_dir }}/page.html
+      register: dest_creates
+    - uri: url=http://127.0.0.1:1/ timeout=5
+      register: refused
+      ignore_errors: true
+    - copy:
+        dest: "{{ out_dir }}/results.json"
+        content: "{{ {'get_page': get_page, 'get_json': get_json, 'missing': missing, 'missing_ok': missing_ok, 'post_json': post_json, 'post_form': post_form, 'put_created': put_created, 'redirected': redirected, 'not_redirected': not_redirected, 'cookies': cookies, 'auth_forced': auth_forced, 'auth_challenge': auth_challenge, 'auth_missing': auth_missing, 'head': head, 'dest_dir': dest_dir, 'dest_creates': dest_creates, 'refused': refused} | to_json }}"
+"#;
+
+/// The registered results of common uri calls are Ansible's (the response's `date` and the
+/// `elapsed` seconds aside; invocations included).
+fn uri_differential() -> Result<(), Failed> {
+    let lab = uri_lab()?;
+    let mut results = Vec::new();
+    for (ansible, out) in [
+        (true, "/srv/rplay-uri/diffA"),
+        (false, "/srv/rplay-uri/diffR"),
+    ] {
+        lab.check("h1", &format!("rm -rf {out}"))?;
+        let o = uri_play(
+            lab,
+            ansible,
+            URI_DIFF_PLAYBOOK,
+            &["-e", &format!("out_dir={out}")],
+        )?;
+        ensure(
+            o.rc == 0,
+            format!(
+                "{} failed: {}{}",
+                if ansible { "ansible" } else { "rplay" },
+                o.stdout,
+                o.stderr
+            ),
+        )?;
+        let text = lab.check("h1", &format!("cat {out}/results.json"))?;
+        let v: Value = serde_json::from_str(&text).map_err(|e| format!("results.json: {e}"))?;
+        results.push(mask(&v, out, &["date", "elapsed"]));
+    }
+    ensure_same_results(&results[0], &results[1])
+}
+
 fn sha256_hex(data: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(data))
@@ -1262,17 +1579,47 @@ const VOLATILE: &[&str] = &[
 ];
 
 fn normalise(v: &Value, out_dir: &str) -> Value {
+    mask(v, out_dir, VOLATILE)
+}
+
+/// `v` without the `volatile` keys, with `out_dir` named `OUT` in every text.
+fn mask(v: &Value, out_dir: &str, volatile: &[&str]) -> Value {
     match v {
         Value::Object(m) => Value::Object(
             m.iter()
-                .filter(|(k, _)| !VOLATILE.contains(&k.as_str()))
-                .map(|(k, v)| (k.clone(), normalise(v, out_dir)))
+                .filter(|(k, _)| !volatile.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), mask(v, out_dir, volatile)))
                 .collect(),
         ),
-        Value::Array(a) => Value::Array(a.iter().map(|v| normalise(v, out_dir)).collect()),
+        Value::Array(a) => Value::Array(a.iter().map(|v| mask(v, out_dir, volatile)).collect()),
         Value::String(s) => Value::String(s.replace(out_dir, "OUT")),
         other => other.clone(),
     }
+}
+
+/// Fails listing every `task.key` whose registered value differs between Ansible and rplay.
+fn ensure_same_results(ansible: &Value, rplay: &Value) -> Result<(), Failed> {
+    let mut diffs = Vec::new();
+    if let (Some(a), Some(r)) = (ansible.as_object(), rplay.as_object()) {
+        for (task, av) in a {
+            let rv = r.get(task).cloned().unwrap_or(Value::Null);
+            if let (Some(am), Some(rm)) = (av.as_object(), rv.as_object()) {
+                for k in am.keys().chain(rm.keys()) {
+                    if am.get(k) != rm.get(k) {
+                        diffs.push(format!(
+                            "{task}.{k}: ansible {:?} rplay {:?}",
+                            am.get(k),
+                            rm.get(k)
+                        ));
+                    }
+                }
+            } else if *av != rv {
+                diffs.push(format!("{task}: ansible {av} rplay {rv}"));
+            }
+        }
+    }
+    diffs.dedup();
+    ensure(diffs.is_empty(), diffs.join("\n"))
 }
 
 /// Text edits with every insertion rule, and expected failures, registered for comparison.
@@ -1368,27 +1715,7 @@ fn differential(playbook: &str, files: &[&str]) -> Result<(), Failed> {
     let out_r = base.join("outR").to_string_lossy().into_owned();
     let ansible = run(fixture::oracle_bin("ansible-playbook")?, &out_a)?;
     let rplay = run(fixture::bin("rplay"), &out_r)?;
-    let mut diffs = Vec::new();
-    if let (Some(a), Some(r)) = (ansible.as_object(), rplay.as_object()) {
-        for (task, av) in a {
-            let rv = r.get(task).cloned().unwrap_or(Value::Null);
-            if let (Some(am), Some(rm)) = (av.as_object(), rv.as_object()) {
-                for k in am.keys().chain(rm.keys()) {
-                    if am.get(k) != rm.get(k) {
-                        diffs.push(format!(
-                            "{task}.{k}: ansible {:?} rplay {:?}",
-                            am.get(k),
-                            rm.get(k)
-                        ));
-                    }
-                }
-            } else if *av != rv {
-                diffs.push(format!("{task}: ansible {av} rplay {rv}"));
-            }
-        }
-    }
-    diffs.dedup();
-    ensure(diffs.is_empty(), diffs.join("\n"))?;
+    ensure_same_results(&ansible, &rplay)?;
     for f in files {
         let a = std::fs::read_to_string(format!("{out_a}/{f}")).map_err(|e| e.to_string())?;
         let r = std::fs::read_to_string(format!("{out_r}/{f}")).map_err(|e| e.to_string())?;
@@ -1454,6 +1781,47 @@ fn unarchive_tarball(s: Scratch) -> Result<(), Failed> {
         s.read(format!("{dest}/app/README"))?,
         "readme\n".to_string(),
         "drift fixed",
+    )?;
+    // A mode changed by hand is drift when no `mode` is asked for: the archive's comes back.
+    let readme = format!("{dest}/app/README");
+    let archived_mode = s.mode(&readme)?;
+    s.chmod(&readme, 0o600)?;
+    ensure(
+        s.run("unarchive", args.clone(), true, false)?.changed(),
+        "mode drift detected",
+    )?;
+    eq(s.mode(&readme)?, 0o600, "check changed no mode")?;
+    s.apply("unarchive", args.clone())?;
+    eq(s.mode(&readme)?, archived_mode, "archive's mode back")?;
+    ensure(
+        !s.apply("unarchive", args.clone())?.changed(),
+        "nothing to do after the fix",
+    )?;
+    // A wanted mode applies to every member and top folder; one member's drift is planned alone.
+    let wanted = json!({"src": "app.tar.gz", "dest": dest, "mode": "u=rwX,g=rX,o="});
+    ensure(s.apply("unarchive", wanted.clone())?.changed(), "mode set")?;
+    eq(s.mode(&readme)?, 0o640, "file mode")?;
+    eq(s.mode(format!("{dest}/app/bin"))?, 0o750, "directory mode")?;
+    ensure(
+        !s.apply("unarchive", wanted.clone())?.changed(),
+        "modes already set",
+    )?;
+    s.chmod(&readme, 0o666)?;
+    let check = s.run("unarchive", wanted.clone(), true, false)?;
+    eq(
+        check.fields(),
+        vec!["mode:app/README".to_string()],
+        "only the drifted member",
+    )?;
+    eq(s.mode(&readme)?, 0o666, "check changed no mode")?;
+    ensure(
+        s.apply("unarchive", wanted.clone())?.changed(),
+        "drift fixed",
+    )?;
+    eq(s.mode(&readme)?, 0o640, "mode fixed")?;
+    ensure(
+        !s.apply("unarchive", wanted.clone())?.changed(),
+        "second run after the fix",
     )?;
     let sent = s.sh("ls /tmp | grep -c rplay-unarchive || true")?;
     eq(sent.trim(), "0", "no archive left on the host")?;
@@ -1662,6 +2030,14 @@ pub fn trials() -> Vec<Trial> {
     trials.push(Trial::test(
         "modules_files::differential::text_edits",
         differential_edits,
+    ));
+    trials.push(Trial::test(
+        "modules_files::lab::uri_against_nginx",
+        uri_against_nginx,
+    ));
+    trials.push(Trial::test(
+        "modules_files::differential::uri_results",
+        uri_differential,
     ));
     trials.push(Trial::test("modules_files::local::get_url_http", || {
         get_url_http_local(Scratch::new()?)

@@ -608,6 +608,8 @@ pub(crate) fn python_json(v: &Value) -> String {
                     '\n' => o.push_str("\\n"),
                     '\r' => o.push_str("\\r"),
                     '\t' => o.push_str("\\t"),
+                    '\u{08}' => o.push_str("\\b"),
+                    '\u{0c}' => o.push_str("\\f"),
                     c if (c as u32) < 0x20 || (c as u32) > 0x7e => {
                         let mut buf = [0u16; 2];
                         for u in c.encode_utf16(&mut buf) {

@@ -44,5 +44,6 @@ pub mod tempfile;
 pub mod template;
 pub mod timezone;
 pub mod unarchive;
+pub mod uri;
 pub mod user;
 pub mod wait_for;

@@ -1,7 +1,9 @@
 //! `unarchive`: unpacks a tar (any compression the host's tar knows) or zip archive into an
 //! existing directory. A controller archive is sent once (kept under a name derived from its SHA-1
-//! until applied); the archive is compared with `dest` (`tar --compare`, or the member list and
-//! sizes for zip) so an already-unpacked archive is not unpacked again.
+//! until applied); the archive is compared with `dest` (`tar --compare`, or the member list, sizes
+//! and permissions for zip) so an already-unpacked archive is not unpacked again, and in the same
+//! round trip the members' owner, group and mode are compared with the wanted ones, so a drift of
+//! attributes alone is planned (and fixed) member by member.
 
 use async_trait::async_trait;
 
@@ -10,7 +12,9 @@ use super::file::{
     ARG_ATTRIBUTES, ARG_GROUP, ARG_MODE, ARG_OWNER, ARG_SELEVEL, ARG_SEROLE, ARG_SETYPE,
     ARG_SEUSER, ARG_UNSAFE,
 };
-use crate::fileattr::{parse_stat, stat_code};
+use crate::fileattr::{
+    format_mode, lookup_code, parse_lookup, parse_stat, stat_code, ResolvedIds, WantedAttrs,
+};
 use crate::shell::{quote, ProbeScript};
 use crate::spec::{ArgKind, ArgSpec, ModuleSpec, ReturnSpec};
 use crate::{
@@ -27,7 +31,9 @@ static SPEC: ModuleSpec = ModuleSpec {
     synopsis: "Unpack an archive into a directory.",
     description: "`src` is a controller file (searched in `files/`) unless `remote_src`; `dest` must be an \
         existing directory. tar archives (gz, bz2, xz as the host's tar supports) use tar, zip uses unzip. \
-        Nothing is unpacked when `creates` exists or the archive's contents already match.",
+        Nothing is unpacked when `creates` exists or the archive's contents already match; a member's \
+        mode (or, as root, owner/group) differing from the archive's counts unless `mode` (`owner`, \
+        `group`) is given, and the given ones are compared member by member.",
     args: &[
         ArgSpec::new("src", ArgKind::Path, "The archive.").required(),
         ArgSpec::new("dest", ArgKind::Path, "Existing directory to unpack into.").required(),
@@ -105,22 +111,139 @@ fn includes(args: &Args) -> String {
         .join(" ")
 }
 
-/// Shell code printing `same` or `differs`, comparing archive `$a` with `$d`.
+/// Shell code printing `same` or `differs`, comparing archive `$a` with `$d` as Ansible does:
+/// contents, sizes, times and links always count; a mode differing from the archive's only when
+/// no `mode` is asked for, and (for root) an owner or group only when none is asked for, since
+/// wanted attributes are compared on their own ([`attrs_code`]).
 fn compare_code(args: &Args, zip: bool) -> String {
+    let mode_counts = args.str("mode").is_none();
     if zip {
-        // Every member present with the same size.
-        return "command -v unzip >/dev/null 2>&1 || { echo 'no unzip'; exit 0; }\n\
-                unzip -Zl \"$a\" 2>/dev/null | awk 'NF>=10 && $1 ~ /^[-dl]/ {print $4\"|\"$NF}' | \
-                { r=same; while IFS='|' read -r size name; do case \"$name\" in */) [ -d \"$d/$name\" ] || r=differs ;; *) [ -f \"$d/$name\" ] && [ \"$(stat -c %s -- \"$d/$name\")\" = \"$size\" ] || r=differs ;; esac; done; echo $r; }"
-            .to_string();
+        // Every member present with the same size (and the archive's permissions, unless a
+        // `mode` is asked for).
+        return format!(
+            "command -v unzip >/dev/null 2>&1 || {{ echo 'no unzip'; exit 0; }}\n\
+             unzip -Zl \"$a\" 2>/dev/null | awk 'NF>=10 && $1 ~ /^[-dl]/ {{print $1\"|\"$4\"|\"$NF}}' | \
+             {{ r=same; while IFS='|' read -r perm size name; do \
+             case \"$name\" in */) [ -d \"$d/$name\" ] || r=differs ;; \
+             *) [ -f \"$d/$name\" ] && [ \"$(stat -c %s -- \"$d/$name\")\" = \"$size\" ] || r=differs ;; esac; \
+             if [ {m} = 1 ] && [ -e \"$d/$name\" ] && printf '%s' \"$perm\" | grep -qE '^[-d]([r-][w-][xsStT-]){{3}}$' \
+             && [ \"$(stat -c %A -- \"$d/$name\")\" != \"$perm\" ]; then r=differs; fi; \
+             done; echo $r; }}",
+            m = u8::from(mode_counts)
+        );
     }
-    // Ownership and permission differences do not count: owner/group/mode are set after unpacking.
+    let mut counted = String::from(
+        ": (Mod time differs|Symlink differs|Contents differ|Size differs)$|: Warning: Cannot stat: No such file or directory$|: Invalid (owner|group)",
+    );
+    if mode_counts {
+        counted.push_str("|: Mode differs$");
+    }
+    let mut as_root = String::new();
+    if args.str("owner").is_none() {
+        as_root.push_str("|: Uid differs$");
+    }
+    if args.str("group").is_none() {
+        as_root.push_str("|: Gid differs$");
+    }
     format!(
-        "out=$(LC_ALL=C tar -d -f \"$a\" -C \"$d\" {} {} 2>&1); \
-         if printf '%s\\n' \"$out\" | grep -v -E ': (Mode|Uid|Gid) differs$|^$' | grep -q .; then echo differs; else echo same; fi",
+        "out=$(LC_ALL=C tar -d -f \"$a\" -C \"$d\" {} {} 2>&1); rc=$?\n\
+         cnt={}; [ \"$(id -u)\" != 0 ] || cnt=\"$cnt\"{}\n\
+         if [ $rc -gt 1 ] || printf '%s\\n' \"$out\" | grep -v ': : Warning: Cannot stat' | grep -qE \"$cnt\"; then echo differs; else echo same; fi",
         tar_opts(args),
-        includes(args)
+        includes(args),
+        quote(&counted),
+        quote(&as_root),
     )
+}
+
+/// Shell code listing the archive's members as they are named under `$d`, one per line, then
+/// their top directories (`app/bin/run` → `app`), as Ansible sets attributes on both.
+fn members_code(args: &Args, zip: bool) -> String {
+    let list = if zip {
+        format!("unzip -Z1 \"$a\" {}", includes(args))
+    } else {
+        let mut opts: Vec<String> = args
+            .str_list("extra_opts")
+            .iter()
+            .map(|x| quote(x))
+            .collect();
+        opts.extend(
+            args.str_list("exclude")
+                .iter()
+                .map(|e| quote(&format!("--exclude={e}"))),
+        );
+        format!(
+            "tar -tf \"$a\" --show-transformed-names {} {}",
+            opts.join(" "),
+            includes(args)
+        )
+    };
+    format!(
+        "{{ {list} 2>/dev/null | sed 's|/$||' | tee \"$_ml\" ; sed -n 's|^\\(\\./\\)\\{{0,1\\}}\\([^/]*\\)/.*|\\2|p' \"$_ml\" | sort -u; }}"
+    )
+}
+
+/// Shell code printing `uid|gid|mode|type|member` for every member present under `$d` (the
+/// member itself, not a link's target), for the wanted owner, group and mode to be compared.
+fn attrs_code(args: &Args, zip: bool) -> String {
+    format!(
+        "_ml=$(mktemp) || exit 1; case \"$a\" in /*) ;; *) a=\"$PWD/$a\" ;; esac; cd \"$d\" || exit 1; {} | while IFS= read -r m; do \
+         [ -n \"$m\" ] && {{ [ -e \"$m\" ] || [ -L \"$m\" ]; }} && printf '%s\\0' \"$m\"; done | \
+         xargs -0 -r stat -c '%u|%g|%a|%F|%n' --; rm -f \"$_ml\"",
+        members_code(args, zip)
+    )
+}
+
+/// The owner, group and mode changes that members listed by [`attrs_code`] need.
+fn attr_drift(
+    wanted: &WantedAttrs,
+    ids: &ResolvedIds,
+    listing: &str,
+) -> Result<Vec<Change>, String> {
+    let mut changes = Vec::new();
+    for line in listing.lines() {
+        let f: Vec<&str> = line.splitn(5, '|').collect();
+        let [uid, gid, mode, kind, name] = f[..] else {
+            continue;
+        };
+        let (Ok(uid), Ok(gid), Ok(mode)) = (
+            uid.parse::<u32>(),
+            gid.parse::<u32>(),
+            u32::from_str_radix(mode, 8),
+        ) else {
+            continue;
+        };
+        if let (Some(owner), Some(want)) = (&wanted.owner, ids.uid) {
+            if uid != want {
+                changes.push(Change::new(
+                    format!("owner:{name}"),
+                    uid.to_string(),
+                    owner.clone(),
+                ));
+            }
+        }
+        if let (Some(group), Some(want)) = (&wanted.group, ids.gid) {
+            if gid != want {
+                changes.push(Change::new(
+                    format!("group:{name}"),
+                    gid.to_string(),
+                    group.clone(),
+                ));
+            }
+        }
+        if let Some(spec) = wanted.mode.as_ref().filter(|_| kind != "symbolic link") {
+            if let Some(new) = spec.resolve(mode, kind == "directory")? {
+                if new != mode {
+                    changes.push(Change::new(
+                        format!("mode:{name}"),
+                        format_mode(mode),
+                        format_mode(new),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(changes)
 }
 
 #[async_trait]
@@ -216,9 +339,14 @@ impl Module for UnarchiveModule {
                 }
             }
         }
+        let wanted = WantedAttrs::from_args(args).map_err(ModuleError::Failed)?;
         let mut c = ProbeScript::new();
         c.prelude(&format!("d={}\na={}", quote(dest), quote(&archive)));
         c.section("compare", &compare_code(args, zip));
+        if !wanted.is_empty() {
+            c.section("ids", &lookup_code(&wanted));
+            c.section("attrs", &format!("( {} ); :", attrs_code(args, zip)));
+        }
         if args.bool("list_files") {
             c.section(
                 "list",
@@ -251,6 +379,14 @@ impl Module for UnarchiveModule {
                 Value::Null,
                 format!("{src} into {dest}"),
             ));
+        } else if !wanted.is_empty() {
+            let ids = parse_lookup(
+                &wanted,
+                &s.get("ids").map_err(ModuleError::Protocol)?.text(),
+            )
+            .map_err(ModuleError::Failed)?;
+            let listing = s.get("attrs").map_err(ModuleError::Protocol)?.text();
+            changes.extend(attr_drift(&wanted, &ids, &listing).map_err(ModuleError::Failed)?);
         }
         if local.is_some() && (changes.is_empty() || ctx.check_mode) {
             ctx.host
@@ -302,12 +438,14 @@ impl Module for UnarchiveModule {
                 includes(args)
             )
         };
-        let mut script = format!("d={}\na={}\n{cmd}\nrc=$?\n", quote(dest), quote(&archive));
-        let members = if zip {
-            "unzip -Z1 \"$a\""
+        let unpack = plan.changes.iter().any(|c| c.field == "unpacked");
+        let mut script = format!("d={}\na={}\n", quote(dest), quote(&archive));
+        if unpack {
+            script.push_str(&format!("{cmd}\nrc=$?\n"));
         } else {
-            "tar -tf \"$a\""
-        };
+            script.push_str("rc=0\n");
+        }
+        let members = format!("_ml=$(mktemp) || exit 1; {}", members_code(args, zip));
         let mut attrs = String::new();
         if let Some(o) = args.str("owner") {
             attrs.push_str(&format!("chown -h {} -- \"$d/$m\";", quote(o)));
@@ -323,7 +461,7 @@ impl Module for UnarchiveModule {
         }
         if !attrs.is_empty() {
             script.push_str(&format!(
-                "if [ $rc -eq 0 ]; then {members} 2>/dev/null | while IFS= read -r m; do [ -e \"$d/$m\" ] || [ -L \"$d/$m\" ] || continue; {attrs} done; fi\n"
+                "if [ $rc -eq 0 ]; then {members} | while IFS= read -r m; do [ -n \"$m\" ] || continue; [ -e \"$d/$m\" ] || [ -L \"$d/$m\" ] || continue; {attrs} done; rm -f \"$_ml\"; fi\n"
             ));
         }
         if local.is_some() {
@@ -340,7 +478,9 @@ impl Module for UnarchiveModule {
         results.insert("rc".into(), Value::from(out.rc));
         results.insert("out".into(), Value::String(out.stdout_str()));
         results.insert("err".into(), Value::String(out.stderr_str()));
-        values.insert("extract_results".into(), Value::Object(results));
+        if unpack {
+            values.insert("extract_results".into(), Value::Object(results));
+        }
         if out.rc != 0 {
             let mut o = Outcome::failed(format!(
                 "Failed to unpack {src} into {dest}: {}",
@@ -355,5 +495,34 @@ impl Module for UnarchiveModule {
             diffs: plan.changes,
             ..Default::default()
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fileattr::parse_mode_spec;
+
+    #[test]
+    fn drift_of_wanted_attributes() {
+        let wanted = WantedAttrs {
+            mode: Some(parse_mode_spec("u=rwX,g=rX,o=").unwrap()),
+            owner: Some("app".into()),
+            group: None,
+        };
+        let ids = ResolvedIds {
+            uid: Some(1000),
+            gid: None,
+        };
+        let listing = "1000|0|750|directory|app\n\
+                       1000|0|640|regular file|app/README\n\
+                       0|0|666|regular file|app/a|b\n\
+                       1000|0|777|symbolic link|app/l\n";
+        let fields: Vec<String> = attr_drift(&wanted, &ids, listing)
+            .unwrap()
+            .into_iter()
+            .map(|c| c.field)
+            .collect();
+        assert_eq!(fields, vec!["owner:app/a|b", "mode:app/a|b"]);
     }
 }
