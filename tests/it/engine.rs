@@ -383,7 +383,10 @@ fn async_job_outlives_its_task() -> Result<(), Failed> {
         return Err(format!("results file {file} is not in deploy's home").into());
     }
     // rplay has exited: the job runs on, detached, as deploy.
-    let running = lab.check(&host, &format!("cat {file}; echo; ps -o user= -o args= -u deploy"))?;
+    let running = lab.check(
+        &host,
+        &format!("cat {file}; echo; ps -o user= -o args= -u deploy"),
+    )?;
     if !running.contains("\"finished\": false") || !running.contains("sleep 6") {
         return Err(format!("the job is not running after rplay ended:\n{running}").into());
     }
