@@ -23,6 +23,7 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
+    rplay::cli::closed_pipe::end_quietly_on_closed_pipe();
     let cli = Cli::parse();
     if cli.list {
         let specs: Vec<&ModuleSpec> = registry::all().iter().map(|m| m.spec()).collect();

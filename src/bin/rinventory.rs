@@ -92,6 +92,7 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
+    rplay::cli::closed_pipe::end_quietly_on_closed_pipe();
     let cli = Cli::parse();
     if !cli.list && cli.host.is_none() && !cli.graph {
         eprintln!("[ERROR]: No action selected, at least one of --host, --graph or --list needs to be specified.");

@@ -2,6 +2,7 @@
 //! talks to hosts: the binaries parse, then hand these values to the loaders and the runner.
 
 pub mod adhoc;
+pub mod closed_pipe;
 pub mod common;
 pub mod connect_options;
 pub mod entry;

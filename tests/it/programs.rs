@@ -21,6 +21,9 @@ pub fn trials() -> Vec<Trial> {
     trials.push(Trial::test("programs::rdoc_pages", || {
         rdoc_pages().map_err(Into::into)
     }));
+    trials.push(Trial::test("programs::rdoc_into_closed_pipe", || {
+        rdoc_into_closed_pipe().map_err(Into::into)
+    }));
     trials
 }
 
@@ -80,6 +83,25 @@ fn rdoc_pages() -> Result<(), String> {
     let (rc, _, err) = run("rdoc", &["no_such_module"])?;
     if rc != 1 || !err.contains("not found") {
         return Err(format!("rdoc of an unknown module: rc={rc} stderr={err:?}"));
+    }
+    Ok(())
+}
+
+/// `rdoc copy ... | head -1`: the reader leaves early, after the first line of far more than a
+/// pipe buffer holds; rdoc ends quietly (no panic on stderr).
+fn rdoc_into_closed_pipe() -> Result<(), String> {
+    let pages = vec!["copy"; 200].join(" ");
+    let script = format!(
+        "'{}' {pages} 2>/tmp/rdoc-pipe-$$.err | head -1 >/dev/null; cat /tmp/rdoc-pipe-$$.err; rm -f /tmp/rdoc-pipe-$$.err",
+        fixture::bin("rdoc").display()
+    );
+    let out = Command::new("sh")
+        .args(["-c", &script])
+        .output()
+        .map_err(|e| format!("cannot run sh: {e}"))?;
+    let err = String::from_utf8_lossy(&out.stdout);
+    if !err.is_empty() {
+        return Err(format!("rdoc copy ... | head -1 wrote to stderr: {err}"));
     }
     Ok(())
 }
