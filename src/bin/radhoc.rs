@@ -97,7 +97,13 @@ async fn run(args: AdhocArgs) -> i32 {
         line: 0,
         column: 0,
     };
-    let task = Task::synthetic(None, &module, margs, origin.clone(), Map::new());
+    // `-B SECONDS [-P INTERVAL]` are the task's `async` and `poll` keywords.
+    let mut task_keywords = Map::new();
+    if let Some(limit) = args.background {
+        task_keywords.insert("async".into(), Value::from(limit));
+        task_keywords.insert("poll".into(), Value::from(args.poll));
+    }
+    let task = Task::synthetic(None, &module, margs, origin.clone(), task_keywords);
     let mut keywords = Map::new();
     keywords.insert("gather_facts".into(), Value::Bool(false));
     let cwd = std::env::current_dir().unwrap_or_default();

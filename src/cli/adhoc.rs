@@ -26,6 +26,17 @@ pub struct AdhocArgs {
     /// Privilege escalation options.
     #[command(flatten)]
     pub privilege: PrivilegeArgs,
+    /// Run asynchronously, failing after this many seconds.
+    #[arg(short = 'B', long = "background", value_name = "SECONDS")]
+    pub background: Option<u64>,
+    /// Seconds between checks of a background (`-B`) job; 0 starts it and returns its job id.
+    #[arg(
+        short = 'P',
+        long = "poll",
+        value_name = "POLL_INTERVAL",
+        default_value_t = 15
+    )]
+    pub poll: u64,
     /// Condense output: one line per host.
     #[arg(short = 'o', long = "one-line")]
     pub one_line: bool,

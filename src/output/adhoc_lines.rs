@@ -97,6 +97,8 @@ impl AdhocLines {
                 let _ = write!(self.out, "{text}");
             }
         }
+        // Ansible's minimal callback: a command-like module's result reads `| rc=N >>` unless a
+        // success carries a background job id or a failure a raw module crash (`module_stderr`).
         let has_rc = shown.contains_key("rc");
         let text = match r.status {
             Status::Ok | Status::Changed => {
@@ -105,7 +107,7 @@ impl AdhocLines {
                 } else {
                     "SUCCESS"
                 };
-                if self.opts.command_like && has_rc {
+                if self.opts.command_like && has_rc && !shown.contains_key("ansible_job_id") {
                     self.command_text(&r.host, caption, &shown)
                 } else {
                     self.json_text(&r.host, caption, &shown)
@@ -121,7 +123,7 @@ impl AdhocLines {
                     };
                     let _ = writeln!(self.out, "{block}");
                 }
-                if self.opts.command_like && has_rc {
+                if self.opts.command_like && !shown.contains_key("module_stderr") {
                     self.command_text(&r.host, "FAILED", &shown)
                 } else {
                     self.json_text(&r.host, "FAILED!", &shown)

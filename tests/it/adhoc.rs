@@ -56,6 +56,10 @@ const DIFFERENTIAL: &[(&str, &[&str])] = &[
         &["h1", "-b", "--become-user", "nobody", "-a", "whoami"],
     ),
     ("tree", &["h1", "-m", "ping", "-t", "{tree}"]),
+    (
+        "background_times_out",
+        &["h1", "-B", "1", "-P", "1", "-a", "sleep 5"],
+    ),
 ];
 
 /// Every radhoc trial.
@@ -77,6 +81,10 @@ pub fn trials() -> Vec<Trial> {
     out.push(Trial::test("adhoc::become_runs_as_root", become_root));
     out.push(Trial::test("adhoc::tree_one_file_per_host", tree_files));
     out.push(Trial::test("adhoc::kv_args_reach_the_module", kv_args));
+    out.push(Trial::test(
+        "adhoc::background_job_and_async_status",
+        background_job,
+    ));
     out.push(Trial::test(
         "adhoc::facts::smart_gathering_reads_jsonfile_cache",
         smart_jsonfile_cache,
@@ -387,6 +395,70 @@ fn kv_args() -> Result<(), Failed> {
     let again = radhoc(&[&lab.inventory], &args)?;
     if again.rc != 0 || !again.stdout.starts_with(&format!("{h} | SUCCESS => {{")) {
         return Err(format!("a second copy must change nothing\n{}", show(&again)).into());
+    }
+    Ok(())
+}
+
+/// `-B 30 -P 0` starts a job and returns at once with its id; `async_status` follows it to the
+/// end, and the command really ran. `-B 30 -P 1` waits and shows the job's result as JSON.
+fn background_job() -> Result<(), Failed> {
+    let lab = fixture::lab()?;
+    let h = host(lab)?;
+    let path = "/tmp/rplay-adhoc-background";
+    lab.check(&h, &format!("rm -f {path}"))?;
+    let strings = |v: &[&str]| -> Vec<String> { v.iter().map(|s| s.to_string()).collect() };
+    let cmd = format!("sh -c 'sleep 1; echo done > {path}'");
+    let started = radhoc(
+        &[&lab.inventory],
+        &strings(&[&h, "-B", "30", "-P", "0", "-a", &cmd]),
+    )?;
+    let head = format!("{h} | CHANGED => ");
+    let job: Value = started
+        .stdout
+        .strip_prefix(&head)
+        .and_then(|json| serde_json::from_str(json).ok())
+        .ok_or_else(|| format!("-P 0 must print the started job\n{}", show(&started)))?;
+    let jid = job["ansible_job_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    if started.rc != 0 || jid.is_empty() || job["finished"] != Value::Bool(false) {
+        return Err(format!("-P 0 must return an unfinished job\n{}", show(&started)).into());
+    }
+    let status_args = strings(&[&h, "-m", "async_status", "-a", &format!("jid={jid}")]);
+    let mut last = None;
+    for _ in 0..60 {
+        let status = radhoc(&[&lab.inventory], &status_args)?;
+        if status.stdout.contains("\"finished\": true") {
+            last = Some(status);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    let status = last.ok_or_else(|| format!("job {jid} never finished on {h}"))?;
+    if status.rc != 0 || !status.stdout.contains("\"rc\": 0") {
+        return Err(format!("async_status of the finished job\n{}", show(&status)).into());
+    }
+    let written = lab.check(&h, &format!("cat {path}"))?;
+    if written.trim() != "done" {
+        return Err(format!("the background command did not run: {path} = {written:?}").into());
+    }
+    let polled = radhoc(
+        &[&lab.inventory],
+        &strings(&[&h, "-B", "30", "-P", "1", "-a", "echo polled"]),
+    )?;
+    let result: Value = polled
+        .stdout
+        .strip_prefix(&head)
+        .and_then(|json| serde_json::from_str(json).ok())
+        .ok_or_else(|| {
+            format!(
+                "-P 1 must print the job's result as JSON\n{}",
+                show(&polled)
+            )
+        })?;
+    if polled.rc != 0 || result["stdout"] != "polled" || result["finished"] != Value::Bool(true) {
+        return Err(format!("-P 1 result\n{}", show(&polled)).into());
     }
     Ok(())
 }
