@@ -56,6 +56,13 @@ pub struct ConnectionArgs {
     /// Ask for the connection password.
     #[arg(short = 'k', long = "ask-pass")]
     pub ask_pass: bool,
+    /// Read the connection password from this file (run it if executable; `-` is stdin).
+    #[arg(
+        long = "connection-password-file",
+        alias = "conn-pass-file",
+        value_name = "CONNECTION_PASSWORD_FILE"
+    )]
+    pub connection_password_file: Option<String>,
     /// Connection type (ssh, local).
     #[arg(short = 'c', long = "connection", value_name = "CONNECTION")]
     pub connection: Option<String>,
@@ -92,4 +99,12 @@ pub struct PrivilegeArgs {
     /// Ask for the privilege escalation password.
     #[arg(short = 'K', long = "ask-become-pass")]
     pub ask_become_pass: bool,
+    /// Read the privilege escalation password from this file (run it if executable; `-` is
+    /// stdin).
+    #[arg(
+        long = "become-password-file",
+        alias = "become-pass-file",
+        value_name = "BECOME_PASSWORD_FILE"
+    )]
+    pub become_password_file: Option<String>,
 }

@@ -73,6 +73,12 @@ pub struct Settings {
     pub become_user: String,
     /// `[privilege_escalation] become_ask_pass` / `ANSIBLE_BECOME_ASK_PASS`.
     pub become_ask_pass: bool,
+    /// `[defaults] become_password_file` / `ANSIBLE_BECOME_PASSWORD_FILE`.
+    pub become_password_file: Option<PathBuf>,
+    /// `[defaults] ask_pass` / `ANSIBLE_ASK_PASS`.
+    pub ask_pass: bool,
+    /// `[defaults] connection_password_file` / `ANSIBLE_CONNECTION_PASSWORD_FILE`.
+    pub connection_password_file: Option<PathBuf>,
     /// `[defaults] timeout` / `ANSIBLE_TIMEOUT`: connection timeout in seconds.
     pub timeout: u64,
     /// `[defaults] gathering` / `ANSIBLE_GATHERING`.
@@ -195,6 +201,9 @@ impl Default for Settings {
             become_method: "sudo".to_string(),
             become_user: "root".to_string(),
             become_ask_pass: false,
+            become_password_file: None,
+            ask_pass: false,
+            connection_password_file: None,
             timeout: 10,
             gathering: Gathering::Implicit,
             fact_caching: "memory".to_string(),
@@ -417,6 +426,21 @@ fn descriptors() -> Vec<Descriptor> {
             [("privilege_escalation", "become_ask_pass")],
             ["ANSIBLE_BECOME_ASK_PASS"],
             |s, v, r| s.become_ask_pass = parse_bool(v)?
+        ),
+        setting!(
+            [("defaults", "become_password_file")],
+            ["ANSIBLE_BECOME_PASSWORD_FILE"],
+            |s, v, r| s.become_password_file = non_empty(v).map(|p| r.path(&p))
+        ),
+        setting!(
+            [("defaults", "ask_pass")],
+            ["ANSIBLE_ASK_PASS"],
+            |s, v, r| s.ask_pass = parse_bool(v)?
+        ),
+        setting!(
+            [("defaults", "connection_password_file")],
+            ["ANSIBLE_CONNECTION_PASSWORD_FILE"],
+            |s, v, r| s.connection_password_file = non_empty(v).map(|p| r.path(&p))
         ),
         setting!(
             [

@@ -100,6 +100,11 @@ impl Session {
         if copts.ssh_args.is_none() {
             copts.ssh_args = settings.ssh_args.clone();
         }
+        let passwords =
+            super::login_passwords::login_passwords(conn, privilege, &settings, &TerminalPrompter)
+                .map_err(|e| (e, 1))?;
+        copts.password = passwords.connection;
+        copts.become_password = passwords.become_;
         let connector = Arc::new(PoolConnector::new(copts));
         Ok(Session {
             settings,

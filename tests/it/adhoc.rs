@@ -82,6 +82,10 @@ pub fn trials() -> Vec<Trial> {
     out.push(Trial::test("adhoc::tree_one_file_per_host", tree_files));
     out.push(Trial::test("adhoc::kv_args_reach_the_module", kv_args));
     out.push(Trial::test(
+        "adhoc::passwords_from_prompt_and_file",
+        passwords_from_prompt_and_file,
+    ));
+    out.push(Trial::test(
         "adhoc::background_job_and_async_status",
         background_job,
     ));
@@ -103,6 +107,17 @@ fn empty_cfg() -> Result<PathBuf, Failed> {
 
 /// Runs radhoc with `-i inventory` and `args` in a predictable environment.
 fn radhoc(inventories: &[&Path], args: &[String]) -> Result<Output, Failed> {
+    radhoc_fed(inventories, args, None)
+}
+
+/// [`radhoc`] with `stdin` as its input and no controlling terminal (in its own session), so
+/// password prompts read stdin as they do under cron.
+fn radhoc_fed(
+    inventories: &[&Path],
+    args: &[String],
+    stdin: Option<&str>,
+) -> Result<Output, Failed> {
+    use std::os::unix::process::CommandExt;
     let cfg = empty_cfg()?;
     let mut cmd = Command::new(fixture::bin("radhoc"));
     for inv in inventories {
@@ -113,7 +128,14 @@ fn radhoc(inventories: &[&Path], args: &[String]) -> Result<Output, Failed> {
         .env("ANSIBLE_CONFIG", &cfg)
         .env("NO_COLOR", "1")
         .env("ANSIBLE_NOCOLOR", "1");
-    Ok(fixture::run_with_input(&mut cmd, None))
+    // SAFETY: setsid is async-signal-safe and touches nothing of the parent.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
+    Ok(fixture::run_with_input(&mut cmd, stdin))
 }
 
 /// Runs the pinned `ansible` with `-i inventory` and `args`.
@@ -396,6 +418,92 @@ fn kv_args() -> Result<(), Failed> {
     if again.rc != 0 || !again.stdout.starts_with(&format!("{h} | SUCCESS => {{")) {
         return Err(format!("a second copy must change nothing\n{}", show(&again)).into());
     }
+    Ok(())
+}
+
+/// `-K` (answered on stdin, as without a terminal), `--become-password-file` (a file and a
+/// script) and `-k` (SSH password authentication, no key) let the `ops` user, whose sudo asks
+/// for a password, log in and become root; a wrong password fails the host.
+fn passwords_from_prompt_and_file() -> Result<(), Failed> {
+    let lab = fixture::lab()?;
+    let h = host(lab)?;
+    let dir = std::env::temp_dir().join(format!("rplay-adhoc-passwords-{}", lab.name));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let write = |name: &str, text: &str, mode: u32| -> Result<String, String> {
+        use std::os::unix::fs::PermissionsExt;
+        let p = dir.join(name);
+        std::fs::write(&p, text).map_err(|e| format!("{}: {e}", p.display()))?;
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode))
+            .map_err(|e| format!("{}: {e}", p.display()))?;
+        Ok(p.to_string_lossy().into_owned())
+    };
+    let file = write("become-pw", &format!("{}\n", fixture::OPS_PASSWORD), 0o600)?;
+    let script = write(
+        "become-pw.sh",
+        &format!("#!/bin/sh\necho '{}'\n", fixture::OPS_PASSWORD),
+        0o700,
+    )?;
+    let wrong = write("wrong-pw", "not-the-password\n", 0o600)?;
+    let as_ops = |extra: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = vec![
+            h.clone(),
+            "-b".into(),
+            "-e".into(),
+            "ansible_user=ops".into(),
+        ];
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v.extend(["-a".into(), "id -un".into()]);
+        v
+    };
+    let root = |o: &Output| o.rc == 0 && o.stdout.contains("rc=0 >>\nroot\n");
+    let runs = [
+        (
+            "-K on stdin",
+            as_ops(&["-K"]),
+            Some(format!("{}\n", fixture::OPS_PASSWORD)),
+        ),
+        (
+            "--become-password-file",
+            as_ops(&["--become-password-file", &file]),
+            None,
+        ),
+        (
+            "a password script",
+            as_ops(&["--become-pass-file", &script]),
+            None,
+        ),
+        (
+            "-k and -K on stdin, without a key",
+            as_ops(&[
+                "-k",
+                "-K",
+                "-e",
+                "ansible_ssh_private_key_file=/nonexistent/key",
+            ]),
+            // The become password defaults to the SSH password when left empty.
+            Some(format!("{}\n\n", fixture::OPS_PASSWORD)),
+        ),
+    ];
+    for (what, args, input) in &runs {
+        let out = radhoc_fed(&[&lab.inventory], args, input.as_deref())?;
+        if !root(&out) {
+            return Err(format!("{what}: ops must become root\n{}", show(&out)).into());
+        }
+        if out.stdout.contains(fixture::OPS_PASSWORD) || out.stderr.contains(fixture::OPS_PASSWORD)
+        {
+            return Err(format!("{what}: the password shows in the output\n{}", show(&out)).into());
+        }
+    }
+    let out = radhoc_fed(
+        &[&lab.inventory],
+        &as_ops(&["--become-password-file", &wrong]),
+        None,
+    )?;
+    if out.rc == 0 || root(&out) {
+        return Err(format!("a wrong become password must fail\n{}", show(&out)).into());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
 
