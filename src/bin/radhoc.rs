@@ -52,6 +52,14 @@ fn module_args(module: &str, text: Option<&str>) -> Result<(String, Map<String, 
 }
 
 async fn run(args: AdhocArgs) -> i32 {
+    let session = match Session::open(&args.run, &args.connection, &args.privilege) {
+        Ok(s) => s,
+        Err((msg, code)) => {
+            eprintln!("[ERROR]: {msg}");
+            return code;
+        }
+    };
+    // After the session: `-M` and the `library` setting add modules.
     let (module, margs) = match module_args(&args.module, args.args.as_deref()) {
         Ok(x) => x,
         Err(e) => {
@@ -62,13 +70,6 @@ async fn run(args: AdhocArgs) -> i32 {
             };
             eprintln!("[ERROR]: {e}{hint}");
             return exit_code::OPTIONS_ERROR;
-        }
-    };
-    let session = match Session::open(&args.run, &args.connection, &args.privilege) {
-        Ok(s) => s,
-        Err((msg, code)) => {
-            eprintln!("[ERROR]: {msg}");
-            return code;
         }
     };
     // After the session: a vaulted `-e @file` needs its secrets.

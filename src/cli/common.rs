@@ -9,6 +9,10 @@ pub struct RunArgs {
     /// Inventory source: file, directory or comma-separated host list (repeatable).
     #[arg(short = 'i', long = "inventory", value_name = "INVENTORY", action = ArgAction::Append)]
     pub inventory: Vec<String>,
+    /// Directories of the project's own modules, searched before the `library` setting's
+    /// (colon-separated, repeatable).
+    #[arg(short = 'M', long = "module-path", value_name = "MODULE_PATH", action = ArgAction::Append)]
+    pub module_path: Vec<String>,
     /// Further limit selected hosts to an additional pattern.
     #[arg(short = 'l', long = "limit", value_name = "SUBSET")]
     pub limit: Option<String>,

@@ -195,7 +195,7 @@ pub fn find_config_file(
 }
 
 /// `~` and `~/x` → the home directory.
-pub(crate) fn expand_home(value: &str, home: Option<&Path>) -> PathBuf {
+pub fn expand_home(value: &str, home: Option<&Path>) -> PathBuf {
     match (value.strip_prefix('~'), home) {
         (Some(""), Some(home)) => home.to_path_buf(),
         (Some(rest), Some(home)) if rest.starts_with('/') => home.join(&rest[1..]),

@@ -9,5 +9,5 @@
 mod file;
 mod settings;
 
-pub use file::{find_config_file, ConfigFile, ConfigValue};
+pub use file::{expand_home, find_config_file, ConfigFile, ConfigValue};
 pub use settings::{Gathering, HashBehaviour, PatternMismatch, Settings};

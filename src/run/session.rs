@@ -41,7 +41,15 @@ impl Session {
         privilege: &PrivilegeArgs,
     ) -> Result<Session, (String, i32)> {
         let settings = Settings::load().map_err(|d| (d.message.clone(), 1))?;
-        for dir in settings.library_dirs() {
+        // `-M` directories come before the setting's, as Ansible prepends them.
+        let home = std::env::var_os("HOME").map(PathBuf::from);
+        let module_path = run
+            .module_path
+            .iter()
+            .flat_map(|p| p.split(':'))
+            .filter(|p| !p.is_empty())
+            .map(|p| crate::config::expand_home(p, home.as_deref()));
+        for dir in module_path.chain(settings.library_dirs()) {
             rplay_modules::registry::add_library_dir(
                 &dir,
                 rplay_modules::registry::LibraryRank::Configured,

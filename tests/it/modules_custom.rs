@@ -23,6 +23,7 @@ pub fn trials() -> Vec<Trial> {
             "modules_custom::same_output_as_ansible",
             same_output_as_ansible,
         ),
+        Trial::test("modules_custom::module_path_option", module_path_option),
         Trial::test(
             "modules_custom::ansible_python_module_is_a_load_error",
             ansible_python_module_is_a_load_error,
@@ -184,5 +185,56 @@ fn ansible_python_module_is_a_load_error() -> Result<(), Failed> {
             out.stderr
         ),
     )?;
+    Ok(())
+}
+
+/// `-M DIR` finds modules in a directory that is neither beside the playbook nor configured:
+/// a playbook in a scratch directory runs `kv_echo` from the project's `library/`, and so does
+/// radhoc; without `-M` the module is unknown.
+fn module_path_option() -> Result<(), Failed> {
+    let lab = fixture::lab()?;
+    let scratch = std::env::temp_dir().join(format!("rplay-module-path-{}", lab.name));
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;
+    std::fs::write(
+        scratch.join("pb.yml"),
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - kv_echo:\n        greeting: from-M\n      register: r\n    - debug:\n        var: r.greeting\n",
+    )
+    .map_err(|e| format!("{}: {e}", scratch.display()))?;
+    let library = project().join("library");
+    let module_path = format!("/nonexistent-rplay-dir:{}", library.display());
+    let without = project::rplay(lab, &scratch, &["pb.yml"]);
+    ensure(
+        without.rc != 0 && without.stderr.contains("kv_echo"),
+        format!("without -M kv_echo must be unknown: {without:?}"),
+    )?;
+    let with = project::rplay(lab, &scratch, &["-M", &module_path, "pb.yml"]);
+    ensure(
+        with.rc == 0 && with.stdout.contains("\"r.greeting\": \"from-M\""),
+        format!("rplay -M: {with:?}"),
+    )?;
+    let adhoc = fixture::run_with_input(
+        Command::new(fixture::bin("radhoc"))
+            .current_dir(&scratch)
+            .env("ANSIBLE_NOCOLOR", "1")
+            .env_remove("ANSIBLE_CONFIG")
+            .arg("-i")
+            .arg(&lab.inventory)
+            .args([
+                "all",
+                "-M",
+                &module_path,
+                "-m",
+                "kv_echo",
+                "-a",
+                "greeting=adhoc",
+            ]),
+        None,
+    );
+    ensure(
+        adhoc.rc == 0 && adhoc.stdout.contains("\"greeting\": \"adhoc\""),
+        format!("radhoc -M: {adhoc:?}"),
+    )?;
+    let _ = std::fs::remove_dir_all(&scratch);
     Ok(())
 }
