@@ -77,6 +77,7 @@ pub fn all() -> Vec<&'static dyn Module> {
         &builtin::sysctl::SysctlModule,
         &builtin::hostname::HostnameModule,
         &builtin::timezone::TimezoneModule,
+        &builtin::ini_file::IniFileModule,
         &builtin::service_facts::ServiceFactsModule,
         &builtin::package_facts::PackageFactsModule,
         &builtin::apt_repository::AptRepositoryModule,

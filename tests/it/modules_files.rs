@@ -819,6 +819,78 @@ fn blockinfile_and_replace(s: Scratch) -> Result<(), Failed> {
     Ok(())
 }
 
+/// ini_file converges a new file, changes nothing the second time, reports a value changed by
+/// hand in check mode (with the content diff) without touching it, and puts it back.
+fn ini_file_lifecycle(s: Scratch) -> Result<(), Failed> {
+    let f = s.host_path("conf/app.ini");
+    let port =
+        json!({"path": f, "section": "server", "option": "port", "value": "8080", "mode": "0640"});
+    let r = s.apply("ini_file", port.clone())?;
+    eq(r.value("msg"), json!("section and option added"), "msg")?;
+    eq(
+        s.read(&f)?,
+        "\n[server]\nport = 8080\n".to_string(),
+        "created",
+    )?;
+    eq(s.mode(&f)?, 0o640, "mode")?;
+    let host = json!({"path": f, "section": "server", "option": "host", "value": "0.0.0.0"});
+    eq(
+        s.apply("ini_file", host.clone())?.value("msg"),
+        json!("option added"),
+        "added",
+    )?;
+    for args in [&port, &host] {
+        let again = s.apply("ini_file", args.clone())?;
+        ensure(
+            !again.changed(),
+            format!("second run changes nothing: {args}"),
+        )?;
+        eq(again.value("msg"), json!("OK"), "msg OK")?;
+    }
+    s.write(&f, "\n[server]\nport = 9999\nhost = 0.0.0.0\n")?;
+    let check = s.run("ini_file", port.clone(), true, true)?;
+    ensure(check.changed(), "drift detected in check mode")?;
+    let text = check
+        .plan
+        .changes
+        .iter()
+        .find_map(|c| c.text.clone())
+        .ok_or("check mode gives the content diff")?;
+    ensure(
+        text.before.contains("port = 9999") && text.after.contains("port = 8080"),
+        format!("diff {text:?}"),
+    )?;
+    ensure(
+        s.read(&f)?.contains("port = 9999"),
+        "check mode changed nothing",
+    )?;
+    let fixed = s.apply("ini_file", port.clone())?;
+    eq(fixed.value("msg"), json!("option changed"), "fixed")?;
+    eq(
+        s.read(&f)?,
+        "\n[server]\nport = 8080\nhost = 0.0.0.0\n".to_string(),
+        "drift fixed",
+    )?;
+    let gone = s.apply(
+        "ini_file",
+        json!({"path": f, "section": "server", "state": "absent"}),
+    )?;
+    eq(
+        gone.value("msg"),
+        json!("section removed"),
+        "section removed",
+    )?;
+    let missing = s.fails(
+        "ini_file",
+        json!({"path": s.host_path("nope.ini"), "section": "a", "option": "b", "value": "c", "create": false}),
+    )?;
+    ensure(
+        missing.ends_with("nope.ini does not exist!"),
+        format!("create=false on a missing file: {missing}"),
+    )?;
+    Ok(())
+}
+
 fn template_and_stat(mut s: Scratch) -> Result<(), Failed> {
     s.controller_file("templates/site.conf.j2", "server {{ name }};\n")?;
     s.controller.vars.insert("name".into(), json!("web1"));
@@ -1678,6 +1750,66 @@ const EDIT_PLAYBOOK: &str = r#"- hosts: localhost
         content: "{{ {'e1': e1, 'e2': e2, 'e3': e3, 'e4': e4, 'e5': e5, 'e6': e6, 'e7': e7, 'e8': e8, 'e9': e9, 'e10': e10, 'e11': e11, 'b1': b1, 'b2': b2, 'b3': b3, 'b4': b4, 'r1': r1, 'r2': r2, 'f1': f1, 'f2': f2, 'f3': f3, 'f4': f4} }}"
 "#;
 
+const INI_PLAYBOOK: &str = r#"- hosts: localhost
+  gather_facts: false
+  tasks:
+    - file: path={{ out_dir }} state=directory
+    - copy:
+        dest: "{{ out_dir }}/a.ini"
+        content: "top=1\n[main]\na = 1\n# b = 2\n;c=3\n\n[peer]\nname = x\nip = 1\n[peer]\nname = y\nip = 2\n[multi]\nv = 1\nv = 2\nw\n[empty]"
+    - ini_file: path={{ out_dir }}/a.ini section=main option=a value=5
+      register: i1
+    - ini_file: path={{ out_dir }}/a.ini section=main option=b value=7
+      register: i2
+    - ini_file: path={{ out_dir }}/a.ini section=main option=c value=8 modify_inactive_option=false no_extra_spaces=true
+      register: i3
+    - ini_file: path={{ out_dir }}/a.ini option=top value=2
+      register: i4
+    - ini_file:
+        path: "{{ out_dir }}/a.ini"
+        section: peer
+        section_has_values: [{option: name, value: y}]
+        option: ip
+        value: "9"
+      register: i5
+    - ini_file:
+        path: "{{ out_dir }}/a.ini"
+        section: peer
+        section_has_values: [{option: name, values: [z]}]
+        option: ip
+        value: "3"
+      register: i6
+    - ini_file: path={{ out_dir }}/a.ini section=multi option=v values=2,3,4
+      register: i7
+    - ini_file: path={{ out_dir }}/a.ini section=multi option=w allow_no_value=true
+      register: i8
+    - ini_file: path={{ out_dir }}/a.ini section=multi option=v value=3 state=absent exclusive=false
+      register: i9
+    - ini_file: path={{ out_dir }}/a.ini section=empty option=k value=v
+      register: i10
+    - ini_file: path={{ out_dir }}/a.ini section=main option=a value=5
+      register: i11
+    - ini_file: path={{ out_dir }}/a.ini section=new allow_no_value=true
+      register: i12
+    - ini_file: path={{ out_dir }}/a.ini section=peer state=absent
+      register: i13
+    - ini_file: path={{ out_dir }}/a.ini section=main option=a state=absent
+      register: i14
+    - ini_file: path={{ out_dir }}/a.ini section=main option=a value=1 ignore_spaces=true
+      register: i15
+    - ini_file: path={{ out_dir }}/sub/new.ini section=s option=k value=v mode=0600
+      register: i16
+    - ini_file: path={{ out_dir }}/none.ini section=s option=k value=v create=false
+      register: i17
+      ignore_errors: true
+    - ini_file: path={{ out_dir }}/a.ini section=main option=x
+      register: i18
+      ignore_errors: true
+    - copy:
+        dest: "{{ out_dir }}/results.json"
+        content: "{{ {'i1': i1, 'i2': i2, 'i3': i3, 'i4': i4, 'i5': i5, 'i6': i6, 'i7': i7, 'i8': i8, 'i9': i9, 'i10': i10, 'i11': i11, 'i12': i12, 'i13': i13, 'i14': i14, 'i15': i15, 'i16': i16, 'i17': i17, 'i18': i18} }}"
+"#;
+
 /// Runs `playbook` with ansible-playbook and with rplay; `files` and the registered results must be
 /// the same.
 fn differential(playbook: &str, files: &[&str]) -> Result<(), Failed> {
@@ -1726,6 +1858,10 @@ fn differential(playbook: &str, files: &[&str]) -> Result<(), Failed> {
 
 fn differential_results() -> Result<(), Failed> {
     differential(DIFF_PLAYBOOK, &["a.txt", "c.conf", "t.txt"])
+}
+
+fn differential_ini_file() -> Result<(), Failed> {
+    differential(INI_PLAYBOOK, &["a.ini", "sub/new.ini"])
 }
 
 fn differential_edits() -> Result<(), Failed> {
@@ -2010,6 +2146,7 @@ pub fn trials() -> Vec<Trial> {
         ("file_recurse", file_recurse),
         ("command_and_shell", command_and_shell),
         ("lineinfile_lifecycle", lineinfile_lifecycle),
+        ("ini_file_lifecycle", ini_file_lifecycle),
         ("template_and_stat", template_and_stat),
     ];
     let mut trials = Vec::new();
@@ -2030,6 +2167,10 @@ pub fn trials() -> Vec<Trial> {
     trials.push(Trial::test(
         "modules_files::differential::text_edits",
         differential_edits,
+    ));
+    trials.push(Trial::test(
+        "modules_files::differential::ini_file",
+        differential_ini_file,
     ));
     trials.push(Trial::test(
         "modules_files::lab::uri_against_nginx",

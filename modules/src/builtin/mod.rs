@@ -22,6 +22,7 @@ pub mod getent;
 pub mod group;
 pub mod hostname;
 pub mod include_vars;
+pub mod ini_file;
 pub mod lineinfile;
 pub mod package;
 pub mod package_facts;
