@@ -538,14 +538,12 @@ mod tests {
         let d = dir.path().to_string_lossy().to_string();
         let head = serde_json::json!({"module": "shell", "recipe": {"cmd": "x", "strip": true}})
             .to_string();
-        let script = launch_script(
-            &d,
-            "42",
-            "sleep 0.2; cat; echo oops >&2; exit 3",
-            &head,
-            true,
-            10,
+        // The job waits for a gate file, so it is surely still running when first looked at.
+        let gate = dir.path().join("gate").to_string_lossy().to_string();
+        let body = format!(
+            "while [ ! -e '{gate}' ]; do sleep 0.05; done; rm -f '{gate}'; cat; echo oops >&2; exit 3"
         );
+        let script = launch_script(&d, "42", &body, &head, true, 10);
         let out = sh(&script, b"fed\n");
         let job = parse_started(&out).unwrap();
         assert!(job.jid.starts_with("j42."), "{job:?}");
@@ -558,6 +556,7 @@ mod tests {
         );
         assert_eq!(running["finished"], Value::Bool(false));
         assert_eq!(running["started"], Value::Bool(true));
+        std::fs::write(&gate, "").unwrap();
         let done = wait_finished(&job, &d);
         assert_eq!(done["rc"], 3, "{done:?}");
         assert_eq!(done["stdout"], "fed");
