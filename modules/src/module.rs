@@ -78,6 +78,13 @@ pub trait Module: Send + Sync {
         true
     }
 
+    /// Whether the module copes with a host that cannot be reached yet (`wait_for_connection`):
+    /// it then gets a handle that connects on first use, instead of the engine failing the task
+    /// UNREACHABLE before the module runs.
+    fn reaches_host_itself(&self) -> bool {
+        false
+    }
+
     /// Queries the host (one round trip whenever possible) and returns what must change.
     async fn plan(&self, args: &Args, ctx: &Context<'_>) -> Result<Plan, ModuleError>;
 

@@ -1510,7 +1510,17 @@ impl Runner {
             };
             let conn = self.connection_vars(&tvars, ctx);
             let become_ = self.become_for(task, ctx);
-            match self.connector.host(&target, &conn, &become_).await {
+            let handle = if module.reaches_host_itself() {
+                Ok(Arc::new(super::lazy_host::LazyHost::new(
+                    &target,
+                    self.connector.clone(),
+                    conn,
+                    become_,
+                )) as Arc<dyn Host>)
+            } else {
+                self.connector.host(&target, &conn, &become_).await
+            };
+            match handle {
                 Ok(h) => h,
                 Err(HostError::Unreachable(msg)) => {
                     let mut r = Map::new();

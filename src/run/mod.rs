@@ -19,6 +19,7 @@ pub mod host_state;
 pub mod hostvars;
 pub mod inventory_adapter;
 pub mod inventory_view;
+pub mod lazy_host;
 pub mod login_passwords;
 pub mod loop_items;
 pub mod machine;

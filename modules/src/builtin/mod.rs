@@ -48,3 +48,4 @@ pub mod unarchive;
 pub mod uri;
 pub mod user;
 pub mod wait_for;
+pub mod wait_for_connection;
