@@ -65,6 +65,7 @@ pub fn trials() -> Vec<Trial> {
             apt_repository_add_remove,
         ),
         Trial::test("modules_system::cron_jobs", cron_jobs),
+        Trial::test("modules_system::mount_lifecycle", mount_lifecycle),
         Trial::test("modules_system::authorized_keys", authorized_keys),
         Trial::test("modules_system::apt_key_files", apt_key_files),
         Trial::test(
@@ -1016,6 +1017,75 @@ fn sysctl_file_and_runtime() -> Result<(), Failed> {
         "line removed",
     )?;
     t.sh(&format!("rm -f {file}"))?;
+    Ok(())
+}
+
+/// `mount` with a tmpfs and an fstab of its own (`mount -T`): mounted from fresh, a second run
+/// plans nothing, options changed by hand in the fstab plan a rewrite and a remount (check mode
+/// touches nothing, the diff shows the old line), an unmount by hand plans a mount, and `absent`
+/// unmounts, drops the line and removes the mount point.
+fn mount_lifecycle() -> Result<(), Failed> {
+    let t = Target::connect()?;
+    let (dir, fstab) = ("/mnt/rplay-mount", "/etc/rplay-mount-test/fstab");
+    let clean = format!("umount {dir} 2>/dev/null; rm -rf {dir} /etc/rplay-mount-test; true");
+    t.sh(&clean)?;
+    let args = json!({"path": dir, "src": "tmpfs", "fstype": "tmpfs", "opts": "size=1m",
+                      "state": "mounted", "fstab": fstab});
+    let r = t.task("ansible.posix.mount", args.clone(), false)?;
+    ensure(
+        r.fields() == vec!["fstab", "mount", "path"],
+        format!("fresh: {:?}", r.fields()),
+    )?;
+    let line = format!("tmpfs {dir} tmpfs size=1m 0 0");
+    ensure(t.sh(&format!("cat {fstab}"))? == line, "fstab line")?;
+    ensure(t.rc(&format!("mountpoint -q {dir}"))? == 0, "mounted")?;
+    ensure(
+        r.value("boot") == json!("yes") && r.value("backup_file") == json!(""),
+        format!("result {:?}", r.outcome),
+    )?;
+    ensure(
+        !t.task("mount", args.clone(), false)?.changed(),
+        "second run changes nothing",
+    )?;
+    t.sh(&format!("sed -i 's/size=1m/size=2m/' {fstab}"))?;
+    let check = t.task("mount", args.clone(), true)?;
+    ensure(
+        check.fields() == vec!["fstab", "mount"],
+        format!("drift: {:?}", check.fields()),
+    )?;
+    ensure(
+        check.plan.changes[0]
+            .text
+            .as_ref()
+            .is_some_and(|d| d.before.contains("size=2m") && d.after.contains("size=1m")),
+        "the diff shows the drift",
+    )?;
+    ensure(
+        t.sh(&format!("cat {fstab}"))?.contains("size=2m"),
+        "check mode changed nothing",
+    )?;
+    t.task("mount", args.clone(), false)?;
+    ensure(t.sh(&format!("cat {fstab}"))? == line, "fstab fixed")?;
+    t.sh(&format!("umount {dir}"))?;
+    let check = t.task("mount", args.clone(), true)?;
+    ensure(
+        check.fields() == vec!["mount"],
+        format!("unmounted by hand: {:?}", check.fields()),
+    )?;
+    t.task("mount", args.clone(), false)?;
+    ensure(t.rc(&format!("mountpoint -q {dir}"))? == 0, "mounted again")?;
+    let gone = json!({"path": dir, "state": "absent", "fstab": fstab});
+    let r = t.task("mount", gone.clone(), false)?;
+    ensure(
+        r.fields() == vec!["fstab", "mount", "path"],
+        format!("absent: {:?}", r.fields()),
+    )?;
+    ensure(
+        t.sh(&format!("cat {fstab}"))?.is_empty() && t.rc(&format!("test -e {dir}"))? != 0,
+        "line and mount point gone",
+    )?;
+    ensure(!t.task("mount", gone, false)?.changed(), "absent again: ok")?;
+    t.sh(&clean)?;
     Ok(())
 }
 

@@ -24,6 +24,7 @@ pub mod hostname;
 pub mod include_vars;
 pub mod ini_file;
 pub mod lineinfile;
+pub mod mount;
 pub mod package;
 pub mod package_facts;
 pub mod pause;
