@@ -80,6 +80,7 @@ pub fn all() -> Vec<&'static dyn Module> {
         &builtin::ini_file::IniFileModule,
         &builtin::wait_for_connection::WaitForConnectionModule,
         &builtin::mount::MountModule,
+        &builtin::debconf::DebconfModule,
         &builtin::service_facts::ServiceFactsModule,
         &builtin::package_facts::PackageFactsModule,
         &builtin::apt_repository::AptRepositoryModule,

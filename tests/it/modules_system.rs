@@ -66,6 +66,8 @@ pub fn trials() -> Vec<Trial> {
         ),
         Trial::test("modules_system::cron_jobs", cron_jobs),
         Trial::test("modules_system::mount_lifecycle", mount_lifecycle),
+        Trial::test("modules_system::debconf_answers", debconf_answers),
+        Trial::test("modules_system::debconf_like_ansible", debconf_like_ansible),
         Trial::test("modules_system::authorized_keys", authorized_keys),
         Trial::test("modules_system::apt_key_files", apt_key_files),
         Trial::test(
@@ -1086,6 +1088,75 @@ fn mount_lifecycle() -> Result<(), Failed> {
     )?;
     ensure(!t.task("mount", gone, false)?.changed(), "absent again: ok")?;
     t.sh(&clean)?;
+    Ok(())
+}
+
+/// Removes the test package's answers and puts tzdata's area back.
+const DEBCONF_RESET: &str = "echo PURGE | debconf-communicate rplaytest >/dev/null 2>&1; \
+    echo 'tzdata tzdata/Areas select Etc' | debconf-set-selections";
+
+/// debconf: an answer is set from fresh, a second run plans nothing, an answer changed by hand
+/// is planned (check mode leaves it) and set back; without a question the answers are read.
+fn debconf_answers() -> Result<(), Failed> {
+    let t = Target::connect()?;
+    t.sh(DEBCONF_RESET)?;
+    let args = json!({"name": "rplaytest", "question": "rplaytest/server", "vtype": "string",
+                      "value": "db1.example.com"});
+    let r = t.task("debconf", args.clone(), false)?;
+    ensure(r.changed(), "fresh answer set")?;
+    ensure(
+        t.sh("debconf-show rplaytest")?
+            .contains("rplaytest/server: db1.example.com"),
+        "debconf holds the answer",
+    )?;
+    ensure(
+        !t.task("debconf", args.clone(), false)?.changed(),
+        "second run changes nothing",
+    )?;
+    t.sh("echo 'rplaytest rplaytest/server string other' | debconf-set-selections")?;
+    let check = t.task("debconf", args.clone(), true)?;
+    ensure(
+        check.fields() == vec!["rplaytest/server"]
+            && check.value("previous") == json!({"rplaytest/server": "other"}),
+        format!(
+            "drift planned: {:?} {}",
+            check.fields(),
+            check.value("previous")
+        ),
+    )?;
+    ensure(
+        t.sh("debconf-show rplaytest")?
+            .contains("rplaytest/server: other"),
+        "check mode changed nothing",
+    )?;
+    t.task("debconf", args, false)?;
+    let read = t.task("debconf", json!({"name": "rplaytest"}), false)?;
+    ensure(
+        read.value("current") == json!({"rplaytest/server": "db1.example.com"}),
+        format!("read back: {}", read.value("current")),
+    )?;
+    t.sh(DEBCONF_RESET)?;
+    Ok(())
+}
+
+/// The same playbook under ansible-playbook and rplay, in check mode and for real, with
+/// `--diff`: identical output (registered results included).
+fn debconf_like_ansible() -> Result<(), Failed> {
+    let t = Target::connect_to(pylab)?;
+    let lab = pylab()?;
+    let dir = crate::project::dir("module-playbooks");
+    for mode in [&["--check", "--diff"][..], &["--diff"][..]] {
+        let mut args = mode.to_vec();
+        args.push("debconf.yml");
+        t.sh(DEBCONF_RESET)?;
+        let ansible = fixture::oracle(lab, "ansible-playbook", &args, &dir)?;
+        t.sh(DEBCONF_RESET)?;
+        let ours = crate::project::rplay(lab, &dir, &args);
+        crate::project::same_output(&format!("{args:?}"), &ansible, &ours, |s| {
+            crate::project::without_config_line(s)
+        })?;
+    }
+    t.sh(DEBCONF_RESET)?;
     Ok(())
 }
 

@@ -10,6 +10,7 @@ pub mod blockinfile;
 pub mod command;
 pub mod copy;
 pub mod cron;
+pub mod debconf;
 pub mod debug;
 pub mod dnf;
 pub mod fail;
