@@ -167,6 +167,7 @@ async fn run(args: AdhocArgs) -> i32 {
         inventory_sources: session.sources.clone(),
         async_dir: session.settings.async_dir.clone(),
         poll_interval: session.settings.poll_interval,
+        strategy: "linear".into(),
     };
     let runner = Runner::new(
         opts,

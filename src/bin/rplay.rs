@@ -184,6 +184,7 @@ async fn run(args: PlaybookArgs) -> i32 {
         inventory_sources: session.sources.clone(),
         async_dir: session.settings.async_dir.clone(),
         poll_interval: session.settings.poll_interval,
+        strategy: session.settings.strategy.clone(),
     };
     let reporter = match reporter(&args, session.settings.log_path.as_deref()) {
         Ok(r) => r,

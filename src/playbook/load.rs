@@ -586,8 +586,7 @@ pub fn absolute(path: &Path) -> PathBuf {
 }
 
 /// Play keywords rplay does not implement yet are load errors, never silently ignored.
-/// `strategy: free` runs like `linear`: the hosts end in the same state, only the output order
-/// differs.
+/// `strategy: free` runs in `run/strategy_free.rs`.
 fn reject_unsupported_play_keywords(node: &Node) -> Result<(), Error> {
     if let Some(strategy) = node.get("strategy") {
         match strategy.to_value() {

@@ -125,13 +125,7 @@ impl Runner {
         hosts: &[String],
         display: &str,
     ) {
-        let action = task
-            .args
-            .get("_raw_params")
-            .and_then(Value::as_str)
-            .unwrap_or("noop")
-            .trim()
-            .to_string();
+        let action = self.meta_action(task);
         let per_host = matches!(
             action.as_str(),
             "noop"
@@ -141,15 +135,6 @@ impl Runner {
                 | "flush_handlers"
                 | "end_role"
         );
-        let takes_when = !matches!(
-            action.as_str(),
-            "noop" | "refresh_inventory" | "reset_connection"
-        );
-        if !takes_when && !task.when.is_empty() {
-            self.report(Event::Warning {
-                message: format!("{action} task does not support when conditional"),
-            });
-        }
         let targets = if per_host {
             hosts
         } else {
@@ -163,42 +148,8 @@ impl Runner {
                 action: task.action_written.clone(),
                 origin: Some(task.origin.clone()),
             }));
-            if takes_when && !task.when.is_empty() {
-                let vars = self.task_vars(pc, h, Some(task));
-                let ctx = self.ctx_for(&vars, task, pc);
-                if let Ok((false, _)) = self.eval_conds(&task.when, &ctx, pc) {
-                    self.report_meta_skipped(h, &action);
-                    not_flushing.push(h.clone());
-                    continue;
-                }
-            }
-            match action.as_str() {
-                "end_play" | "end_batch" => {
-                    // Every host of the batch ends: no handlers, no further tasks.
-                    for b in &pc.batch {
-                        self.with_host(b, |s| {
-                            if !s.unreachable {
-                                s.ended = true;
-                            }
-                        });
-                    }
-                    pc.end_play.store(true, Ordering::SeqCst);
-                    if action == "end_play" {
-                        pc.end_later_batches.store(true, Ordering::SeqCst);
-                    }
-                }
-                "end_host" => self.with_host(h, |s| s.ended = true),
-                "clear_facts" => {
-                    for p in &pc.play_hosts_all {
-                        self.with_host(p, |s| s.facts.clear());
-                    }
-                }
-                "clear_host_errors" => {
-                    for p in &pc.play_hosts_all {
-                        self.with_host(p, |s| s.failed = false);
-                    }
-                }
-                _ => {}
+            if !self.meta_on_host(pc, task, &action, h) {
+                not_flushing.push(h.clone());
             }
         }
         if action == "flush_handlers" {
@@ -209,6 +160,66 @@ impl Runner {
                 .collect();
             self.flush_handlers(pc, targets).await;
         }
+    }
+
+    /// The action of a `meta` task (`noop` when none is written), warning once if it ignores
+    /// the `when` it has.
+    pub(crate) fn meta_action(&self, task: &Task) -> String {
+        let action = task
+            .args
+            .get("_raw_params")
+            .and_then(Value::as_str)
+            .unwrap_or("noop")
+            .trim()
+            .to_string();
+        if !meta_takes_when(&action) && !task.when.is_empty() {
+            self.report(Event::Warning {
+                message: format!("{action} task does not support when conditional"),
+            });
+        }
+        action
+    }
+
+    /// Runs a `meta` action for `host` after its `when` (a false one shows `skipping:`).
+    /// Returns whether the action ran; `flush_handlers` is left to the caller.
+    pub(crate) fn meta_on_host(&self, pc: &PlayCtx, task: &Task, action: &str, h: &str) -> bool {
+        if meta_takes_when(action) && !task.when.is_empty() {
+            let vars = self.task_vars(pc, h, Some(task));
+            let ctx = self.ctx_for(&vars, task, pc);
+            if let Ok((false, _)) = self.eval_conds(&task.when, &ctx, pc) {
+                self.report_meta_skipped(h, action);
+                return false;
+            }
+        }
+        match action {
+            "end_play" | "end_batch" => {
+                // Every host of the batch ends: no handlers, no further tasks.
+                for b in &pc.batch {
+                    self.with_host(b, |s| {
+                        if !s.unreachable {
+                            s.ended = true;
+                        }
+                    });
+                }
+                pc.end_play.store(true, Ordering::SeqCst);
+                if action == "end_play" {
+                    pc.end_later_batches.store(true, Ordering::SeqCst);
+                }
+            }
+            "end_host" => self.with_host(h, |s| s.ended = true),
+            "clear_facts" => {
+                for p in &pc.play_hosts_all {
+                    self.with_host(p, |s| s.facts.clear());
+                }
+            }
+            "clear_host_errors" => {
+                for p in &pc.play_hosts_all {
+                    self.with_host(p, |s| s.failed = false);
+                }
+            }
+            _ => {}
+        }
+        true
     }
 
     /// The `skipping: [host]` line of a meta task whose `when` is false (not counted in the recap).
@@ -226,6 +237,11 @@ impl Runner {
             result,
         ))));
     }
+}
+
+/// Whether a `meta` action honours `when`.
+fn meta_takes_when(action: &str) -> bool {
+    !matches!(action, "noop" | "refresh_inventory" | "reset_connection")
 }
 
 /// Which handler block a handler came from: its role (by identity), or the play.

@@ -27,6 +27,7 @@ pub mod pool_connector;
 mod prompt;
 pub mod runner;
 pub mod session;
+pub(crate) mod strategy_free;
 pub mod tags;
 pub mod templating;
 pub mod vars;

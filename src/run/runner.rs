@@ -52,6 +52,8 @@ pub struct RunOptions {
     pub async_dir: String,
     /// `poll_interval`: `poll` of async tasks that set none.
     pub poll_interval: u64,
+    /// `[defaults] strategy`: `linear` or `free`, for plays that set no `strategy:`.
+    pub strategy: String,
 }
 
 impl Default for RunOptions {
@@ -71,6 +73,7 @@ impl Default for RunOptions {
             inventory_sources: Vec::new(),
             async_dir: rplay_modules::job::DEFAULT_ASYNC_DIR.to_string(),
             poll_interval: 15,
+            strategy: "linear".into(),
         }
     }
 }
@@ -105,6 +108,8 @@ pub(crate) struct PlayCtx {
     pub(crate) end_play: AtomicBool,
     /// `meta: end_play` ran: the play's later batches do not run either.
     pub(crate) end_later_batches: AtomicBool,
+    /// The play runs with `strategy: free` (`strategy_free.rs`).
+    pub(crate) free: bool,
 }
 
 /// Runs playbooks and reports what happens.
@@ -119,7 +124,13 @@ pub struct Runner {
     pub(crate) stop: AtomicBool,
     pub(crate) fatal: Mutex<Option<String>>,
     pub(crate) started: AtomicBool,
+    /// The task of the last banner a free play printed (see `strategy_free.rs`).
+    pub(crate) free_banner: Mutex<Option<Arc<Task>>>,
 }
+
+/// An include task's outcome on one host: the task, whether a failure there is rescuable, and
+/// how the host ended it.
+pub(crate) type IncludeSource<'a> = (&'a Arc<Task>, bool, &'a super::machine::HostTaskEnd);
 
 /// Boxed future for the recursive task-list walk.
 pub(crate) type Walk<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
@@ -145,11 +156,15 @@ impl Runner {
             stop: AtomicBool::new(false),
             fatal: Mutex::new(None),
             started: AtomicBool::new(started),
+            free_banner: Mutex::new(None),
         }
     }
 
     /// Sends an event to the reporter.
     pub(crate) fn report(&self, event: Event) {
+        let Some(event) = super::strategy_free::uncaptured(event) else {
+            return;
+        };
         if let Ok(mut r) = self.reporter.lock() {
             r.report(&event);
         }
@@ -298,6 +313,16 @@ impl Runner {
         let hosts =
             super::host_order::ordered(hosts, play.keyword("order")).map_err(RunError::Options)?;
         let batches = batches::batches(&hosts, serial.as_ref()).map_err(RunError::Fatal)?;
+        let strategy = match play.keyword("strategy") {
+            Some(v) => rplay_modules::spec::value_to_string(
+                &self
+                    .templating
+                    .render_value(v, &ctx)
+                    .map_err(RunError::Fatal)?,
+            ),
+            None => self.opts.strategy.clone(),
+        };
+        let free = matches!(strategy.as_str(), "free" | "ansible.builtin.free");
         for batch in batches {
             if self.stop.load(Ordering::SeqCst) {
                 break;
@@ -321,6 +346,7 @@ impl Runner {
                 batch: batch.clone(),
                 end_play: AtomicBool::new(false),
                 end_later_batches: AtomicBool::new(false),
+                free,
             };
             self.run_batch(&pc).await;
             let batch_failed = batch
@@ -386,8 +412,12 @@ impl Runner {
         }
     }
 
-    async fn run_batch(&self, pc: &PlayCtx) {
-        if self.gathers_facts(pc) && rplay_modules::registry::find("setup").is_some() {
+    /// The implicit `Gathering Facts` task of the play, if it gathers facts.
+    fn gather_task(&self, pc: &PlayCtx) -> Option<Arc<Task>> {
+        if !self.gathers_facts(pc) || rplay_modules::registry::find("setup").is_none() {
+            return None;
+        }
+        {
             let mut args = Map::new();
             if let Some(s) = pc.play.keyword("gather_subset") {
                 args.insert("gather_subset".into(), s.clone());
@@ -414,7 +444,16 @@ impl Runner {
             };
             task.dir = pc.play.playbook_dir.clone();
             task.module_defaults = pc.play.module_defaults.clone();
-            let task = Arc::new(task);
+            Some(Arc::new(task))
+        }
+    }
+
+    async fn run_batch(&self, pc: &PlayCtx) {
+        let gather = self.gather_task(pc);
+        if pc.free {
+            return self.run_batch_free(pc, gather).await;
+        }
+        if let Some(task) = gather {
             let hosts = self.hosts_to_gather(&pc.batch);
             if !hosts.is_empty() {
                 self.run_task(pc, &task, &hosts, false, false).await;
@@ -439,7 +478,7 @@ impl Runner {
     /// Active hosts of `batch` that need `setup`: with `gathering = smart`, hosts that already have
     /// facts (gathered earlier in this run, or fresh in the fact cache, which are loaded now) are left
     /// out.
-    fn hosts_to_gather(&self, batch: &[String]) -> Vec<String> {
+    pub(crate) fn hosts_to_gather(&self, batch: &[String]) -> Vec<String> {
         let hosts = self.active(batch);
         if self.opts.gathering != "smart" {
             return hosts;
@@ -468,7 +507,7 @@ impl Runner {
     }
 
     /// Writes the facts of `hosts` to the fact cache, if one is configured.
-    fn cache_facts(&self, hosts: &[String]) {
+    pub(crate) fn cache_facts(&self, hosts: &[String]) {
         let Some(cache) = &self.opts.fact_cache else {
             return;
         };
@@ -669,17 +708,22 @@ impl Runner {
 
     /// Hosts whose handlers run at a flush: active ones, plus failed ones with force_handlers.
     pub(crate) fn flush_targets(&self, pc: &PlayCtx) -> Vec<String> {
+        pc.batch
+            .iter()
+            .filter(|h| self.flushes(pc, h))
+            .cloned()
+            .collect()
+    }
+
+    /// Whether `host` runs its notified handlers at a flush (see [`Runner::flush_targets`]).
+    pub(crate) fn flushes(&self, pc: &PlayCtx, host: &str) -> bool {
         let force = self.opts.force_handlers
             || pc
                 .play
                 .keyword("force_handlers")
                 .and_then(rplay_modules::spec::parse_bool)
                 .unwrap_or(false);
-        pc.batch
-            .iter()
-            .filter(|h| self.with_host(h, |s| !s.unreachable && !s.ended && (force || !s.failed)))
-            .cloned()
-            .collect()
+        self.with_host(host, |s| !s.unreachable && !s.ended && (force || !s.failed))
     }
 
     /// Runs `task` on `hosts` in parallel (bounded by forks), then the includes it produced.
@@ -691,22 +735,8 @@ impl Runner {
         rescuable: bool,
         is_handler: bool,
     ) {
-        if !is_handler && !self.opts.tags.selects(&task.tags) {
+        if !is_handler && !self.task_selected(task) {
             return;
-        }
-        if !is_handler && !self.started.load(Ordering::SeqCst) {
-            let name = task.raw_display_name();
-            let pattern = self.opts.start_at_task.clone().unwrap_or_default();
-            let matches = globset::Glob::new(&pattern)
-                .map(|g| g.compile_matcher())
-                .map(|m| m.is_match(&name) || task.name.as_deref().is_some_and(|n| m.is_match(n)))
-                .unwrap_or(false)
-                || name == pattern
-                || task.name.as_deref() == Some(pattern.as_str());
-            if !matches {
-                return;
-            }
-            self.started.store(true, Ordering::SeqCst);
         }
         if hosts.is_empty() {
             return;
@@ -805,7 +835,30 @@ impl Runner {
         self.run_includes(pc, task, &outcomes, rescuable).await;
     }
 
-    fn display_name(&self, task: &Task, vars: &Map<String, Value>) -> String {
+    /// Whether `task` (not a handler) runs: `--tags`/`--skip-tags` select it and `--start-at-task`
+    /// has been reached (reaching it here starts the run).
+    pub(crate) fn task_selected(&self, task: &Task) -> bool {
+        if !self.opts.tags.selects(&task.tags) {
+            return false;
+        }
+        if !self.started.load(Ordering::SeqCst) {
+            let name = task.raw_display_name();
+            let pattern = self.opts.start_at_task.clone().unwrap_or_default();
+            let matches = globset::Glob::new(&pattern)
+                .map(|g| g.compile_matcher())
+                .map(|m| m.is_match(&name) || task.name.as_deref().is_some_and(|n| m.is_match(n)))
+                .unwrap_or(false)
+                || name == pattern
+                || task.name.as_deref() == Some(pattern.as_str());
+            if !matches {
+                return false;
+            }
+            self.started.store(true, Ordering::SeqCst);
+        }
+        true
+    }
+
+    pub(crate) fn display_name(&self, task: &Task, vars: &Map<String, Value>) -> String {
         if task.action == "include_role" && task.name.is_none() {
             return task.raw_display_name();
         }
@@ -905,19 +958,46 @@ impl Runner {
         outcomes: &[super::machine::HostTaskEnd],
         rescuable: bool,
     ) {
-        // Group hosts by what they include, keeping the order of first appearance.
-        let mut groups: Vec<(super::machine::IncludeRequest, Vec<String>)> = Vec::new();
-        for o in outcomes {
+        let ends: Vec<IncludeSource> = outcomes.iter().map(|o| (task, rescuable, o)).collect();
+        for (_, rescuable, role, hosts) in self.load_includes(pc, &ends) {
+            self.run_items(pc, &role.items, hosts, rescuable).await;
+        }
+    }
+
+    /// Loads what the include tasks among `ends` asked for, each file or role once for the hosts
+    /// that included it alike with the same task (in order of first appearance), and shows its
+    /// `included:` line; a load error fails those hosts. Returns what to run, for whom.
+    pub(crate) fn load_includes(
+        &self,
+        pc: &PlayCtx,
+        ends: &[IncludeSource<'_>],
+    ) -> Vec<(
+        Arc<Task>,
+        bool,
+        crate::playbook::load::IncludedRole,
+        Vec<String>,
+    )> {
+        type Group = (Arc<Task>, bool, super::machine::IncludeRequest, Vec<String>);
+        let mut groups: Vec<Group> = Vec::new();
+        for (task, rescuable, o) in ends {
             for inc in &o.includes {
-                match groups.iter_mut().find(|(g, _)| g.same_as(inc)) {
-                    Some((_, hosts)) => hosts.push(o.host.clone()),
-                    None => groups.push((inc.clone(), vec![o.host.clone()])),
+                match groups
+                    .iter_mut()
+                    .find(|(t, _, g, _)| Arc::ptr_eq(t, task) && g.same_as(inc))
+                {
+                    Some((_, _, _, hosts)) => hosts.push(o.host.clone()),
+                    None => groups.push((
+                        Arc::clone(task),
+                        *rescuable,
+                        inc.clone(),
+                        vec![o.host.clone()],
+                    )),
                 }
             }
         }
         // Every include is loaded (and its `included:` line shown) before any of them runs.
         let mut to_run = Vec::new();
-        for (inc, hosts) in groups {
+        for (task, rescuable, inc, hosts) in groups {
             let loaded = if task.action == "include_role" {
                 let mut placed = pc
                     .placed_roles
@@ -949,7 +1029,7 @@ impl Runner {
                     if let Ok(mut rs) = pc.roles.lock() {
                         rs.extend(role.roles.iter().filter(|r| r.public).cloned());
                     }
-                    to_run.push((role, hosts));
+                    to_run.push((task, rescuable, role, hosts));
                 }
                 Err(e) => {
                     for h in &hosts {
@@ -958,7 +1038,7 @@ impl Runner {
                         result.insert("failed".into(), Value::Bool(true));
                         result.insert("reason".into(), Value::String(e.to_string()));
                         let mut end = super::machine::HostTaskEnd::new(h);
-                        self.count_and_register(task, h, &result, false, rescuable, &mut end);
+                        self.count_and_register(&task, h, &result, false, rescuable, &mut end);
                         self.report(Event::HostResult(Box::new(super::event::HostResult {
                             error: Some(super::error_chain::ErrorChain::message(e.to_string())),
                             origin: Some(task.origin.clone()),
@@ -968,9 +1048,7 @@ impl Runner {
                 }
             }
         }
-        for (role, hosts) in to_run {
-            self.run_items(pc, &role.items, hosts, rescuable).await;
-        }
+        to_run
     }
 
     /// The `Inherit` for tasks brought in by an include: what the include's enclosing levels pass

@@ -68,6 +68,10 @@ pub fn trials() -> Vec<Trial> {
         "engine::lab::async_job_outlives_its_task",
         async_job_outlives_its_task,
     ));
+    out.push(Trial::test(
+        "engine::lab::strategy_free_fast_host_runs_ahead",
+        strategy_free_fast_host_runs_ahead,
+    ));
     out
 }
 
@@ -411,5 +415,71 @@ fn async_job_outlives_its_task() -> Result<(), Failed> {
         return Err(format!("cleanup left {file}").into());
     }
     lab.check(&host, "rm -f /tmp/rplay_async_proof")?;
+    Ok(())
+}
+
+/// `strategy: free` on real hosts: while the slow host is busy with its first task (a sleep), the
+/// fast host works through all of its tasks, so its last marker file is written before the slow
+/// host's first task ends. The same play with `strategy: linear` is the control: there the fast
+/// host waits at every task, so its marker comes after.
+fn strategy_free_fast_host_runs_ahead() -> Result<(), Failed> {
+    let lab = fixture::lab()?;
+    if lab.hosts.len() < 2 {
+        return Err(format!("the lab has {} host(s), this needs 2", lab.hosts.len()).into());
+    }
+    let (slow, fast) = (lab.hosts[0].clone(), lab.hosts[1].clone());
+    let scratch = tempfile::tempdir().map_err(|e| Failed::from(e.to_string()))?;
+    // Marker files hold nanosecond clock readings; the lab's hosts share the machine's clock.
+    let order = |strategy: &str| -> Result<(u128, u128), Failed> {
+        let book = scratch.path().join(format!("{strategy}.yml"));
+        std::fs::write(
+            &book,
+            format!(
+                "- hosts: {slow},{fast}\n  gather_facts: false\n  strategy: {strategy}\n  tasks:\n\
+                 \x20   - shell: rm -f /tmp/rplay_free_*\n\
+                 \x20   - shell: sleep 4; date +%s%N > /tmp/rplay_free_slow\n\
+                 \x20     when: inventory_hostname == '{slow}'\n\
+                 \x20   - shell: date +%s%N > /tmp/rplay_free_fast1\n\
+                 \x20     when: inventory_hostname == '{fast}'\n\
+                 \x20   - shell: date +%s%N > /tmp/rplay_free_fast2\n\
+                 \x20     when: inventory_hostname == '{fast}'\n"
+            ),
+        )
+        .map_err(|e| Failed::from(e.to_string()))?;
+        let (rc, out, err) = run(Command::new(fixture::bin("rplay"))
+            .arg("-i")
+            .arg(&lab.inventory)
+            .args(["-f", "5"])
+            .arg(&book))?;
+        if rc != 0 {
+            return Err(format!("{strategy}: rc {rc}:\n{out}\n{err}").into());
+        }
+        let read = |host: &str, file: &str| -> Result<u128, Failed> {
+            let text = lab.check(host, &format!("cat /tmp/{file}"))?;
+            text.trim()
+                .parse()
+                .map_err(|e| Failed::from(format!("{host}:/tmp/{file}: {text:?}: {e}")))
+        };
+        Ok((
+            read(&slow, "rplay_free_slow")?,
+            read(&fast, "rplay_free_fast2")?,
+        ))
+    };
+    let (slow_done, fast_done) = order("free")?;
+    if fast_done >= slow_done {
+        return Err(format!(
+            "free: the fast host's last task ended ({fast_done}) after the slow host's first \
+             ({slow_done})"
+        )
+        .into());
+    }
+    let (slow_done, fast_done) = order("linear")?;
+    if fast_done <= slow_done {
+        return Err(format!(
+            "linear (control): the fast host did not wait for the slow one ({fast_done} <= \
+             {slow_done})"
+        )
+        .into());
+    }
     Ok(())
 }
