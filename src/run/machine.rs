@@ -1694,7 +1694,14 @@ pub(super) async fn settle(
             Ok(outcome) => outcome_result(outcome, diff),
         }
     };
-    (result, false)
+    (without_private_values(result), false)
+}
+
+/// Drops what a module's plan keeps for its own `apply` (`rplay_*` values, such as a key's
+/// bytes or a file's mode): results never show them, in check mode either.
+fn without_private_values(mut result: Map<String, Value>) -> Map<String, Value> {
+    result.retain(|k, _| !k.starts_with("rplay_"));
+    result
 }
 
 fn self_delegate_facts(task: &Task) -> bool {
