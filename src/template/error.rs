@@ -30,6 +30,9 @@ pub struct TemplateError {
     pub value_text: Option<String>,
     /// For a recursion error: the variable whose template came back to itself.
     pub variable: Option<String>,
+    /// Where in the template text minijinja raised it (byte range), when it says: the
+    /// expression that was undefined among several in one template.
+    pub range: Option<std::ops::Range<usize>>,
 }
 
 impl TemplateError {
@@ -40,6 +43,7 @@ impl TemplateError {
             message: message.into(),
             value_text: None,
             variable: None,
+            range: None,
         }
     }
 
@@ -71,7 +75,9 @@ impl TemplateError {
                     Some(d) => undefined_message(&d).unwrap_or(d),
                     None => "undefined variable".to_string(),
                 };
-                TemplateError::new(TemplateErrorKind::Undefined, message)
+                let mut e = TemplateError::new(TemplateErrorKind::Undefined, message);
+                e.range = err.range();
+                e
             }
             ErrorKind::SyntaxError => {
                 let _ = source;
