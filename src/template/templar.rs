@@ -371,7 +371,11 @@ fn fill_in_undefined(
     if let Some(range) = at {
         let inside: std::collections::HashSet<String> = names
             .iter()
-            .filter(|n| source[range.start..].find(n.as_str()).is_some_and(|i| i < range.len()))
+            .filter(|n| {
+                source[range.start..]
+                    .find(n.as_str())
+                    .is_some_and(|i| i < range.len())
+            })
             .cloned()
             .collect();
         if let Some(found) = first_undefined(inside, &source[range.start..], ctx) {
@@ -590,6 +594,9 @@ pub(crate) fn python_type_name(value: &Value) -> &'static str {
         .is_some()
     {
         return "method";
+    }
+    if super::py_range::PyRange::of(value).is_some() {
+        return "range";
     }
     match value.kind() {
         ValueKind::Undefined => "UndefinedMarker",
