@@ -1263,6 +1263,13 @@ impl Runner {
                         })
                         .wrapped_in(Cause::new("Error rendering template."))
                         .wrapped_in(Cause::at(resolving, written.map(|w| w.at.clone())))
+                    } else if let (Some(name), Some(detail)) = (&e.variable, e.render_detail()) {
+                        // A variable whose value cannot be used (undecryptable): the value's
+                        // place is a link of its own.
+                        let at = self.var_origin(pc, host, Some(task), name);
+                        ErrorChain::of(Cause::at(detail, at))
+                            .wrapped_in(Cause::new("Error rendering template."))
+                            .wrapped_in(Cause::at(resolving, written.map(|w| w.at.clone())))
                     } else if let (Some(name), Some(detail)) = (
                         &e.variable,
                         e.message

@@ -27,6 +27,7 @@ pub mod runner;
 pub mod session;
 pub mod tags;
 pub mod templating;
+pub mod var_origins;
 pub mod vars;
 
 pub use runner::{RunError, RunOptions, Runner};

@@ -72,10 +72,7 @@ static RUNS: &[LabRun] = &[
             "-e", "@ev.yml", "-e", "@ev.json", "-e", "n=5", "-e", "b=true",
         ],
     ),
-    known(
-        run("h_vinline", "h", "vinline.yml", "inv.ini", &[]),
-        "2.19's `<<< caused by >>>` error blocks",
-    ),
+    run("h_vinline", "h", "vinline.yml", "inv.ini", &[]),
     run(
         "h_vinline_password",
         "h",
@@ -105,7 +102,8 @@ static RUNS: &[LabRun] = &[
     run("h_iv", "h", "iv.yml", "inv.ini", &[]),
     known(
         run("h_inib", "h", "inib.yml", "inib.ini", &[]),
-        "inventory values carry no origin (`<unknown>`); `<<< caused by >>>` blocks",
+        "inventory values carry no origin: 2.19 says a conditional's non-boolean value was \
+         written at `inib.ini:2` (INI: line, no column); rplay names the condition's place",
     ),
     run("h_setx", "h", "setx.yml", "inv.ini", &[]),
     run("h_sub", "h", "sub.yml", "inv.ini", &[]),
