@@ -34,6 +34,11 @@ pub enum ModuleError {
     /// absent, cannot continue`): the task fails with this message.
     #[error("{0}")]
     Failed(String),
+    /// The action raised an error on the controller before the module could run (a source file
+    /// it cannot find): Ansible reports it as an error of its own, which caused the task's
+    /// failure, not as the module's failure.
+    #[error("{0}")]
+    Raised(String),
 }
 
 /// A module: queries the host, plans the changes, applies exactly them.

@@ -2,7 +2,7 @@
 //! structures, resolving static imports and role search paths. It is also what the runner asks
 //! for files of dynamic includes (`include_tasks`, `include_role`) at run time.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -549,15 +549,36 @@ impl Loader {
 
     /// Reads a vars file (`vars_files`, `include_vars`).
     pub fn read_vars_file(&self, path: &Path) -> Result<Map<String, Value>, Error> {
+        self.read_vars_file_with_origins(path).map(|(vars, _)| vars)
+    }
+
+    /// Like [`read_vars_file`](Self::read_vars_file), with where each variable's value was
+    /// written (2.19 names it in error messages).
+    pub fn read_vars_file_with_origins(
+        &self,
+        path: &Path,
+    ) -> Result<(Map<String, Value>, BTreeMap<String, Origin>), Error> {
         let tree = self.read_yaml(path)?;
-        match tree.to_value() {
-            Value::Object(m) => Ok(m),
-            Value::Null => Ok(Map::new()),
-            _ => Err(Error::syntax(
-                format!("{} must be a dictionary of variables", path.display()),
-                tree.origin(),
-            )),
-        }
+        let origins = tree
+            .as_map()
+            .map(|entries| {
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.name.clone(), v.origin().clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let vars = match tree.to_value() {
+            Value::Object(m) => m,
+            Value::Null => Map::new(),
+            _ => {
+                return Err(Error::syntax(
+                    format!("{} must be a dictionary of variables", path.display()),
+                    tree.origin(),
+                ))
+            }
+        };
+        Ok((vars, origins))
     }
 }
 

@@ -93,6 +93,21 @@ const CENSORED: &str =
 /// action without check-mode support): Ansible adds no `failed` key to it. Removed before use.
 const ACTION_SKIP: &str = "_ansible_action_skip";
 
+/// Marks the result of an action that raised an error on the controller
+/// ([`ModuleError::Raised`]): its `[ERROR]` block shows the error as the cause of `Task failed.`
+/// in a section of its own. Removed before use (see [`take_raised`]).
+const RAISED: &str = "_ansible_raised";
+
+/// The error chain of a result marked [`RAISED`], removing the mark.
+fn take_raised(result: &mut Map<String, Value>) -> Option<ErrorChain> {
+    result.shift_remove(RAISED)?;
+    let msg = result
+        .get("msg")
+        .map(rplay_modules::spec::value_to_string)
+        .unwrap_or_default();
+    Some(ErrorChain::of(Cause::foreign(msg)))
+}
+
 pub(super) fn is_true(m: &Map<String, Value>, k: &str) -> bool {
     m.get(k).and_then(Value::as_bool).unwrap_or(false)
 }
@@ -516,7 +531,8 @@ impl Runner {
             end.includes.push(inc);
             return end;
         }
-        let result = exec.result;
+        let mut result = exec.result;
+        let raised = take_raised(&mut result);
         let status = status_of(&result);
         self.apply_effects(task, host, delegate.as_deref(), &result, &mut end);
         if status == Status::Changed {
@@ -527,7 +543,7 @@ impl Runner {
         }
         let task_error = exec.task_error.is_some();
         let error = (status == Status::Failed || status == Status::Unreachable).then(|| {
-            if let Some(chain) = exec.task_error {
+            if let Some(chain) = exec.task_error.or(raised) {
                 return chain;
             }
             let msg = result
@@ -686,8 +702,8 @@ impl Runner {
                         continue;
                     }
                     action_failure = exec.action_failure;
-                    item_task_error = exec.task_error;
                     let mut r = exec.result;
+                    item_task_error = exec.task_error.or_else(|| take_raised(&mut r));
                     if is_true(&r, "failed") && !is_true(&r, "unreachable") {
                         r.entry("msg").or_insert(json!(""));
                     }
@@ -1247,6 +1263,13 @@ impl Runner {
                         })
                         .wrapped_in(Cause::new("Error rendering template."))
                         .wrapped_in(Cause::at(resolving, written.map(|w| w.at.clone())))
+                    } else if let (Some(name), Some(detail)) = (&e.variable, e.render_detail()) {
+                        // A variable whose value cannot be used (undecryptable): the value's
+                        // place is a link of its own.
+                        let at = self.var_origin(pc, host, Some(task), name);
+                        ErrorChain::of(Cause::at(detail, at))
+                            .wrapped_in(Cause::new("Error rendering template."))
+                            .wrapped_in(Cause::at(resolving, written.map(|w| w.at.clone())))
                     } else if let (Some(name), Some(detail)) = (
                         &e.variable,
                         e.message
@@ -1717,6 +1740,11 @@ pub(super) fn module_error(e: ModuleError) -> Map<String, Value> {
             r.insert("changed".into(), Value::Bool(false));
             r.insert("msg".into(), json!(format!("Task failed: {msg}")));
             r.insert("unreachable".into(), Value::Bool(true));
+            r
+        }
+        ModuleError::Raised(msg) => {
+            let mut r = failed_result(msg);
+            r.insert(RAISED.into(), Value::Bool(true));
             r
         }
         other => failed_result(other.to_string()),

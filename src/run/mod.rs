@@ -30,6 +30,7 @@ pub mod session;
 pub(crate) mod strategy_free;
 pub mod tags;
 pub mod templating;
+pub mod var_origins;
 pub mod vars;
 
 pub use runner::{RunError, RunOptions, Runner};

@@ -13,7 +13,7 @@ use serde_json::{json, Map, Value};
 
 use super::batches;
 use super::connector::{BecomeWanted, Connector};
-use super::event::{Event, HostStats, Reporter};
+use super::event::{Event, HostStats, Origin, Reporter};
 use super::host_state::HostState;
 use super::inventory_view::InventoryView;
 use super::tags::TagFilter;
@@ -97,6 +97,8 @@ pub(crate) struct PlayCtx {
     pub(crate) play: Arc<Play>,
     pub(crate) loader: Loader,
     pub(crate) vars_files: Map<String, Value>,
+    /// Where each `vars_files` variable's value was written.
+    pub(crate) vars_files_origins: BTreeMap<String, Origin>,
     pub(crate) roles: Mutex<Vec<Arc<RoleScope>>>,
     /// Role de-duplication keys placed so far (see `Play::placed_roles`).
     pub(crate) placed_roles: Mutex<HashSet<String>>,
@@ -301,7 +303,7 @@ impl Runner {
             self.report(Event::NoHostsMatched);
             return Ok(());
         }
-        let vars_files = self.load_vars_files(&play, loader, &ctx)?;
+        let (vars_files, vars_files_origins) = self.load_vars_files(&play, loader, &ctx)?;
         let serial = match play.keyword("serial") {
             Some(v) => Some(
                 self.templating
@@ -338,6 +340,7 @@ impl Runner {
                 play: play.clone(),
                 loader: loader.clone(),
                 vars_files: vars_files.clone(),
+                vars_files_origins: vars_files_origins.clone(),
                 roles: Mutex::new(play.roles.clone()),
                 placed_roles: Mutex::new(play.placed_roles.clone()),
                 handlers: Mutex::new(play.handlers.clone()),
@@ -370,8 +373,9 @@ impl Runner {
         play: &Play,
         loader: &Loader,
         ctx: &super::templating::Ctx,
-    ) -> Result<Map<String, Value>, RunError> {
+    ) -> Result<(Map<String, Value>, BTreeMap<String, Origin>), RunError> {
         let mut out = Map::new();
+        let mut origins = BTreeMap::new();
         for entry in &play.vars_files {
             let alternatives: Vec<Value> = match entry {
                 Value::Array(a) => a.clone(),
@@ -393,12 +397,17 @@ impl Runner {
                     ]
                 };
                 if let Some(path) = candidates.iter().find(|c| c.is_file()) {
-                    out.extend(loader.read_vars_file(path)?);
+                    let (vars, at) = loader.read_vars_file_with_origins(path)?;
+                    for name in vars.keys() {
+                        origins.remove(name);
+                    }
+                    out.extend(vars);
+                    origins.extend(at);
                     break;
                 }
             }
         }
-        Ok(out)
+        Ok((out, origins))
     }
 
     fn gathers_facts(&self, pc: &PlayCtx) -> bool {

@@ -24,6 +24,13 @@ fn to_json_depth(value: &Value, omit: &str, depth: usize) -> Result<Json, Templa
             "value nesting too deep (recursive data structure?)",
         ));
     }
+    if let Some(range) = super::py_range::PyRange::of(value) {
+        return Err(TemplateError::new(
+            TemplateErrorKind::Render,
+            "Error rendering template: Type 'range' is unsupported for variable storage.",
+        )
+        .with_value_text(range.text()));
+    }
     Ok(match value.kind() {
         ValueKind::Undefined => {
             return Err(TemplateError::new(

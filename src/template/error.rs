@@ -28,8 +28,13 @@ pub struct TemplateError {
     /// Python's text of the offending value when it has no origin (a dict method used as a
     /// value: `<bound method ...>`), shown under `Origin: <unknown>`.
     pub value_text: Option<String>,
-    /// For a recursion error: the variable whose template came back to itself.
+    /// The variable the error is about: for a recursion error, the one whose template came
+    /// back to itself; for a render error, the one whose value could not be used (an
+    /// undecryptable vaulted value), so the engine can name where it was written.
     pub variable: Option<String>,
+    /// Where in the template text minijinja raised it (byte range), when it says: the
+    /// expression that was undefined among several in one template.
+    pub range: Option<std::ops::Range<usize>>,
 }
 
 impl TemplateError {
@@ -40,6 +45,7 @@ impl TemplateError {
             message: message.into(),
             value_text: None,
             variable: None,
+            range: None,
         }
     }
 
@@ -71,7 +77,9 @@ impl TemplateError {
                     Some(d) => undefined_message(&d).unwrap_or(d),
                     None => "undefined variable".to_string(),
                 };
-                TemplateError::new(TemplateErrorKind::Undefined, message)
+                let mut e = TemplateError::new(TemplateErrorKind::Undefined, message);
+                e.range = err.range();
+                e
             }
             ErrorKind::SyntaxError => {
                 let _ = source;
@@ -118,6 +126,17 @@ impl TemplateError {
                         None => TemplateError::new(TemplateErrorKind::Recursion, message),
                     };
                 }
+                if let Some((name, detail)) = message
+                    .strip_prefix(VALUE_PREFIX)
+                    .and_then(|r| r.split_once(VARIABLE_MARK))
+                {
+                    let mut e = TemplateError::new(
+                        TemplateErrorKind::Render,
+                        format!("{RENDER_PREFIX}{detail}"),
+                    );
+                    e.variable = Some(name.to_string());
+                    return e;
+                }
                 if let Some(inner) = message.strip_prefix(UNDEFINED_PREFIX) {
                     return TemplateError::new(TemplateErrorKind::Undefined, inner.to_string());
                 }
@@ -154,6 +173,12 @@ impl TemplateError {
                     .strip_prefix(RECURSION_PREFIX)
                     .unwrap_or(&self.message),
             ),
+            (TemplateErrorKind::Render, Some(name)) => value_message(
+                name,
+                self.message
+                    .strip_prefix(RENDER_PREFIX)
+                    .unwrap_or(&self.message),
+            ),
             _ => self.message,
         };
         minijinja::Error::new(ErrorKind::InvalidOperation, message)
@@ -177,6 +202,16 @@ const VARIABLE_MARK: char = '\u{1}';
 /// follows the prefix (`: maximum recursion depth exceeded`).
 pub(crate) fn recursion_message(name: &str, detail: &str) -> String {
     format!("{RECURSION_PREFIX}{VARIABLE_MARK}{name}{VARIABLE_MARK}{detail}")
+}
+
+/// Starts the minijinja message of an error about the value of a variable (see
+/// [`value_message`]).
+const VALUE_PREFIX: &str = "\u{1}value:";
+
+/// The minijinja message of an error `detail` about the value of variable `name` (an
+/// undecryptable vaulted value): [`TemplateError::from_minijinja`] gives it back with the name.
+pub(crate) fn value_message(name: &str, detail: &str) -> String {
+    format!("{VALUE_PREFIX}{name}{VARIABLE_MARK}{detail}")
 }
 
 /// Marker carried by undefined errors that cross a lazy variable boundary.

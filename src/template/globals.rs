@@ -1,6 +1,6 @@
 //! Global functions Ansible adds to Jinja (TPL-01): `now(utc=False, fmt=None)`, `undef(hint)`,
-//! `cycler(*items)`, `joiner(sep=', ')`; `range`, `namespace` and `lookup`/`query` come from
-//! minijinja and `lookups.rs`, `dict` from the filters.
+//! `cycler(*items)`, `joiner(sep=', ')`, Python's `range` (`py_range.rs`); `namespace` and
+//! `lookup`/`query` come from minijinja and `lookups.rs`, `dict` from the filters.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -12,6 +12,7 @@ use super::filters::{arg, fail, split_kwargs};
 
 pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_function("now", now);
+    env.add_function("range", super::py_range::range);
     env.add_function("undef", |_hint: Option<String>| Value::UNDEFINED);
     env.add_function("cycler", |items: Rest<Value>| {
         Value::from_object(Cycler {

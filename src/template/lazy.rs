@@ -296,10 +296,17 @@ fn lazy_value(root: &Arc<VarsContext>, path: &[Seg], json: &Json) -> Value {
                 if let Some(Json::String(envelope)) = m.get("__ansible_vault") {
                     return match root.templar.reveal_vault(envelope) {
                         Ok(plain) => Value::from(plain),
-                        Err(e) => Value::from(minijinja::Error::new(
-                            minijinja::ErrorKind::InvalidOperation,
-                            e,
-                        )),
+                        Err(e) => {
+                            // A variable's own value is named, so its place can be shown.
+                            let message = match path {
+                                [Seg::Key(name)] => super::error::value_message(name, &e),
+                                _ => e,
+                            };
+                            Value::from(minijinja::Error::new(
+                                minijinja::ErrorKind::InvalidOperation,
+                                message,
+                            ))
+                        }
                     };
                 }
             }

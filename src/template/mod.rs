@@ -71,6 +71,7 @@ mod jinja_tests;
 mod lazy;
 mod lookups;
 mod methods;
+mod py_range;
 mod templar;
 mod trust;
 mod yaml_codec;

@@ -362,6 +362,26 @@ fn fill_in_undefined(
             .replace(MANDATORY_NAME_MARKER, &format!("'{name}'"));
         return TemplateError::new(err.kind, message);
     }
+    // The expression minijinja stopped at comes first: `{{ x | type_debug }} {{ y }}` fails
+    // on `y`, although `x` is undefined too.
+    let at = err
+        .range
+        .clone()
+        .filter(|r| r.end <= source.len() && source.is_char_boundary(r.start));
+    if let Some(range) = at {
+        let inside: std::collections::HashSet<String> = names
+            .iter()
+            .filter(|n| {
+                source[range.start..]
+                    .find(n.as_str())
+                    .is_some_and(|i| i < range.len())
+            })
+            .cloned()
+            .collect();
+        if let Some(found) = first_undefined(inside, &source[range.start..], ctx) {
+            return found;
+        }
+    }
     first_undefined(names, source, ctx).unwrap_or(err)
 }
 
@@ -575,8 +595,11 @@ pub(crate) fn python_type_name(value: &Value) -> &'static str {
     {
         return "method";
     }
+    if super::py_range::PyRange::of(value).is_some() {
+        return "range";
+    }
     match value.kind() {
-        ValueKind::Undefined => "AnsibleUndefined",
+        ValueKind::Undefined => "UndefinedMarker",
         ValueKind::None => "NoneType",
         ValueKind::Bool => "bool",
         ValueKind::Number => {

@@ -66,9 +66,10 @@ fn result(args: &Args, ctx: &Context<'_>) -> Result<Map, ModuleError> {
             }
         };
         if !truth {
-            m.insert("assertion".into(), Value::String(cond));
-            m.insert("evaluated_to".into(), Value::Bool(false));
+            // Ansible's key order: failed, evaluated_to, assertion, msg.
             m.insert("failed".into(), Value::Bool(true));
+            m.insert("evaluated_to".into(), Value::Bool(false));
+            m.insert("assertion".into(), Value::String(cond));
             m.insert(
                 "msg".into(),
                 args.get("fail_msg")
@@ -78,6 +79,7 @@ fn result(args: &Args, ctx: &Context<'_>) -> Result<Map, ModuleError> {
             return Ok(m);
         }
     }
+    m.insert("changed".into(), Value::Bool(false));
     m.insert(
         "msg".into(),
         args.get("success_msg")

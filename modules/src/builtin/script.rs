@@ -69,7 +69,7 @@ impl Module for ScriptModule {
             .ok_or_else(|| ModuleError::Args("no script given".into()))?;
         ctx.controller
             .find_file("files", first)
-            .map_err(ModuleError::Failed)?;
+            .map_err(ModuleError::Raised)?;
         if let Some(plan) = creates_removes_plan(args, cmd.clone(), ctx).await? {
             return Ok(plan);
         }
@@ -91,7 +91,7 @@ impl Module for ScriptModule {
         let local = ctx
             .controller
             .find_file("files", first)
-            .map_err(ModuleError::Failed)?;
+            .map_err(ModuleError::Raised)?;
         let remote = format!(
             "/tmp/.rplay-script-{}-{}",
             std::process::id(),

@@ -65,7 +65,7 @@ fn write_spec(args: &Args, ctx: &Context<'_>) -> Result<WriteSpec, ModuleError> 
     let path = ctx
         .controller
         .find_file("templates", src)
-        .map_err(ModuleError::Failed)?;
+        .map_err(ModuleError::Raised)?;
     let mut text = ctx.controller.render_template(&path).map_err(|e| {
         ModuleError::Failed(format!(
             "AnsibleError: template error while templating string: {e}"

@@ -1,12 +1,12 @@
 //! Encoding filters: JSON (`to_json`, `to_nice_json`, `from_json`), YAML (`to_yaml`,
 //! `to_nice_yaml`, `from_yaml`, `from_yaml_all`), base64, hashes (`hash`, `md5`, `sha1`,
-//! `checksum`, `password_hash`), shell `quote` and `comment`.
+//! `checksum`; `password_hash` is in `password_hash.rs`), shell `quote` and `comment`.
 
 use base64::Engine as _;
 use minijinja::value::{Rest, Value, ValueKind, ValueOrKwargs};
 use minijinja::{Environment, Error};
 
-use super::core::{py_float, py_str, split_kwargs, Rng};
+use super::core::{py_float, py_str, split_kwargs};
 use super::data::as_map;
 use super::fail;
 use crate::template::yaml_codec;
@@ -33,7 +33,7 @@ pub(super) fn register(env: &mut Environment<'static>) {
     env.add_filter("md5", |v: &Value| hash(&py_str(v), "md5"));
     env.add_filter("sha1", |v: &Value| hash(&py_str(v), "sha1"));
     env.add_filter("checksum", |v: &Value| hash(&py_str(v), "sha1"));
-    env.add_filter("password_hash", password_hash);
+    env.add_filter("password_hash", super::password_hash::password_hash);
     env.add_filter("quote", |v: &Value| shell_quote(&py_str(v)));
     env.add_filter("comment", comment);
 }
@@ -341,96 +341,6 @@ pub(crate) fn hash(s: &str, kind: &str) -> Result<String, Error> {
     })
 }
 
-const CRYPT_ALPHABET: &[u8] = b"./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-
-/// `password_hash(hashtype='sha512', salt=None, salt_size=None, rounds=None)`: sha512_crypt and
-/// sha256_crypt in passlib's format (`$6$rounds=656000$salt$hash`).
-fn password_hash(v: &Value, args: Rest<ValueOrKwargs>) -> Result<String, Error> {
-    let (args, kwargs) = split_kwargs(&args);
-    let get = |i: usize, name: &str| -> Option<Value> {
-        args.get(i)
-            .cloned()
-            .or_else(|| kwargs.as_ref().and_then(|k| k.get::<Value>(name).ok()))
-            .filter(|v| !v.is_none())
-    };
-    let kind = get(0, "hashtype")
-        .map(|v| py_str(&v))
-        .unwrap_or_else(|| "sha512".to_string());
-    let salt_size = get(2, "salt_size").and_then(|v| v.as_usize()).unwrap_or(16);
-    let salt = match get(1, "salt") {
-        Some(s) => py_str(&s),
-        None => {
-            let mut rng = Rng::new(None);
-            (0..salt_size)
-                .map(|_| CRYPT_ALPHABET[rng.below(64) as usize] as char)
-                .collect()
-        }
-    };
-    let (ident, default_rounds) = match kind.as_str() {
-        "sha512" | "sha512_crypt" => ("6", 656_000u32),
-        "sha256" | "sha256_crypt" => ("5", 535_000u32),
-        other => {
-            return Err(fail(format!(
-                "password_hash: unsupported hash type '{other}' (sha512 and sha256 are available)"
-            )))
-        }
-    };
-    let rounds = get(3, "rounds")
-        .and_then(|v| v.as_i64())
-        .map(|r| r as u32)
-        .unwrap_or(default_rounds);
-    let params = sha_crypt::Params::new(rounds).map_err(|e| fail(format!("password_hash: {e}")))?;
-    let salt: String = salt.chars().take(16).collect();
-    let password = py_str(v);
-    let encoded = if ident == "6" {
-        let raw = sha_crypt::sha512_crypt(password.as_bytes(), salt.as_bytes(), params);
-        crypt_b64(&raw, &SHA512_ORDER)
-    } else {
-        let raw = sha_crypt::sha256_crypt(password.as_bytes(), salt.as_bytes(), params);
-        crypt_b64(&raw, &SHA256_ORDER)
-    };
-    Ok(format!("${ident}$rounds={rounds}${salt}${encoded}"))
-}
-
-/// Byte groups of sha512-crypt's output encoding (three bytes per group, then the last one).
-const SHA512_ORDER: [usize; 64] = [
-    0, 21, 42, 22, 43, 1, 44, 2, 23, 3, 24, 45, 25, 46, 4, 47, 5, 26, 6, 27, 48, 28, 49, 7, 50, 8,
-    29, 9, 30, 51, 31, 52, 10, 53, 11, 32, 12, 33, 54, 34, 55, 13, 56, 14, 35, 15, 36, 57, 37, 58,
-    16, 59, 17, 38, 18, 39, 60, 40, 61, 19, 62, 20, 41, 63,
-];
-const SHA256_ORDER: [usize; 32] = [
-    0, 10, 20, 21, 1, 11, 12, 22, 2, 3, 13, 23, 24, 4, 14, 15, 25, 5, 6, 16, 26, 27, 7, 17, 18, 28,
-    8, 9, 19, 29, 31, 30,
-];
-
-/// The crypt(3) base64 encoding of a digest, bytes taken in `order` three at a time.
-fn crypt_b64(raw: &[u8], order: &[usize]) -> String {
-    let mut out = String::new();
-    let mut push = |w: u32, n: usize| {
-        let mut w = w;
-        for _ in 0..n {
-            out.push(CRYPT_ALPHABET[(w & 0x3f) as usize] as char);
-            w >>= 6;
-        }
-    };
-    let chunks = order.len() / 3;
-    for c in 0..chunks {
-        let b = &order[c * 3..c * 3 + 3];
-        let w = (u32::from(raw[b[0]]) << 16) | (u32::from(raw[b[1]]) << 8) | u32::from(raw[b[2]]);
-        push(w, 4);
-    }
-    match order.len() % 3 {
-        1 => push(u32::from(raw[order[order.len() - 1]]), 2),
-        2 => {
-            let a = order[order.len() - 2];
-            let b = order[order.len() - 1];
-            push((u32::from(raw[a]) << 8) | u32::from(raw[b]), 3)
-        }
-        _ => {}
-    }
-    out
-}
-
 /// Python's `shlex.quote`.
 pub(crate) fn shell_quote(s: &str) -> String {
     if s.is_empty() {
@@ -538,16 +448,6 @@ mod tests {
         assert_eq!(shell_quote("it's"), "'it'\"'\"'s'");
         assert_eq!(shell_quote("abc"), "abc");
         assert_eq!(shell_quote(""), "''");
-    }
-
-    #[test]
-    fn sha512_crypt_matches_reference() {
-        // openssl passwd -6 -salt saltsalt password (5000 rounds, implicit)
-        let raw = sha_crypt::sha512_crypt(b"password", b"saltsalt", sha_crypt::Params::RECOMMENDED);
-        assert_eq!(
-            crypt_b64(&raw, &SHA512_ORDER),
-            "qFmFH.bQmmtXzyBY0s9v7Oicd2z4XSIecDzlB5KiA2/jctKu9YterLp8wwnSq.qc.eoxqOmSuNp2xS0ktL3nh/"
-        );
     }
 
     #[test]

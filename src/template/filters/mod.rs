@@ -9,6 +9,7 @@ mod core;
 mod data;
 mod encode;
 mod math;
+mod password_hash;
 mod paths;
 mod py_random;
 mod regex;
