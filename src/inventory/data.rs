@@ -20,6 +20,8 @@ pub struct Group {
     pub name: String,
     /// Variables set on the group by inventory sources (not group_vars/ files).
     pub vars: Map<String, Value>,
+    /// Where each of `vars` was written (`file:line` or `file:line:column`), when known.
+    pub var_origins: IndexMap<String, String>,
     /// Hosts placed directly in this group, in definition order.
     pub hosts: IndexSet<String>,
     /// Direct child groups, in definition order.
@@ -39,6 +41,8 @@ pub struct Host {
     pub name: String,
     /// Variables set on the host by inventory sources.
     pub vars: Map<String, Value>,
+    /// Where each of `vars` was written (`file:line` or `file:line:column`), when known.
+    pub var_origins: IndexMap<String, String>,
     /// Groups the host was placed in directly.
     pub groups: IndexSet<String>,
     /// The first source that defined the host (`inventory_file`), when it is a file.
@@ -79,6 +83,7 @@ impl InventoryData {
                 Group {
                     name: name.to_string(),
                     vars: Map::new(),
+                    var_origins: IndexMap::new(),
                     hosts: IndexSet::new(),
                     children: IndexSet::new(),
                     parents: IndexSet::new(),
@@ -111,6 +116,7 @@ impl InventoryData {
                 Host {
                     name: name.to_string(),
                     vars: Map::new(),
+                    var_origins: IndexMap::new(),
                     groups: IndexSet::new(),
                     source: self.current_source.clone(),
                 },
@@ -169,6 +175,7 @@ impl InventoryData {
             return Ok(());
         }
         set_var(&mut g.vars, key, value, behaviour);
+        g.var_origins.shift_remove(key);
         Ok(())
     }
 
@@ -177,6 +184,23 @@ impl InventoryData {
         let behaviour = self.hash_behaviour;
         if let Some(h) = self.hosts.get_mut(host) {
             set_var(&mut h.vars, key, value, behaviour);
+            h.var_origins.shift_remove(key);
+        }
+    }
+
+    /// Records where a group variable just set was written (2.19 names it in errors).
+    pub fn note_group_var_origin(&mut self, group: &str, key: &str, origin: String) {
+        if let Some(g) = self.groups.get_mut(group) {
+            if g.vars.contains_key(key) {
+                g.var_origins.insert(key.to_string(), origin);
+            }
+        }
+    }
+
+    /// Records where a host variable just set was written.
+    pub fn note_host_var_origin(&mut self, host: &str, key: &str, origin: String) {
+        if let Some(h) = self.hosts.get_mut(host) {
+            h.var_origins.insert(key.to_string(), origin);
         }
     }
 

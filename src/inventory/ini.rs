@@ -121,6 +121,7 @@ pub(crate) fn parse(
                         .map_err(|e| at(line_no, col, e))?;
                     for (key, value) in &vars {
                         data.set_host_var(&name, key, value.clone());
+                        data.note_host_var_origin(&name, key, format!("{label}:{line_no}"));
                     }
                 }
             }
@@ -130,6 +131,7 @@ pub(crate) fn parse(
                 };
                 data.set_group_var(&group, key.trim(), ini_value(value.trim()))
                     .map_err(|e| at(line_no, col, e))?;
+                data.note_group_var_origin(&group, key.trim(), format!("{label}:{line_no}"));
             }
             _ => {
                 let Some(child) = child_group_name(line) else {

@@ -328,6 +328,41 @@ impl Inventory {
         host: &str,
         playbook_dir: Option<&Path>,
     ) -> Result<Map<String, Value>, Diagnostic> {
+        let behaviour = self.hash_behaviour;
+        let mut vars = Map::new();
+        self.host_var_layers(host, playbook_dir, &mut |layer, _| {
+            combine_into(&mut vars, layer, behaviour)
+        })?;
+        Ok(vars)
+    }
+
+    /// Where the inventory value of `name` for `host` was written, as 2.19 names it in errors
+    /// (`file:line` for INI, `file:line:column` for YAML): the last layer of [`Self::host_vars`]
+    /// that sets it decides; `None` when that layer keeps no places (group_vars/ files).
+    pub fn host_var_origin(
+        &self,
+        host: &str,
+        name: &str,
+        playbook_dir: Option<&Path>,
+    ) -> Option<String> {
+        let mut found = None;
+        self.host_var_layers(host, playbook_dir, &mut |layer, origins| {
+            if layer.contains_key(name) {
+                found = Some(origins.and_then(|o| o.get(name).cloned()));
+            }
+        })
+        .ok()?;
+        found.flatten()
+    }
+
+    /// Visits the layers of `host`'s inventory variables in Ansible's order (VAR-01 steps 2–10),
+    /// each with the places of its values when the layer keeps them.
+    fn host_var_layers(
+        &self,
+        host: &str,
+        playbook_dir: Option<&Path>,
+        visit: &mut dyn FnMut(&Map<String, Value>, Option<&IndexMap<String, String>>),
+    ) -> Result<(), Diagnostic> {
         let implicit = self.is_implicit_localhost(host);
         if !implicit && !self.data.hosts.contains_key(host) {
             return Err(Diagnostic::error(format!(
@@ -346,92 +381,70 @@ impl Inventory {
         self.data.sort_groups(&mut groups);
         let bases = self.vars_bases();
         let behaviour = self.hash_behaviour;
-        let mut vars = Map::new();
+        let group_files =
+            |dir: &Path, g: &str| self.vars_dirs.vars_for(dir, VarsKind::Group, g, behaviour);
         for step in &self.precedence {
             match step.as_str() {
                 "all_inventory" => {
                     if let Some(all) = self.data.groups.get("all") {
-                        combine_into(&mut vars, &all.vars, behaviour);
+                        visit(&all.vars, Some(&all.var_origins));
                     }
                 }
                 "groups_inventory" => {
                     for g in &groups {
                         if let Some(group) = self.data.groups.get(g) {
-                            combine_into(&mut vars, &group.vars, behaviour);
+                            visit(&group.vars, Some(&group.var_origins));
                         }
                     }
                 }
                 "all_plugins_inventory" => {
                     for base in &bases {
-                        combine_into(
-                            &mut vars,
-                            &*self
-                                .vars_dirs
-                                .vars_for(base, VarsKind::Group, "all", behaviour)?,
-                            behaviour,
-                        );
+                        visit(&*group_files(base, "all")?, None);
                     }
                 }
                 "all_plugins_play" => {
                     if let Some(dir) = playbook_dir {
-                        combine_into(
-                            &mut vars,
-                            &*self
-                                .vars_dirs
-                                .vars_for(dir, VarsKind::Group, "all", behaviour)?,
-                            behaviour,
-                        );
+                        visit(&*group_files(dir, "all")?, None);
                     }
                 }
                 "groups_plugins_inventory" => {
                     for base in &bases {
                         for g in &groups {
-                            combine_into(
-                                &mut vars,
-                                &*self
-                                    .vars_dirs
-                                    .vars_for(base, VarsKind::Group, g, behaviour)?,
-                                behaviour,
-                            );
+                            visit(&*group_files(base, g)?, None);
                         }
                     }
                 }
                 "groups_plugins_play" => {
                     if let Some(dir) = playbook_dir {
                         for g in &groups {
-                            combine_into(
-                                &mut vars,
-                                &*self
-                                    .vars_dirs
-                                    .vars_for(dir, VarsKind::Group, g, behaviour)?,
-                                behaviour,
-                            );
+                            visit(&*group_files(dir, g)?, None);
                         }
                     }
                 }
                 _ => {}
             }
         }
-        combine_into(&mut vars, &self.own_host_vars(host), behaviour);
+        visit(
+            &self.own_host_vars(host),
+            self.data.hosts.get(host).map(|h| &h.var_origins),
+        );
         for base in &bases {
-            combine_into(
-                &mut vars,
+            visit(
                 &*self
                     .vars_dirs
                     .vars_for(base, VarsKind::Host, host, behaviour)?,
-                behaviour,
+                None,
             );
         }
         if let Some(dir) = playbook_dir {
-            combine_into(
-                &mut vars,
+            visit(
                 &*self
                     .vars_dirs
                     .vars_for(dir, VarsKind::Host, host, behaviour)?,
-                behaviour,
+                None,
             );
         }
-        Ok(vars)
+        Ok(())
     }
 
     /// The host's own inventory variables plus `inventory_file`, `inventory_dir` and the

@@ -143,8 +143,14 @@ fn parse_group(
         match key.as_str() {
             "vars" => {
                 for (var, value, _) in items {
+                    let origin = value.map(|v| {
+                        format!("{}:{}:{}", v.span.file, v.span.line, v.span.col)
+                    });
                     let value = value.map_or(Value::Null, Node::to_json);
                     data.set_group_var(name, var, value).map_err(|e| at(section, e))?;
+                    if let Some(o) = origin {
+                        data.note_group_var_origin(name, var, o);
+                    }
                 }
             }
             "children" => {
@@ -174,6 +180,12 @@ fn parse_group(
                         if let Some(vars) = vars {
                             for (var, value) in vars {
                                 data.set_host_var(&host, var, value.to_json());
+                                let o = &value.span;
+                                data.note_host_var_origin(
+                                    &host,
+                                    var,
+                                    format!("{}:{}:{}", o.file, o.line, o.col),
+                                );
                             }
                         }
                     }

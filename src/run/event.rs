@@ -20,8 +20,38 @@ pub struct Origin {
 }
 
 impl std::fmt::Display for Origin {
+    /// `file:line:column`; without a column (INI files) `file:line`; without a line (an ad-hoc
+    /// task) the name alone.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}:{}", self.file.display(), self.line, self.column)
+        match (self.line, self.column) {
+            (0, _) => write!(f, "{}", self.file.display()),
+            (line, 0) => write!(f, "{}:{line}", self.file.display()),
+            (line, column) => write!(f, "{}:{line}:{column}", self.file.display()),
+        }
+    }
+}
+
+impl Origin {
+    /// Parses `file:line` or `file:line:column` (the inventory's record of a value's place).
+    pub fn parse(text: &str) -> Option<Origin> {
+        let mut parts = text.rsplitn(3, ':');
+        let last: usize = parts.next()?.parse().ok()?;
+        let middle = parts.next()?;
+        match (middle.parse::<usize>(), parts.next()) {
+            (Ok(line), Some(file)) => Some(Origin {
+                file: file.into(),
+                line,
+                column: last,
+            }),
+            _ => {
+                let file = text.rsplit_once(':')?.0;
+                Some(Origin {
+                    file: file.into(),
+                    line: last,
+                    column: 0,
+                })
+            }
+        }
     }
 }
 

@@ -186,7 +186,7 @@ impl Runner {
         if meta_takes_when(action) && !task.when.is_empty() {
             let vars = self.task_vars(pc, h, Some(task));
             let ctx = self.ctx_for(&vars, task, pc);
-            if let Ok((false, _)) = self.eval_conds(&task.when, &ctx, pc) {
+            if let Ok((false, _)) = self.eval_conds(&task.when, &ctx, pc, task) {
                 self.report_meta_skipped(h, action);
                 return false;
             }

@@ -117,6 +117,11 @@ impl InventoryView for InventoryAdapter {
         names
     }
 
+    fn host_var_origin(&self, host: &str, name: &str) -> Option<String> {
+        let dir = self.playbook_dir.lock().ok().and_then(|d| d.clone());
+        self.inventory.host_var_origin(host, name, dir.as_deref())
+    }
+
     fn host_vars(&self, host: &str) -> Map<String, Value> {
         let dir = self.playbook_dir.lock().ok().and_then(|d| d.clone());
         match self.inventory.host_vars(host, dir.as_deref()) {

@@ -15,6 +15,11 @@ pub trait InventoryView: Send + Sync {
     /// A host's inventory variables: inventory file vars, group_vars and host_vars, merged in
     /// Ansible's order (precedence levels 2 to 10).
     fn host_vars(&self, host: &str) -> Map<String, Value>;
+    /// Where the inventory value of `name` for `host` was written (`file:line[:column]`), when
+    /// the inventory keeps its place.
+    fn host_var_origin(&self, _host: &str, _name: &str) -> Option<String> {
+        None
+    }
     /// `inventory_dir` / `inventory_file` of a host, if it came from a file.
     fn source_of(&self, host: &str) -> Option<std::path::PathBuf>;
     /// Adds (or updates) a host at run time (`add_host`).

@@ -224,16 +224,16 @@ const BROKEN_CONDITIONALS_HELP: &str = "Broken conditionals can be temporarily a
 
 /// The cause of a failed conditional `c`: at the condition, or (for an empty template result) at
 /// the variable that gave it; non-boolean results name where their value was written.
-fn condition_cause(e: &ConditionError, c: &Cond, pc: &PlayCtx) -> Cause {
+/// Why a condition failed; a non-boolean result names where the variable's value was written
+/// (`var_of` finds it), else the condition's own place.
+fn condition_cause(
+    e: &ConditionError,
+    c: &Cond,
+    var_of: &dyn Fn(&str) -> Option<super::event::Origin>,
+) -> Cause {
     let derived_origin = |d: &Derivation| match d {
         Derivation::Unknown => None,
-        Derivation::Variable(name) => Some(
-            pc.play
-                .var_origins
-                .get(name)
-                .cloned()
-                .unwrap_or_else(|| c.origin.clone()),
-        ),
+        Derivation::Variable(name) => Some(var_of(name).unwrap_or_else(|| c.origin.clone())),
         Derivation::Expression => Some(c.origin.clone()),
     };
     match e {
@@ -310,13 +310,22 @@ impl Runner {
         conds: &[Cond],
         ctx: &Ctx,
         pc: &PlayCtx,
+        task: &Task,
     ) -> Result<(bool, Value), ErrorChain> {
         for c in conds {
             let ok = match &c.expr {
                 Value::Bool(b) => *b,
                 Value::String(s) => match self.templating.templar().eval_condition(s, ctx) {
                     Ok(b) => b,
-                    Err(e) => return Err(ErrorChain::of(condition_cause(&e, c, pc))),
+                    Err(e) => {
+                        let host = ctx
+                            .get_attr("inventory_hostname")
+                            .ok()
+                            .and_then(|h| h.as_str().map(str::to_string))
+                            .unwrap_or_default();
+                        let var_of = |name: &str| self.var_origin(pc, &host, Some(task), name);
+                        return Err(ErrorChain::of(condition_cause(&e, c, &var_of)));
+                    }
                 },
                 Value::Null => true,
                 _ => {
@@ -477,7 +486,7 @@ impl Runner {
                 .map_err(|e| e.into_chain(task.loop_origin.clone()))
             {
                 Ok(items) => items,
-                Err(e) => match self.eval_conds(&task.when, &ctx, pc) {
+                Err(e) => match self.eval_conds(&task.when, &ctx, pc, task) {
                     Ok((false, fc)) => {
                         let r = Self::skipped_result(fc);
                         self.count_and_register(task, host, &r, false, rescuable, &mut end);
@@ -509,7 +518,7 @@ impl Runner {
                 .await;
         }
 
-        match self.eval_conds(&task.when, &ctx, pc) {
+        match self.eval_conds(&task.when, &ctx, pc, task) {
             Ok((true, _)) => {}
             Ok((false, fc)) => {
                 let r = Self::skipped_result(fc);
@@ -681,7 +690,7 @@ impl Runner {
             // Whether a failure is the action's, and why the item failed before its action ran.
             let mut action_failure = false;
             let mut item_task_error = None;
-            let mut result = match self.eval_conds(&task.when, &ctx, pc) {
+            let mut result = match self.eval_conds(&task.when, &ctx, pc, task) {
                 Ok((true, _)) => {
                     if !task.notify.is_empty() {
                         ran_items.push(item_vars.clone());
@@ -1074,7 +1083,7 @@ impl Runner {
                 v2.insert(reg.clone(), Value::Object(exec.result.clone()));
             }
             let ctx2 = self.ctx_for(&v2, task, pc);
-            let done = matches!(self.eval_conds(&task.until, &ctx2, pc), Ok((true, _)));
+            let done = matches!(self.eval_conds(&task.until, &ctx2, pc, task), Ok((true, _)));
             if done {
                 return exec;
             }
@@ -1129,7 +1138,7 @@ impl Runner {
         }
         let ctx = self.ctx_for(&v2, task, pc);
         if !task.changed_when.is_empty() {
-            match self.eval_conds(&task.changed_when, &ctx, pc) {
+            match self.eval_conds(&task.changed_when, &ctx, pc, task) {
                 Ok((b, _)) => {
                     result.insert("changed".into(), Value::Bool(b));
                 }
@@ -1140,7 +1149,7 @@ impl Runner {
             }
         }
         if !task.failed_when.is_empty() {
-            match self.eval_conds(&task.failed_when, &ctx, pc) {
+            match self.eval_conds(&task.failed_when, &ctx, pc, task) {
                 Ok((b, _)) => {
                     result.insert("failed".into(), Value::Bool(b));
                     result.insert("failed_when_result".into(), Value::Bool(b));

@@ -1,7 +1,8 @@
 //! Where the value of a variable in effect on a host was written, as 2.19 names it in error
 //! messages (an undecryptable vaulted value): the variable layers of `vars.rs` from the highest
 //! precedence down. The first layer that sets the variable decides; layers whose values carry
-//! no place of their own here (extra vars, set_fact, facts, role vars, inventory) give none.
+//! no place of their own here (extra vars, set_fact, facts, role vars, group_vars/ files) give
+//! none; inventory files give `file:line` (INI) or `file:line:column` (YAML).
 
 use super::event::Origin;
 use super::runner::{PlayCtx, Runner};
@@ -44,6 +45,11 @@ impl Runner {
         if pc.play.vars.contains_key(name) {
             return pc.play.var_origins.get(name).cloned();
         }
-        None
+        if self.with_host(host, |s| s.facts.contains_key(name)) {
+            return None;
+        }
+        self.inventory
+            .host_var_origin(host, name)
+            .and_then(|o| Origin::parse(&o))
     }
 }
