@@ -28,6 +28,9 @@ pub struct Change {
     pub after: Value,
     /// Text contents, for file-like changes.
     pub text: Option<TextDiff>,
+    /// A ready-made `--diff` text (Ansible's `prepared` diff, e.g. git's): shown as it is in place
+    /// of before/after. An empty text hides the change from `--diff`.
+    pub prepared: Option<String>,
 }
 
 impl Change {
@@ -42,12 +45,19 @@ impl Change {
             before: before.into(),
             after: after.into(),
             text: None,
+            prepared: None,
         }
     }
 
     /// Attaches text contents for `--diff`.
     pub fn with_text(mut self, text: TextDiff) -> Self {
         self.text = Some(text);
+        self
+    }
+
+    /// Sets the ready-made `--diff` text (empty: the change is not shown by `--diff`).
+    pub fn with_prepared(mut self, text: impl Into<String>) -> Self {
+        self.prepared = Some(text.into());
         self
     }
 }

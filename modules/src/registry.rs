@@ -87,6 +87,7 @@ pub fn all() -> Vec<&'static dyn Module> {
         &builtin::apt_key::AptKeyModule,
         &builtin::cron::CronModule,
         &builtin::authorized_key::AuthorizedKeyModule,
+        &builtin::git::GitModule,
     ]
 }
 

@@ -1771,6 +1771,12 @@ fn diff_value(changes: &[rplay_modules::Change]) -> Option<Value> {
         if has_text && c.text.is_none() && matches!(c.field.as_str(), "owner" | "group" | "mode") {
             continue;
         }
+        if let Some(p) = &c.prepared {
+            if !p.is_empty() {
+                texts.push(json!({ "prepared": p }));
+            }
+            continue;
+        }
         match &c.text {
             Some(t) => texts.push(json!({
                 "before": t.before, "after": t.after,

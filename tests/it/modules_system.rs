@@ -74,6 +74,11 @@ pub fn trials() -> Vec<Trial> {
             "modules_system::same_end_state_as_ansible",
             same_end_state_as_ansible,
         ),
+        Trial::test(
+            "modules_system::git_checkout_lifecycle",
+            git_checkout_lifecycle,
+        ),
+        Trial::test("modules_system::git_matches_ansible", git_matches_ansible),
     ]
 }
 
@@ -1529,5 +1534,299 @@ fn same_end_state_as_ansible() -> Result<(), Failed> {
         recap.contains("changed=0") && recap.contains("failed=0"),
         format!("ansible --check after rplay: {recap}"),
     )?;
+    Ok(())
+}
+
+/// Installs git on the lab host (from the offline repository) and makes `$base/r.git`, a bare
+/// repository with two commits (`a.txt` "one" tagged `v1`, then "two"), pushed from `$base/work`.
+/// Returns the SHAs of the first commit and of the tip.
+fn git_fixture(t: &Target, base: &str) -> Result<(String, String), Failed> {
+    t.sh(
+        "command -v git >/dev/null || { apt-get update -q >/dev/null 2>&1; \
+         DEBIAN_FRONTEND=noninteractive apt-get install -y -q git >/dev/null 2>&1; }; command -v git",
+    )?;
+    t.sh(&format!(
+        "rm -rf {base} && mkdir -p {base} && cd {base} && git init -q -b main work && cd work && \
+         git config user.email t@example.com && git config user.name t && \
+         echo one > a.txt && git add a.txt && git commit -q -m one && git tag v1 && \
+         echo two > a.txt && git commit -q -am two && git init -q --bare -b main {base}/r.git && \
+         git push -q {base}/r.git main v1"
+    ))?;
+    let first = t.sh(&format!("git -C {base}/work rev-parse HEAD~1"))?;
+    let tip = t.sh(&format!("git -C {base}/work rev-parse HEAD"))?;
+    Ok((first, tip))
+}
+
+fn git_checkout_lifecycle() -> Result<(), Failed> {
+    let t = Target::connect()?;
+    let base = "/srv/rplay-git";
+    let (first, tip) = git_fixture(&t, base)?;
+    let dest = format!("{base}/co");
+    let args = json!({"repo": format!("{base}/r.git"), "dest": dest});
+    // Check mode asks the remote (ls-remote) and clones nothing.
+    let check = t.task("git", args.clone(), true)?;
+    ensure(check.changed(), "check: a clone is planned")?;
+    ensure(
+        check.value("after") == json!(tip) && check.value("before").is_null(),
+        format!("check: after {}", check.value("after")),
+    )?;
+    ensure(
+        t.rc(&format!("test -e {dest}"))? != 0,
+        "check cloned nothing",
+    )?;
+    let clone = t.task("git", args.clone(), false)?;
+    ensure(clone.changed(), "clone")?;
+    ensure(clone.value("after") == json!(tip), "after is the tip")?;
+    ensure(
+        t.sh(&format!("cat {dest}/a.txt"))? == "two",
+        "tree at the tip",
+    )?;
+    let again = t.task("git", args.clone(), false)?;
+    ensure(
+        !again.changed()
+            && again.value("before") == json!(tip)
+            && again.value("after") == json!(tip),
+        format!("second run ok: {:?}", again.fields()),
+    )?;
+    ensure(
+        again.value("remote_url_changed") == json!(false),
+        "url unchanged",
+    )?;
+    // A tag, then the first commit's SHA, then back to HEAD.
+    let mut tag = args.clone();
+    tag["version"] = json!("v1");
+    let r = t.task("git", tag.clone(), false)?;
+    ensure(
+        r.changed() && r.value("after") == json!(first),
+        "tag checked out",
+    )?;
+    ensure(
+        t.sh(&format!("cat {dest}/a.txt"))? == "one",
+        "tree at the tag",
+    )?;
+    ensure(!t.task("git", tag, false)?.changed(), "tag twice is ok")?;
+    let mut sha = args.clone();
+    sha["version"] = json!(first);
+    ensure(
+        !t.task("git", sha, false)?.changed(),
+        "the tag's SHA is already there",
+    )?;
+    let back = t.task("git", args.clone(), false)?;
+    ensure(
+        back.changed() && back.value("after") == json!(tip),
+        "back to HEAD",
+    )?;
+    // Drift: a new commit on the remote is planned by check mode and then applied.
+    t.sh(&format!(
+        "cd {base}/work && echo three > a.txt && git commit -q -am three && git push -q {base}/r.git main"
+    ))?;
+    let new_tip = t.sh(&format!("git -C {base}/work rev-parse HEAD"))?;
+    let check = t.task("git", args.clone(), true)?;
+    ensure(
+        check.changed()
+            && check.value("before") == json!(tip)
+            && check.value("after") == json!(new_tip),
+        format!("check sees the new commit: {:?}", check.plan.values),
+    )?;
+    ensure(
+        t.sh(&format!("cat {dest}/a.txt"))? == "two",
+        "check changed nothing",
+    )?;
+    let pull = t.task("git", args.clone(), false)?;
+    ensure(
+        pull.changed() && pull.value("after") == json!(new_tip),
+        "pulled",
+    )?;
+    ensure(
+        t.sh(&format!("cat {dest}/a.txt"))? == "three",
+        "tree at the new tip",
+    )?;
+    // Local modifications: refused without force, discarded with it.
+    t.sh(&format!("echo local > {dest}/a.txt"))?;
+    let refused = t.task("git", args.clone(), false)?;
+    ensure(
+        refused.plan.values.get("msg")
+            == Some(&json!(format!(
+                "Local modifications exist in the destination: {dest} (force=no)."
+            )))
+            && refused.plan.values.get("failed") == Some(&json!(true)),
+        format!("local modifications fail: {:?}", refused.plan.values),
+    )?;
+    ensure(
+        t.sh(&format!("cat {dest}/a.txt"))? == "local",
+        "nothing discarded",
+    )?;
+    let mut force = args.clone();
+    force["force"] = json!(true);
+    let forced = t.task("git", force.clone(), false)?;
+    ensure(forced.changed(), "force discards")?;
+    ensure(
+        t.sh(&format!("cat {dest}/a.txt"))? == "three",
+        "modification discarded",
+    )?;
+    ensure(
+        !t.task("git", force, false)?.changed(),
+        "then nothing to do",
+    )?;
+    // clone=no on a missing checkout only reports the remote's SHA.
+    let info = t.task(
+        "git",
+        json!({"repo": format!("{base}/r.git"), "dest": format!("{base}/none"), "clone": false}),
+        false,
+    )?;
+    ensure(
+        info.value("after") == json!(new_tip),
+        "clone=no reports the tip",
+    )?;
+    ensure(
+        t.rc(&format!("test -e {base}/none"))? != 0,
+        "clone=no clones nothing",
+    )?;
+    Ok(())
+}
+
+/// The differential playbook: one git task after another on `dest`, each result registered and
+/// all of them written to `out` on the host.
+fn git_playbook(base: &str, dest: &str, out: &str) -> Value {
+    let repo = format!("{base}/r.git");
+    let git = |extra: Value| {
+        let mut a = json!({"repo": repo, "dest": dest});
+        for (k, v) in extra.as_object().cloned().unwrap_or_default() {
+            a[k] = v;
+        }
+        a
+    };
+    let mut tasks = Vec::new();
+    let mut names = Vec::new();
+    let mut step = |task: Value, name: Option<&str>| {
+        let mut t = task;
+        if let Some(n) = name {
+            t["register"] = json!(n);
+            t["ignore_errors"] = json!(true);
+            names.push(n.to_string());
+        }
+        tasks.push(t);
+    };
+    step(
+        json!({"ansible.builtin.git": git(json!({})), "check_mode": true}),
+        Some("r_check_clone"),
+    );
+    step(
+        json!({"ansible.builtin.git": git(json!({}))}),
+        Some("r_clone"),
+    );
+    step(
+        json!({"ansible.builtin.git": git(json!({}))}),
+        Some("r_again"),
+    );
+    step(
+        json!({"ansible.builtin.git": git(json!({"version": "v1"}))}),
+        Some("r_tag"),
+    );
+    step(
+        json!({"ansible.builtin.git": git(json!({"version": "main"})), "check_mode": true}),
+        Some("r_check_branch"),
+    );
+    step(
+        json!({"ansible.builtin.git": git(json!({"version": "main"}))}),
+        Some("r_branch"),
+    );
+    step(
+        json!({"ansible.builtin.shell": format!("echo local > {dest}/a.txt")}),
+        None,
+    );
+    step(
+        json!({"ansible.builtin.git": git(json!({}))}),
+        Some("r_mods"),
+    );
+    step(
+        json!({"ansible.builtin.git": git(json!({"force": true}))}),
+        Some("r_force"),
+    );
+    step(
+        json!({"ansible.builtin.git": git(json!({"update": false, "version": "v1"}))}),
+        Some("r_noupdate"),
+    );
+    step(
+        json!({"ansible.builtin.git": {"repo": repo, "dest": format!("{dest}-none"), "clone": false}}),
+        Some("r_noclone"),
+    );
+    let all: Map<String, Value> = names
+        .iter()
+        .map(|n| (n.clone(), Value::String(format!("{{{{ {n} }}}}"))))
+        .collect();
+    tasks.push(json!({"ansible.builtin.copy": {"content": "{{ results | to_json }}", "dest": out}, "vars": {"results": all}}));
+    json!([{"hosts": "all", "gather_facts": false, "tasks": tasks}])
+}
+
+fn git_matches_ansible() -> Result<(), Failed> {
+    let lab = pylab()?;
+    let t = Target::connect_to(pylab)?;
+    let base = "/srv/rplay-gitdiff";
+    git_fixture(&t, base)?;
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let mut results = Vec::new();
+    for tool in ["ansible", "rplay"] {
+        let dest = format!("{base}/{tool}");
+        let out = format!("{base}/{tool}.json");
+        let pb = dir.path().join(format!("{tool}.yml"));
+        std::fs::write(&pb, git_playbook(base, &dest, &out).to_string())
+            .map_err(|e| e.to_string())?;
+        let o = if tool == "ansible" {
+            fixture::oracle(
+                lab,
+                "ansible-playbook",
+                &[&pb.display().to_string()],
+                dir.path(),
+            )?
+        } else {
+            let mut cmd = std::process::Command::new(fixture::bin("rplay"));
+            cmd.arg("-i")
+                .arg(&lab.inventory)
+                .arg(&pb)
+                .current_dir(dir.path());
+            fixture::run_with_input(&mut cmd, None)
+        };
+        ensure(
+            o.rc == 0,
+            format!("{tool}: rc {} {}{}", o.rc, o.stdout, o.stderr),
+        )?;
+        let text = t.sh(&format!("cat {out}"))?.replace(&dest, "DEST");
+        let v: Value = serde_json::from_str(&text).map_err(|e| format!("{tool} results: {e}"))?;
+        let tree = t.sh(&format!(
+            "cd {dest} && git rev-parse HEAD && (git symbolic-ref -q HEAD || echo detached) && \
+             cat a.txt && git status --porcelain && git remote -v && git branch -a --no-color"
+        ))?;
+        results.push((v, tree));
+    }
+    let (a, r) = (&results[0], &results[1]);
+    ensure(
+        a.1 == r.1,
+        format!(
+            "checked-out trees differ:\nansible:\n{}\nrplay:\n{}",
+            a.1, r.1
+        ),
+    )?;
+    let keys = [
+        "changed",
+        "failed",
+        "before",
+        "after",
+        "remote_url_changed",
+        "msg",
+    ];
+    for (name, ar) in a.0.as_object().into_iter().flatten() {
+        let rr = &r.0[name];
+        for k in keys {
+            ensure(
+                ar.get(k) == rr.get(k),
+                format!(
+                    "{name}.{k}: ansible {:?}, rplay {:?}\nansible: {ar}\nrplay: {rr}",
+                    ar.get(k),
+                    rr.get(k)
+                ),
+            )?;
+        }
+    }
     Ok(())
 }

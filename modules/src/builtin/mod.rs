@@ -20,6 +20,7 @@ pub mod find;
 pub mod firewalld;
 pub mod get_url;
 pub mod getent;
+pub mod git;
 pub mod group;
 pub mod hostname;
 pub mod include_vars;
