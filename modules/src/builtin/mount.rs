@@ -181,10 +181,11 @@ fn set_entry(e: &Entry, fstab: &str) -> (String, bool) {
         escape(&e.dump),
         escape(&e.passno),
     ];
-    let line_of = |src: &str, name: &str, rest: &[String; 4]| {
+    // `src name fstype opts dump passno`, the wanted fields around the line's own name.
+    let line_of = |name: &str| {
         format!(
-            "{src} {name} {} {} {} {}\n",
-            rest[0], rest[1], rest[2], rest[3]
+            "{} {name} {} {} {} {}\n",
+            wanted[0], wanted[1], wanted[2], wanted[3], wanted[4]
         )
     };
     let mut out = String::new();
@@ -229,25 +230,13 @@ fn set_entry(e: &Entry, fstab: &str) -> (String, bool) {
         }
         // Once a line changed, every later line of the entry is written out anew too.
         if changed {
-            let rest = [
-                wanted[1].clone(),
-                wanted[2].clone(),
-                wanted[3].clone(),
-                wanted[4].clone(),
-            ];
-            out.push_str(&line_of(&wanted[0], fields[1], &rest));
+            out.push_str(&line_of(fields[1]));
         } else {
             out.push_str(&line);
         }
     }
     if !exists {
-        let rest = [
-            wanted[1].clone(),
-            wanted[2].clone(),
-            wanted[3].clone(),
-            wanted[4].clone(),
-        ];
-        out.push_str(&line_of(&wanted[0], &escape(&e.name), &rest));
+        out.push_str(&line_of(&escape(&e.name)));
         changed = true;
     }
     (out, changed)
