@@ -96,7 +96,8 @@ static SPEC: ModuleSpec = ModuleSpec {
     examples: "- name: Reboot and wait\n  ansible.builtin.reboot:\n    reboot_timeout: 300\n",
 };
 
-fn seconds(args: &Args, name: &str) -> u64 {
+/// A whole-seconds argument (negative counts as 0); shared with `wait_for_connection`.
+pub(crate) fn seconds(args: &Args, name: &str) -> u64 {
     args.int(name).unwrap_or(0).max(0) as u64
 }
 

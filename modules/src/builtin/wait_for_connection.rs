@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
+use super::reboot::seconds;
 use crate::spec::{ArgKind, ArgSpec, ModuleSpec, ReturnSpec};
 use crate::{Args, Command, Context, Map, Module, ModuleError, Outcome, Plan, Value};
 
@@ -40,10 +41,6 @@ static SPEC: ModuleSpec = ModuleSpec {
     }],
     examples: "- name: Wait for the hosts to come up\n  ansible.builtin.wait_for_connection:\n    delay: 5\n    timeout: 300\n",
 };
-
-fn seconds(args: &Args, name: &str) -> u64 {
-    args.int(name).unwrap_or(0).max(0) as u64
-}
 
 /// One try: a renewed connection that runs `echo pong`.
 async fn try_once(ctx: &Context<'_>, connect_timeout: Duration) -> Result<(), String> {
